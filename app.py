@@ -1,0 +1,50 @@
+"""Entry point: page config, configuration check, login gate, and navigation built from the role.
+
+A page not handed to st.navigation for the user's role cannot be opened, even by URL.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import auth, runtime
+from core.settings import SettingsError
+from core.ui import demo_banner, language_switch, show_flash, t
+from services import plans
+from services.permissions import pages_for
+
+st.set_page_config(page_title="Reform Plan Dashboard", page_icon=":material/monitoring:", layout="wide")
+
+PAGES = {
+    "home": ("pages/home.py", "nav.home", ":material/home:"),
+    "users": ("pages/users.py", "nav.users", ":material/manage_accounts:"),
+    "account": ("pages/account.py", "nav.account", ":material/person:"),
+}
+
+runtime.leave_folder_page_mode()
+language_switch()
+try:
+    runtime.settings().check_secure()
+except SettingsError as exc:
+    st.error(t("error.unsafe_config", detail=str(exc)))
+    st.stop()
+
+with runtime.read_session() as session:
+    demo = plans.is_demo(session=session)
+if demo:
+    demo_banner()
+
+actor, authenticator = auth.current_actor()
+if actor is None:
+    login = st.Page("pages/login.py", title=t("nav.login"), icon=":material/login:", url_path="login", default=True)
+    st.navigation([login], position="hidden").run()
+    st.stop()
+
+st.sidebar.markdown(f"**{actor.username}** · {t('role.' + str(actor.role.value))}")
+auth.logout_button(authenticator)
+pages = [
+    st.Page(PAGES[key][0], title=t(PAGES[key][1]), icon=PAGES[key][2], url_path=key, default=(key == "home"))
+    for key in pages_for(actor.role)
+]
+show_flash()
+st.navigation(pages).run()

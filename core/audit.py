@@ -1,0 +1,126 @@
+"""Writes audit rows for every change flushed through a Session, in the same transaction.
+
+A `before_flush` listener looks at new, changed and deleted rows and adds one AuditLog row per
+changed field: who (the session's actor), what (entity, id, field), when, old and new value.
+A flush that changes data without an actor is refused, so no write can skip the trail.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session as OrmSession
+
+from models.audit import AuditLog
+
+# Fields whose values never enter the trail (only the fact that they changed).
+REDACTED_FIELDS = {"password_hash"}
+SYSTEM_USERNAME = "system"
+
+
+class UnauditedWriteError(RuntimeError):
+    """A write was attempted outside `write_session`, so it has no actor to record."""
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, (date, Decimal)):
+        return str(value)
+    return str(value)
+
+
+def _actor_fields(actor: Any) -> tuple[int | None, str]:
+    if actor is None:
+        return None, SYSTEM_USERNAME
+    return getattr(actor, "user_id", None), getattr(actor, "username", SYSTEM_USERNAME)
+
+
+def _entity_id(obj: Any) -> str:
+    identity = inspect(obj).identity
+    if identity:
+        return ",".join(str(part) for part in identity)
+    return str(getattr(obj, "id", "") or "")
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _audit_before_flush(session: OrmSession, _ctx: Any, _instances: Any) -> None:
+    changed = [o for o in session.new if not isinstance(o, AuditLog)]
+    dirty = [o for o in session.dirty if not isinstance(o, AuditLog) and session.is_modified(o)]
+    deleted = [o for o in session.deleted if not isinstance(o, AuditLog)]
+    if not (changed or dirty or deleted):
+        return
+    if "actor" not in session.info:
+        raise UnauditedWriteError("writes must go through core.db.write_session(engine, actor)")
+    user_id, username = _actor_fields(session.info["actor"])
+    now = datetime.now(UTC)
+    pending: list[tuple[Any, str, list[tuple[str, Any, Any]]]] = []
+
+    for obj in changed:
+        mapper = inspect(obj).mapper
+        fields = [(a.key, None, getattr(obj, a.key)) for a in mapper.column_attrs if a.key != "id"]
+        pending.append((obj, "create", fields))
+    for obj in dirty:
+        state = inspect(obj)
+        fields = []
+        for attr in state.mapper.column_attrs:
+            hist = state.attrs[attr.key].history
+            if hist.has_changes():
+                old = hist.deleted[0] if hist.deleted else None
+                new = hist.added[0] if hist.added else None
+                if _text(old) != _text(new):
+                    fields.append((attr.key, old, new))
+        if fields:
+            pending.append((obj, "update", fields))
+    for obj in deleted:
+        pending.append((obj, "delete", [("*", _entity_id(obj), None)]))
+
+    # New rows get their id during the flush: their audit rows are added right after it and
+    # written by the next flush of the same transaction (commit flushes until nothing is left).
+    for obj, action, fields in pending:
+        if action == "create":
+            session.info.setdefault("audit_new", []).append((obj, fields, user_id, username, now))
+        else:
+            _add_rows(session, obj, action, fields, user_id, username, now)
+
+
+def _add_rows(
+    session: OrmSession,
+    obj: Any,
+    action: str,
+    fields: list[tuple[str, Any, Any]],
+    user_id: int | None,
+    username: str,
+    now: datetime,
+) -> None:
+    entity = inspect(obj).mapper.local_table.name
+    entity_id = _entity_id(obj)
+    for name, old, new in fields:
+        redacted = name in REDACTED_FIELDS
+        session.add(
+            AuditLog(
+                at=now,
+                user_id=user_id,
+                username=username,
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                field=name,
+                old_value="***" if redacted and old is not None else _text(old),
+                new_value="***" if redacted and new is not None else _text(new),
+            )
+        )
+
+
+@event.listens_for(OrmSession, "after_flush_postexec")
+def _audit_created(session: OrmSession, _ctx: Any) -> None:
+    for obj, fields, user_id, username, now in session.info.pop("audit_new", []):
+        _add_rows(session, obj, "create", fields, user_id, username, now)

@@ -1,0 +1,95 @@
+"""Engine and session scopes.
+
+SQLite is tuned for a small multi-user server: WAL, busy_timeout, foreign keys, synchronous=FULL,
+and write transactions that start with BEGIN IMMEDIATE. With the driver's default deferred
+BEGIN, two read-modify-write transactions can both read before either writes and one update is
+lost without an error; BEGIN IMMEDIATE takes the write lock before the read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from core import audit  # noqa: F401  (registers the audit listener on every Session)
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for plain postgresql:// URLs (psycopg2 is not installed)."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
+    """A new engine; SQLite connections get the pragmas and IMMEDIATE write transactions."""
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            immediate = conn.get_execution_options().get("sqlite_immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def get_engine(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
+    """One engine per URL per process."""
+    url = normalize_url(url)
+    with _lock:
+        if url not in _engines:
+            _engines[url] = make_engine(url, busy_timeout_ms=busy_timeout_ms)
+        return _engines[url]
+
+
+def dispose_engines() -> None:
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A session for reading; any attempt to flush changes through it fails (no actor)."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def write_session(engine: Engine, actor: Any) -> Iterator[Session]:
+    """One write transaction on behalf of `actor`: committed on success, rolled back on error.
+
+    The actor is recorded on every audit row the transaction writes.
+    """
+    bind = engine.execution_options(sqlite_immediate=True) if engine.dialect.name == "sqlite" else engine
+    with Session(bind, expire_on_commit=False) as session:
+        session.info["actor"] = actor
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,38 @@
+"""The one translation catalog (core/catalog.yaml): Thai first, English second.
+
+`translate(key, lang, **params)` is pure; pages call `core.ui.t`, which adds the session's language.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import yaml
+
+CATALOG_FILE = Path(__file__).with_name("catalog.yaml")
+LANGUAGES = ("th", "en")
+DEFAULT_LANGUAGE = "th"
+
+
+class MissingTranslation(KeyError):
+    pass
+
+
+@functools.cache
+def catalog() -> dict[str, dict[str, str]]:
+    with CATALOG_FILE.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    return {str(k): {lang: str(v) for lang, v in entry.items()} for k, entry in data.items()}
+
+
+def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
+    entry = catalog().get(key)
+    if entry is None:
+        raise MissingTranslation(key)
+    text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
+    return text.format(**params) if params else text
+
+
+def has_key(key: str) -> bool:
+    return key in catalog()

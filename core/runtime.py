@@ -1,0 +1,83 @@
+"""The running app's shared objects: settings, engine, current user and session scopes.
+
+Only pages and app.py use this module (it imports Streamlit); services take what they need as
+arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core import db
+from core.settings import Settings, load_settings
+from services import database
+from services.permissions import Actor, can_view_page
+
+ACTOR_KEY = "actor"
+
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _prepared_engine(url: str, busy_timeout_ms: int) -> Engine:
+    """One engine per process; the schema is upgraded (and demo data made) once, at first use."""
+    engine = db.get_engine(url, busy_timeout_ms=busy_timeout_ms)
+    database.prepare(engine, settings())
+    return engine
+
+
+def engine() -> Engine:
+    s = settings()
+    return _prepared_engine(s.database_url, s.sqlite_busy_timeout_ms)
+
+
+def actor() -> Actor | None:
+    return st.session_state.get(ACTOR_KEY)
+
+
+def leave_folder_page_mode() -> None:
+    """Make sure pages are only reached through app.py's role-based st.navigation.
+
+    With a pages/ folder beside app.py, Streamlit serves the first run of a fresh process in its
+    old folder-based mode, where every file in pages/ is listed and reachable by URL. app.py's
+    st.navigation call ends that mode, but only from the next run on; so the first run turns it
+    off here and starts again, before anything is shown.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def require_actor(page: str | None = None) -> Actor:
+    """The logged-in actor, allowed to see `page`; otherwise the page stops here.
+
+    Navigation only hands a role its own pages; this second check covers the first run of a
+    fresh server process, which Streamlit routes through its folder-based page mode.
+    """
+    leave_folder_page_mode()
+    current = actor()
+    if current is None or (page is not None and not can_view_page(current, page)):
+        st.stop()
+    return current
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    with db.read_session(engine()) as session:
+        yield session
+
+
+@contextmanager
+def write_session() -> Iterator[Session]:
+    with db.write_session(engine(), require_actor()) as session:
+        yield session

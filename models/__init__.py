@@ -1,0 +1,29 @@
+"""SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
+
+from models.audit import AuditLog
+from models.enums import ProgressStatus, Role, RoundState, SubmissionState
+from models.evaluation import EvaluationLevelBand, EvaluationScore
+from models.meetings import Meeting
+from models.plan import Agency, Assignment, ExpectedProgress, MainIssue, Plan, SubIssue
+from models.rounds import ProgressReport, Round
+from models.users import User
+
+__all__ = [
+    "Agency",
+    "Assignment",
+    "AuditLog",
+    "ExpectedProgress",
+    "EvaluationLevelBand",
+    "EvaluationScore",
+    "MainIssue",
+    "Meeting",
+    "Plan",
+    "ProgressReport",
+    "ProgressStatus",
+    "Role",
+    "Round",
+    "RoundState",
+    "SubIssue",
+    "SubmissionState",
+    "User",
+]

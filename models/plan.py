@@ -1,0 +1,91 @@
+"""The plan structure: plans, agencies, main issues, sub-issues and assignments."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class PlanBase(SQLModel):
+    name_th: str = Field(max_length=300)
+    name_en: str = Field(default="", max_length=300)
+    first_fiscal_year: int = Field(ge=2500, le=2700)
+    last_fiscal_year: int = Field(ge=2500, le=2700)
+    is_demo: bool = False  # the demo plan: every page shows a "demo data" marker
+
+
+class Plan(PlanBase, table=True):
+    __table_args__ = (CheckConstraint("first_fiscal_year <= last_fiscal_year", name="ck_plan_years"),)
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class AgencyBase(SQLModel):
+    code: str = Field(max_length=20, unique=True, index=True)
+    name_th: str = Field(max_length=300)
+    short_name_th: str = Field(max_length=100)
+    name_en: str = Field(default="", max_length=300)
+    sort_order: int = 0
+    active: bool = True
+
+
+class Agency(AgencyBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class MainIssueBase(SQLModel):
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    number: int = Field(ge=1)
+    name_th: str = Field(max_length=500)
+    name_en: str = Field(default="", max_length=500)
+
+
+class MainIssue(MainIssueBase, table=True):
+    __tablename__ = "main_issue"
+    __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_main_issue_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class SubIssueBase(SQLModel):
+    main_issue_id: int = Field(foreign_key="main_issue.id", index=True)
+    code: str = Field(max_length=20)  # "2.3"
+    name_th: str = Field(max_length=500)
+    name_en: str = Field(default="", max_length=500)
+    description: str = ""
+    sort_order: int = 0
+
+
+class SubIssue(SubIssueBase, table=True):
+    __tablename__ = "sub_issue"
+    __table_args__ = (UniqueConstraint("main_issue_id", "code", name="uq_sub_issue_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class AssignmentBase(SQLModel):
+    sub_issue_id: int = Field(foreign_key="sub_issue.id", index=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    output_text: str = ""
+    outcome_text: str = ""
+    target_value: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))
+    unit: str = Field(default="", max_length=100)
+    weight: Decimal = Field(default=Decimal("1"), sa_type=Numeric(8, 2), ge=0)
+
+
+class Assignment(AssignmentBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("sub_issue_id", "agency_id", name="uq_assignment"),
+        CheckConstraint("weight >= 0", name="ck_assignment_weight"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class ExpectedProgress(SQLModel, table=True):
+    """Progress (% of the year's target) expected by the end of each round; thresholds are data."""
+
+    __tablename__ = "expected_progress"
+    __table_args__ = (UniqueConstraint("plan_id", "months", name="uq_expected_progress"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    months: int
+    pct: Decimal = Field(sa_type=Numeric(5, 2))

@@ -1,0 +1,63 @@
+"""Reporting rounds and the progress reports filed in them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.enums import ProgressStatus, RoundState, SubmissionState, enum_column
+
+
+class RoundBase(SQLModel):
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    fiscal_year: int = Field(ge=2500, le=2700)  # Buddhist Era
+    months: int  # 3, 6, 9 or 12, cumulative from 1 October
+    period_start: date
+    period_end: date
+    due_date: date
+    state: RoundState = Field(default=RoundState.open, sa_type=enum_column(RoundState))
+
+
+class Round(RoundBase, table=True):
+    __tablename__ = "reporting_round"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "fiscal_year", "months", name="uq_round"),
+        CheckConstraint("months IN (3, 6, 9, 12)", name="ck_round_months"),
+        CheckConstraint("period_start <= period_end", name="ck_round_period"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class ProgressReportBase(SQLModel):
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    round_id: int = Field(foreign_key="reporting_round.id", index=True)
+    progress_pct: Decimal | None = Field(default=None, sa_type=Numeric(5, 2), ge=0, le=100)
+    actual_value: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))
+    status: ProgressStatus | None = Field(default=None, sa_type=enum_column(ProgressStatus))
+    status_reason: str = ""
+    achievements: str = ""
+    obstacles: str = ""
+    next_steps: str = ""
+    evidence: str = ""
+    notable: bool = False  # a highlight the agency wants the chair to see
+    review_comment: str = ""  # the secretariat's comment when returning the item
+    submission_state: SubmissionState = Field(default=SubmissionState.draft, sa_type=enum_column(SubmissionState))
+
+
+class ProgressReport(ProgressReportBase, table=True):
+    __tablename__ = "progress_report"
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "round_id", name="uq_report"),
+        CheckConstraint(
+            "progress_pct IS NULL OR (progress_pct >= 0 AND progress_pct <= 100)",
+            name="ck_report_progress",
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(default=1)  # optimistic concurrency: bumped on every save
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime | None = None
+    submitted_at: datetime | None = None

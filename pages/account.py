@@ -1,0 +1,42 @@
+"""My account: who I am, and changing my own password."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import runtime
+from core.ui import t
+from services import users
+from services.passwords import WeakPassword
+
+actor = runtime.require_actor("account")
+st.title(t("account.title"))
+with runtime.read_session() as session:
+    me = users.get_by_username(session=session, username=actor.username)
+st.write(f"**{t('users.display_name')}:** {me.display_name}")
+st.write(f"**{t('login.username')}:** {me.username}")
+st.write(f"**{t('users.role')}:** {t('role.' + str(actor.role))}")
+
+st.subheader(t("account.change_password"))
+with st.form("change_password", clear_on_submit=True):
+    current = st.text_input(t("account.current_password"), type="password")
+    new = st.text_input(t("account.new_password"), type="password", help=t("account.password_rules"))
+    repeat = st.text_input(t("account.repeat_password"), type="password")
+    submitted = st.form_submit_button(t("account.save_password"), type="primary")
+if submitted:
+    if new != repeat:
+        st.error(t("error.passwords_differ"))
+    else:
+        try:
+            with runtime.write_session() as session:
+                users.change_own_password(
+                    session=session,
+                    actor=actor,
+                    current_password=current,
+                    new_password=new,
+                    bcrypt_rounds=runtime.settings().bcrypt_rounds,
+                )
+        except (users.UserInputError, WeakPassword) as exc:
+            st.error(t(str(exc.args[0])))
+        else:
+            st.toast(t("account.password_saved"), icon=":material/check:")

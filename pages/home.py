@@ -1,0 +1,109 @@
+"""Home: the current round, and what this user has to do in it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import runtime
+from core.ui import fmt_date, lang, round_label, t
+from models import Role
+from services import home
+
+actor = runtime.require_actor("home")
+with runtime.read_session() as session:
+    summary = home.summary_for(session=session, actor=actor)
+
+st.title(t("home.title"))
+if summary.plan_name_th:
+    st.caption(summary.plan_name_en if lang() == "en" and summary.plan_name_en else summary.plan_name_th)
+
+rnd = summary.current_round
+if rnd is None:
+    st.info(t("home.no_round_admin") if actor.role == Role.admin else t("home.no_round"), icon=":material/info:")
+    st.stop()
+
+with st.container(border=True):
+    st.subheader(t("home.current_round"))
+    st.markdown(f"### {round_label(rnd.fiscal_year, rnd.months)}")
+    st.write(t("home.period", start=fmt_date(rnd.period_start), end=fmt_date(rnd.period_end)))
+    state_text = t(f"round.state.{rnd.state}")
+    due = t("home.due", date=fmt_date(rnd.due_date))
+    if summary.days_to_due is not None and summary.days_to_due >= 0 and str(rnd.state) == "open":
+        due += " · " + t("home.days_left", days=summary.days_to_due)
+    st.write(f"{state_text} · {due}")
+
+counts = summary.counts
+if counts is not None:
+    cols = st.columns(4)
+    cols[0].metric(t("home.metric.reported"), f"{counts.reported}/{counts.assignments}")
+    cols[1].metric(t("home.metric.approved"), f"{counts.approved}/{counts.assignments}")
+    cols[2].metric(t("home.metric.agencies"), t("home.x_of_y", x=counts.agencies_reported, y=counts.agencies_total))
+    cols[3].metric(t("home.metric.missing"), counts.missing)
+
+st.subheader(t("home.todo"))
+if actor.role == Role.focal_point:
+    pending = [i for i in summary.my_items if i.state in (home.MISSING, "draft", "returned")]
+    if not summary.my_items:
+        st.info(t("home.focal.no_items"))
+    elif not pending:
+        st.success(t("home.focal.all_done"), icon=":material/task_alt:")
+    else:
+        st.warning(t("home.focal.pending", n=len(pending)), icon=":material/edit_note:")
+    for item in summary.my_items:
+        if item.state == "returned" and item.review_comment:
+            st.error(t("home.focal.returned", code=item.sub_issue_code, comment=item.review_comment), icon=":material/undo:")
+    table = pd.DataFrame(
+        [
+            {
+                t(
+                    "col.sub_issue"
+                ): f"{i.sub_issue_code} {i.sub_issue_name_en if lang() == 'en' and i.sub_issue_name_en else i.sub_issue_name_th}",
+                t("col.progress"): i.progress_pct,
+                t("col.state"): t(f"state.{i.state}"),
+            }
+            for i in summary.my_items
+        ]
+    )
+    if not table.empty:
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config={t("col.progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%")},
+        )
+elif actor.role == Role.secretariat and counts is not None:
+    st.write(t("home.sec.to_review", n=counts.submitted))
+    st.write(t("home.sec.returned", n=counts.returned))
+    if summary.agencies_not_submitted:
+        st.write(t("home.sec.not_submitted", agencies=", ".join(summary.agencies_not_submitted)))
+    else:
+        st.success(t("home.sec.all_submitted"))
+    if summary.locked_users:
+        st.warning(t("home.locked_users", users=", ".join(summary.locked_users)), icon=":material/lock:")
+elif actor.role == Role.admin:
+    st.write(t("home.admin.users", n=summary.user_count))
+    if summary.locked_users:
+        st.warning(t("home.locked_users", users=", ".join(summary.locked_users)), icon=":material/lock:")
+    else:
+        st.write(t("home.admin.no_locked"))
+elif actor.role in (Role.chair, Role.executive) and counts is not None:
+    st.write(
+        t(
+            "home.chair.status",
+            reported=counts.agencies_reported,
+            total=counts.agencies_total,
+            missing=counts.missing,
+            returned=counts.returned,
+        )
+    )
+else:
+    st.write(t("home.viewer"))
+
+if summary.last_meeting is not None:
+    m = summary.last_meeting
+    with st.container(border=True):
+        st.caption(t("home.last_meeting"))
+        st.markdown(f"**{t('meeting.title', number=m.number, year=m.year_be)}** · {fmt_date(m.held_on)}")
+        if m.resolution:
+            st.write(f"{t('meeting.resolution')}: {m.resolution}")

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the browser tests need from Debian: Chromium and Thai fonts.
+# Playwright cannot download its own browser here; the tests drive /usr/bin/chromium.
+# Without root (or apt), it says so and the browser tier is skipped unless REQUIRE_BROWSER=1.
+set -u
+need=()
+[[ -x /usr/bin/chromium ]] || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "laksaman\|sarabun" || need+=(fonts-thai-tlwg)
+if [[ ${#need[@]} -eq 0 ]]; then
+  echo "test system deps: chromium and Thai fonts present"
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+  echo "test system deps: missing ${need[*]} and cannot apt-get here (not root or no apt): browser tests will be skipped"
+  exit 0
+fi
+echo "test system deps: installing ${need[*]} with apt-get"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

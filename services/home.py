@@ -1,0 +1,146 @@
+"""What the home page shows: the current round and what this user has to do in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, col, func, select
+
+from models import (
+    Agency,
+    Assignment,
+    MainIssue,
+    Meeting,
+    ProgressReport,
+    Role,
+    Round,
+    SubIssue,
+    SubmissionState,
+    User,
+)
+from services import plans, rounds
+from services.permissions import Actor
+from services.users import is_locked
+
+MISSING = "missing"  # an assignment with no report in the round
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """One assignment of the focal point's agency in the current round."""
+
+    sub_issue_code: str
+    sub_issue_name_th: str
+    sub_issue_name_en: str
+    main_issue_number: int
+    state: str  # MISSING or a SubmissionState value
+    progress_pct: float | None
+    review_comment: str
+
+
+@dataclass(frozen=True)
+class RoundCounts:
+    assignments: int
+    reported: int  # any report, draft included
+    submitted: int
+    approved: int
+    returned: int
+    missing: int
+    agencies_total: int
+    agencies_reported: int  # agencies whose every assignment is submitted or approved
+
+
+@dataclass
+class HomeSummary:
+    plan_name_th: str | None = None
+    plan_name_en: str | None = None
+    is_demo: bool = False
+    current_round: Round | None = None
+    days_to_due: int | None = None
+    counts: RoundCounts | None = None
+    my_items: list[ItemState] = field(default_factory=list)
+    agencies_not_submitted: list[str] = field(default_factory=list)
+    locked_users: list[str] = field(default_factory=list)
+    user_count: int = 0
+    last_meeting: Meeting | None = None
+
+
+def _round_counts(session: Session, rnd: Round) -> tuple[RoundCounts, list[str]]:
+    rows = session.exec(
+        select(Agency.code, Agency.short_name_th, ProgressReport.submission_state)
+        .select_from(Assignment)
+        .join(Agency, Agency.id == Assignment.agency_id)
+        .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
+        .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
+        .outerjoin(ProgressReport, (ProgressReport.assignment_id == Assignment.id) & (ProgressReport.round_id == rnd.id))
+        .where(MainIssue.plan_id == rnd.plan_id, Agency.active == True)  # noqa: E712
+        .order_by(col(Agency.sort_order))
+    ).all()
+    done_states = {SubmissionState.submitted, SubmissionState.approved}
+    by_agency: dict[str, tuple[str, bool]] = {}
+    for code, short_name, state in rows:
+        _, complete = by_agency.get(code, (short_name, True))
+        by_agency[code] = (short_name, complete and state in done_states)
+    states = [state for _, _, state in rows]
+    counts = RoundCounts(
+        assignments=len(rows),
+        reported=sum(s is not None for s in states),
+        submitted=sum(s == SubmissionState.submitted for s in states),
+        approved=sum(s == SubmissionState.approved for s in states),
+        returned=sum(s == SubmissionState.returned for s in states),
+        missing=sum(s is None for s in states),
+        agencies_total=len(by_agency),
+        agencies_reported=sum(complete for _, complete in by_agency.values()),
+    )
+    return counts, [name for name, complete in by_agency.values() if not complete]
+
+
+def _my_items(session: Session, rnd: Round, agency_id: int) -> list[ItemState]:
+    rows = session.exec(
+        select(SubIssue, MainIssue.number, ProgressReport)
+        .select_from(Assignment)
+        .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
+        .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
+        .outerjoin(ProgressReport, (ProgressReport.assignment_id == Assignment.id) & (ProgressReport.round_id == rnd.id))
+        .where(Assignment.agency_id == agency_id, MainIssue.plan_id == rnd.plan_id)
+        .order_by(col(MainIssue.number), col(SubIssue.sort_order))
+    ).all()
+    return [
+        ItemState(
+            sub_issue_code=sub.code,
+            sub_issue_name_th=sub.name_th,
+            sub_issue_name_en=sub.name_en,
+            main_issue_number=number,
+            state=SubmissionState(report.submission_state).value if report else MISSING,
+            progress_pct=float(report.progress_pct) if report and report.progress_pct is not None else None,
+            review_comment=report.review_comment if report else "",
+        )
+        for sub, number, report in rows
+    ]
+
+
+def summary_for(*, session: Session, actor: Actor, today: date | None = None) -> HomeSummary:
+    """Everything the home page needs for this actor, in one call."""
+    today = today or date.today()
+    summary = HomeSummary(is_demo=plans.is_demo(session=session))
+    plan = plans.active_plan(session=session)
+    if plan is None:
+        summary.user_count = session.exec(select(func.count(col(User.id)))).one()
+        return summary
+    summary.plan_name_th, summary.plan_name_en = plan.name_th, plan.name_en
+    rnd = rounds.current_round(session=session, plan_id=plan.id, today=today)
+    summary.current_round = rnd
+    if rnd is not None:
+        summary.days_to_due = (rnd.due_date - today).days
+        summary.counts, summary.agencies_not_submitted = _round_counts(session, rnd)
+        if actor.role == Role.focal_point and actor.agency_id is not None:
+            summary.my_items = _my_items(session, rnd, actor.agency_id)
+    if actor.role in (Role.admin, Role.secretariat):
+        all_users = session.exec(select(User)).all()
+        summary.user_count = len(all_users)
+        summary.locked_users = sorted(u.username for u in all_users if is_locked(u))
+    summary.last_meeting = session.exec(
+        select(Meeting).where(Meeting.plan_id == plan.id).order_by(col(Meeting.held_on).desc())
+    ).first()
+    return summary

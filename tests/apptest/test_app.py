@@ -1,0 +1,109 @@
+"""The app as each role sees it, through Streamlit's AppTest (no browser)."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.apptest.conftest import APP_FILE, APP_TIMEOUT, login
+
+DEMO_MARKER = "ข้อมูลสาธิต"
+USERS_PAGE = str(Path(APP_FILE).parent / "pages" / "users.py")
+ACCOUNT_PAGE = str(Path(APP_FILE).parent / "pages" / "account.py")
+
+
+def _texts(at: AppTest) -> str:
+    parts = [
+        e.value
+        for e in (*at.title, *at.header, *at.subheader, *at.markdown, *at.caption, *at.info, *at.warning, *at.error, *at.success)
+    ]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_login_page_shows_demo_marker_and_accounts(app):
+    assert not app.exception
+    assert DEMO_MARKER in app.warning[0].value
+    assert app.title[0].value == "ระบบติดตามผลการดำเนินงานตามแผนปฏิรูปองค์การ"
+    accounts = app.dataframe[0].value
+    assert "focal_bie" in set(accounts.iloc[:, 0]) and "admin" in set(accounts.iloc[:, 0])
+
+
+def test_wrong_password_shows_plain_thai_error(app):
+    at = login(app, "chair", "not-the-password")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง กรุณาตรวจสอบแล้วลองใหม่"]
+
+
+@pytest.mark.parametrize(
+    ("username", "expected_text"),
+    [
+        ("admin", "ผู้ใช้งานทั้งหมด 12 บัญชี"),
+        ("secretariat", "รอตรวจสอบ 2 รายการ"),
+        ("chair", "หน่วยงานส่งรายงานครบ 2 จาก 7 หน่วยงาน"),
+        ("executive", "หน่วยงานส่งรายงานครบ 2 จาก 7 หน่วยงาน"),
+        ("viewer", "ท่านดูข้อมูลได้อย่างเดียว"),
+        ("focal_bps", "ประเด็นย่อย 2.4 ถูกส่งกลับให้แก้ไข"),
+    ],
+)
+def test_each_role_lands_on_its_home(app, username, expected_text):
+    at = login(app, username)
+    assert not at.exception
+    assert at.title[0].value == "หน้าหลัก"
+    text = _texts(at)
+    assert "ปีงบประมาณ พ.ศ. 2564 รอบ 12 เดือน" in text
+    assert expected_text in text
+    assert DEMO_MARKER in text
+
+
+@pytest.mark.parametrize(
+    ("username", "reachable"), [("admin", True), ("secretariat", True), ("chair", False), ("focal_bie", False), ("viewer", False)]
+)
+def test_users_page_only_for_user_managers(app, username, reachable):
+    at = login(app, username)
+    if reachable:
+        at.switch_page(USERS_PAGE).run()
+        assert not at.exception
+        assert at.title[0].value == "ผู้ใช้งาน"
+    else:  # the page was never handed to st.navigation: there is nothing to switch to
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(USERS_PAGE)
+        assert at.title[0].value == "หน้าหลัก"
+
+
+def test_language_switch_to_english_persists_across_pages(app):
+    at = login(app, "chair")
+    at.sidebar.button_group[0].set_value("en").run()
+    assert at.title[0].value == "Home"
+    assert "FY2564 (BE), 12-month round" in _texts(at)
+    at.switch_page(ACCOUNT_PAGE).run()
+    assert at.title[0].value == "My account"
+
+
+def test_logout_returns_to_login(app):
+    at = login(app, "viewer")
+    at.sidebar.button(key="logout_button").click().run()
+    assert at.title[0].value == "ระบบติดตามผลการดำเนินงานตามแผนปฏิรูปองค์การ"
+    assert len(at.text_input) == 2
+
+
+def test_unsafe_configuration_refuses_to_start(app_env, monkeypatch):
+    monkeypatch.setenv("DEMO_MODE", "false")
+    monkeypatch.setenv("COOKIE_KEY", "too-short")
+    at = AppTest.from_file(APP_FILE, default_timeout=APP_TIMEOUT).run()
+    assert not at.exception
+    assert "ระบบไม่เริ่มทำงานเพราะการตั้งค่าไม่ปลอดภัย" in at.error[0].value
+    assert len(at.text_input) == 0  # no login form
+
+
+def test_admin_unlocks_a_locked_account_from_the_users_page(app):
+    at = login(app, "viewer", "wrong-password")
+    for _ in range(4):
+        at = login(at, "viewer", "wrong-password")
+    assert "ถูกล็อกชั่วคราว" in at.error[0].value
+    at = login(at, "admin")
+    at.switch_page(USERS_PAGE).run()
+    assert at.selectbox(key="unlock_who").value == "viewer"
+    at.button(key="unlock").click().run()
+    assert not at.exception
+    assert at.toast[0].value == "ปลดล็อกบัญชีแล้ว"
+    assert "viewer" not in [s.value for s in at.selectbox if s.key == "unlock_who"]

@@ -1,0 +1,106 @@
+"""Log in through the real form as each role, in Chromium; check pages seen and unreachable."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+NAV = {"หน้าหลัก", "ผู้ใช้งาน", "บัญชีของฉัน"}
+
+
+def login(page: Page, url: str, username: str, password: str = "demo2563") -> None:
+    page.goto(url)
+    page.get_by_label("ชื่อผู้ใช้").fill(username)
+    page.get_by_label("รหัสผ่าน").fill(password)
+    page.get_by_role("button", name="เข้าสู่ระบบ").click()
+
+
+def wait_for_login_cookie(page: Page, name: str = "reform_dashboard_auth") -> None:
+    """The re-login cookie is written by a browser-side component just after login."""
+    for _ in range(50):
+        if any(c["name"] == name for c in page.context.cookies()):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the re-login cookie was never written")
+
+
+def nav_links(page: Page) -> set[str]:
+    links = page.locator('[data-testid="stSidebarNav"] a')
+    return {links.nth(i).inner_text().strip().split("\n")[-1] for i in range(links.count())}  # after the icon
+
+
+@pytest.mark.parametrize(
+    ("username", "pages"),
+    [
+        ("admin", {"หน้าหลัก", "ผู้ใช้งาน", "บัญชีของฉัน"}),
+        ("secretariat", {"หน้าหลัก", "ผู้ใช้งาน", "บัญชีของฉัน"}),
+        ("chair", {"หน้าหลัก", "บัญชีของฉัน"}),
+        ("executive", {"หน้าหลัก", "บัญชีของฉัน"}),
+        ("viewer", {"หน้าหลัก", "บัญชีของฉัน"}),
+        ("focal_ict", {"หน้าหลัก", "บัญชีของฉัน"}),
+    ],
+)
+def test_each_role_sees_its_pages_and_cannot_open_others(page: Page, server, username, pages):
+    login(page, server.url, username)
+    expect(page.get_by_role("heading", name="หน้าหลัก", exact=True)).to_be_visible()
+    expect(page.get_by_text("ปีงบประมาณ พ.ศ. 2564 รอบ 12 เดือน").first).to_be_visible()
+    expect(page.get_by_text("ข้อมูลสาธิต").first).to_be_visible()
+    expect(page.locator('[data-testid="stSidebarNav"]')).to_be_visible()
+    assert nav_links(page) == pages
+    # Typing the address of a page the role was not given shows no trace of it.
+    wait_for_login_cookie(page)
+    page.goto(f"{server.url}/users")
+    page.wait_for_load_state("networkidle")
+    if "ผู้ใช้งาน" in pages:
+        expect(page.get_by_role("heading", name="ผู้ใช้งาน", exact=True)).to_be_visible()
+        expect(page.get_by_text("focal_bla").first).to_be_attached()  # a grid cell (canvas-drawn)
+    else:
+        expect(
+            page.get_by_role("heading", name="หน้าหลัก", exact=True).or_(page.get_by_role("heading", name="เข้าสู่ระบบ"))
+        ).to_be_visible()
+        expect(page.get_by_role("heading", name="ผู้ใช้งาน", exact=True)).to_have_count(0)
+        expect(page.get_by_text("focal_bla")).to_have_count(0)
+
+
+def test_first_request_of_a_fresh_server_to_a_page_url_shows_only_login(page: Page, start_server):
+    server = start_server()  # nothing has run on this process yet
+    page.goto(f"{server.url}/users")
+    expect(page.get_by_label("ชื่อผู้ใช้")).to_be_visible()
+    expect(page.get_by_role("heading", name="ผู้ใช้งาน", exact=True)).to_have_count(0)
+    expect(page.get_by_text("focal_bla")).to_have_count(0)
+
+
+def test_language_switch_to_english_and_back(page: Page, server):
+    login(page, server.url, "chair")
+    expect(page.get_by_role("heading", name="หน้าหลัก", exact=True)).to_be_visible()
+    page.get_by_role("radio", name="English").click()
+    expect(page.get_by_role("heading", name="Home", exact=True)).to_be_visible()
+    expect(page.get_by_text("FY2564 (BE), 12-month round")).to_be_visible()
+    page.locator('[data-testid="stSidebarNav"] a', has_text="My account").click()
+    expect(page.get_by_role("heading", name="My account", exact=True)).to_be_visible()
+    page.get_by_role("radio", name="ไทย").click()
+    expect(page.get_by_role("heading", name="บัญชีของฉัน", exact=True)).to_be_visible()
+
+
+def test_five_wrong_passwords_lock_the_account(page: Page, server):
+    page.goto(server.url)
+    for attempt in range(5):
+        page.get_by_label("ชื่อผู้ใช้").fill("viewer")
+        page.get_by_label("รหัสผ่าน").fill(f"wrong-{attempt}")
+        page.get_by_role("button", name="เข้าสู่ระบบ").click()
+        expected = "ถูกล็อกชั่วคราว" if attempt == 4 else "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
+        expect(page.get_by_text(re.compile(expected))).to_be_visible()
+    page.get_by_label("ชื่อผู้ใช้").fill("viewer")
+    page.get_by_label("รหัสผ่าน").fill("demo2563")
+    page.get_by_role("button", name="เข้าสู่ระบบ").click()
+    expect(page.get_by_text(re.compile("ถูกล็อกชั่วคราว"))).to_be_visible()
+    expect(page.get_by_role("heading", name="หน้าหลัก", exact=True)).to_have_count(0)
+
+
+def test_logout_then_back_to_login(page: Page, server):
+    login(page, server.url, "executive")
+    expect(page.get_by_role("heading", name="หน้าหลัก", exact=True)).to_be_visible()
+    page.get_by_role("button", name="ออกจากระบบ").click()
+    expect(page.get_by_label("ชื่อผู้ใช้")).to_be_visible()

@@ -1,0 +1,100 @@
+"""Migrations, SQLite tuning and the append-only audit table, on SQLite and PostgreSQL."""
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from core.db import make_engine
+from services import database
+
+TABLES = {
+    "agency",
+    "app_user",
+    "assignment",
+    "audit_log",
+    "evaluation_level_band",
+    "evaluation_score",
+    "expected_progress",
+    "main_issue",
+    "meeting",
+    "plan",
+    "progress_report",
+    "reporting_round",
+    "sub_issue",
+}
+
+
+def _tables(engine):
+    return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def blank_engine(request, tmp_path):
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'blank.db'}")
+    else:
+        engine = make_engine(request.getfixturevalue("pg_empty_url"))
+    yield engine
+    engine.dispose()
+
+
+def test_upgrade_empty_database_then_downgrade_and_upgrade_again(blank_engine):
+    assert _tables(blank_engine) == set()
+    database.upgrade(blank_engine)
+    assert _tables(blank_engine) == TABLES
+    assert database.current_revision(blank_engine) == database.head_revision()
+    database.downgrade(blank_engine, "base")
+    assert _tables(blank_engine) == set()
+    database.upgrade(blank_engine)
+    assert _tables(blank_engine) == TABLES
+
+
+def test_models_and_migrations_agree(blank_engine):
+    """Autogenerate finds nothing to do: the models and the migration describe the same schema."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import models  # noqa: F401
+
+    database.upgrade(blank_engine)
+    with blank_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+    assert diff == []
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_log SET new_value = 'x'", "DELETE FROM audit_log"])
+def test_audit_log_refuses_update_and_delete(demo_db, statement):
+    with demo_db.connect() as conn:
+        before = conn.exec_driver_sql("SELECT count(*) FROM audit_log").scalar()
+    assert before > 0
+    with pytest.raises(DBAPIError, match="append-only"), demo_db.begin() as conn:
+        conn.exec_driver_sql(statement)
+    with demo_db.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM audit_log").scalar() == before
+
+
+def test_sqlite_connections_are_tuned(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'tuned.db'}", busy_timeout_ms=4321)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 4321
+    engine.dispose()
+
+
+def test_prepare_seeds_demo_only_once_and_never_outside_demo_mode(tmp_path):
+    from core.settings import load_settings
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    demo_settings = load_settings(env={"BCRYPT_ROUNDS": "4"}, secrets={})
+    assert database.prepare(engine, demo_settings) is True
+    assert database.prepare(engine, demo_settings) is False  # second start: data kept, nothing added
+    real = make_engine(f"sqlite:///{tmp_path / 'real.db'}")
+    assert database.prepare(real, load_settings(env={"DEMO_MODE": "false"}, secrets={})) is False
+    with real.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM app_user").scalar() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM plan").scalar() == 0
+    engine.dispose()
+    real.dispose()

@@ -1,0 +1,54 @@
+from datetime import date
+
+from core.db import read_session
+from services import home, users
+
+
+def _summary(engine, username):
+    with read_session(engine) as s:
+        actor = users.actor_for(users.get_by_username(session=s, username=username))
+        return home.summary_for(session=s, actor=actor, today=date(2021, 10, 5))
+
+
+def test_current_round_is_the_open_one_with_days_to_due(demo_db):
+    summary = _summary(demo_db, "chair")
+    assert (summary.current_round.fiscal_year, summary.current_round.months) == (2564, 12)
+    assert summary.days_to_due == 10  # due 15 ต.ค. 2564
+    assert summary.is_demo
+    c = summary.counts
+    assert (c.assignments, c.missing, c.returned, c.submitted) == (27, 2, 1, 2)
+    assert c.reported == c.assignments - c.missing
+    assert c.agencies_total == 7
+
+
+def test_focal_point_sees_their_items_and_returned_comment(demo_db):
+    summary = _summary(demo_db, "focal_bps")
+    codes = [i.sub_issue_code for i in summary.my_items]
+    assert codes == ["1.2", "2.1", "2.2", "2.4", "3.2"]
+    returned = [i for i in summary.my_items if i.state == "returned"]
+    assert [i.sub_issue_code for i in returned] == ["2.4"] and returned[0].review_comment
+
+
+def test_focal_point_with_missing_item(demo_db):
+    states = {i.sub_issue_code: i.state for i in _summary(demo_db, "focal_bla").my_items}
+    assert states["1.1"] == home.MISSING
+
+
+def test_secretariat_sees_agencies_not_submitted_and_locked_users(demo_db):
+    from core.db import write_session
+    from services.permissions import Actor
+
+    for _ in range(5):
+        with write_session(demo_db, Actor.system("login")) as s:
+            users.authenticate(session=s, username="viewer", password="bad-password", bcrypt_rounds=4)
+    summary = _summary(demo_db, "secretariat")
+    assert summary.locked_users == ["viewer"]
+    assert "สนก." in summary.agencies_not_submitted and "สตป." not in summary.agencies_not_submitted
+
+
+def test_empty_database_has_no_plan(db):
+    with read_session(db) as s:
+        from services.permissions import Actor
+
+        summary = home.summary_for(session=s, actor=Actor(user_id=1, username="admin", role="admin"))
+    assert summary.current_round is None and not summary.is_demo
