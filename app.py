@@ -17,6 +17,8 @@ st.set_page_config(page_title="Reform Plan Dashboard", page_icon=":material/moni
 
 PAGES = {
     "home": ("pages/home.py", "nav.home", ":material/home:"),
+    "entry": ("pages/entry.py", "nav.entry", ":material/edit_note:"),
+    "review": ("pages/review.py", "nav.review", ":material/fact_check:"),
     "users": ("pages/users.py", "nav.users", ":material/manage_accounts:"),
     "account": ("pages/account.py", "nav.account", ":material/person:"),
 }

@@ -32,6 +32,8 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "BCRYPT_ROUNDS": ("12", "bcrypt cost factor for new password hashes"),
     "SQLITE_BUSY_TIMEOUT_MS": ("15000", "How long a SQLite writer waits for the lock"),
     "PORT": ("8501", "Port for `make run`"),
+    "EVIDENCE_DIR": (str(DATA_DIR / "evidence"), "Folder for uploaded evidence files (outside the web root)"),
+    "EVIDENCE_MAX_MB": ("20", "Largest evidence file accepted, in megabytes"),
 }
 
 
@@ -66,6 +68,8 @@ class Settings:
     bcrypt_rounds: int
     sqlite_busy_timeout_ms: int
     port: int
+    evidence_dir: Path
+    evidence_max_bytes: int
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -116,6 +120,8 @@ def load_settings(env: dict[str, str] | None = None, secrets: dict[str, Any] | N
             bcrypt_rounds=int(raw["BCRYPT_ROUNDS"]),
             sqlite_busy_timeout_ms=int(raw["SQLITE_BUSY_TIMEOUT_MS"]),
             port=int(raw["PORT"]),
+            evidence_dir=Path(str(raw["EVIDENCE_DIR"])).resolve(),
+            evidence_max_bytes=int(float(str(raw["EVIDENCE_MAX_MB"])) * 1024 * 1024),
             sources=sources,
         )
     except ValueError as exc:

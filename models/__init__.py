@@ -5,13 +5,14 @@ from models.enums import ProgressStatus, Role, RoundState, SubmissionState
 from models.evaluation import EvaluationLevelBand, EvaluationScore
 from models.meetings import Meeting
 from models.plan import Agency, Assignment, ExpectedProgress, MainIssue, Plan, SubIssue
-from models.rounds import ProgressReport, Round
+from models.rounds import Evidence, ProgressReport, ReviewEvent, Round
 from models.users import User
 
 __all__ = [
     "Agency",
     "Assignment",
     "AuditLog",
+    "Evidence",
     "ExpectedProgress",
     "EvaluationLevelBand",
     "EvaluationScore",
@@ -20,6 +21,7 @@ __all__ = [
     "Plan",
     "ProgressReport",
     "ProgressStatus",
+    "ReviewEvent",
     "Role",
     "Round",
     "RoundState",

@@ -61,3 +61,36 @@ class ProgressReport(ProgressReportBase, table=True):
     updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     updated_at: datetime | None = None
     submitted_at: datetime | None = None
+
+
+class Evidence(SQLModel, table=True):
+    """A link or an uploaded file backing a progress report. Files live outside the web root
+    under generated names; `original_name` is only shown, never used as a path."""
+
+    __tablename__ = "evidence"
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="progress_report.id", index=True)
+    kind: str = Field(max_length=10)  # "link" or "file"
+    url: str = Field(default="", max_length=2000)
+    original_name: str = Field(default="", max_length=255)
+    stored_name: str = Field(default="", max_length=80)
+    content_type: str = Field(default="", max_length=120)
+    size_bytes: int = 0
+    uploaded_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    uploaded_at: datetime | None = None
+    removed: bool = False
+
+
+class ReviewEvent(SQLModel, table=True):
+    """The review conversation of a report: submit, approve, return (with comment), answer,
+    and corrections after a round closed (with their reason). Append-only by convention."""
+
+    __tablename__ = "review_event"
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="progress_report.id", index=True)
+    at: datetime
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    username: str = Field(max_length=64)
+    action: str = Field(max_length=20)
+    comment: str = ""
+    version: int = 0

@@ -26,6 +26,7 @@ from models import (
 )
 from services import evaluation, rounds, users
 from services.plan_loader import apply_plan, load_plan_file
+from services.progress import suggest_status
 
 DEMO_PLAN_FILE = DATA_DIR / "plan_demo.yaml"
 DEMO_PASSWORD = "demo2563"
@@ -48,6 +49,7 @@ UNREPORTED = {("BLA", "1.3", 2562, 3), ("ICT", "2.5", 2564, 12), ("BLA", "1.1", 
 # The open round's workflow mix: everything else is approved.
 OPEN_ROUND_STATES = {
     ("OPEC", "3.1"): SubmissionState.draft,
+    ("BLA", "1.3"): SubmissionState.draft,
     ("ONIE", "3.3"): SubmissionState.draft,
     ("BPS", "2.4"): SubmissionState.returned,
     ("OTEPC", "1.5"): SubmissionState.submitted,
@@ -65,16 +67,6 @@ NOTABLE = {
     ),
 }
 RETURN_COMMENT = "ขอให้ระบุค่าเป้าหมายที่ทำได้จริงและแนบหลักฐานประกอบ"
-
-
-def _status(progress: Decimal, expected: Decimal) -> ProgressStatus:
-    if progress >= 100:
-        return ProgressStatus.completed
-    if progress == 0:
-        return ProgressStatus.not_started
-    if progress < expected - 15:
-        return ProgressStatus.delayed
-    return ProgressStatus.on_track
 
 
 def _q(value: float) -> Decimal:
@@ -126,7 +118,7 @@ def seed_demo(*, session: Session, bcrypt_rounds: int = 12) -> None:
     ).all()
     for assignment, sub_code, agency_code in assignments:
         paces = {
-            fy: SLOW.get((agency_code, sub_code, fy), rng.uniform(0.85, 1.12))
+            fy: SLOW.get((agency_code, sub_code, fy), rng.uniform(1.02, 1.15))
             for fy in range(plan.first_fiscal_year, plan.last_fiscal_year + 1)
         }
         for rnd in all_rounds:
@@ -194,7 +186,7 @@ def _add_report(
     exp = expected[rnd.months]
     progress = _q(min(100.0, float(exp) * pace + rng.uniform(-3, 3)))
     progress = max(progress, Decimal(0))
-    status = _status(progress, exp)
+    status = suggest_status(progress, exp)
     target = assignment.target_value
     actual = _q(float(target) * float(progress) / 100) if target is not None else None
     key = (agency_code, sub_code, rnd.fiscal_year, rnd.months)

@@ -33,10 +33,10 @@ class Actor:
 # cannot be reached even by URL.
 PAGES_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.admin: ("home", "users", "account"),
-    Role.secretariat: ("home", "users", "account"),
+    Role.secretariat: ("home", "entry", "review", "users", "account"),
     Role.chair: ("home", "account"),
     Role.executive: ("home", "account"),
-    Role.focal_point: ("home", "account"),
+    Role.focal_point: ("home", "entry", "account"),
     Role.viewer: ("home", "account"),
 }
 

@@ -9,6 +9,8 @@ from services import database
 
 TABLES = {
     "agency",
+    "evidence",
+    "review_event",
     "app_user",
     "assignment",
     "audit_log",

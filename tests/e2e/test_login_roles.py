@@ -5,25 +5,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.helpers import login, settle, wait_for_login_cookie
+
 pytestmark = pytest.mark.browser
 
 NAV = {"หน้าหลัก", "ผู้ใช้งาน", "บัญชีของฉัน"}
-
-
-def login(page: Page, url: str, username: str, password: str = "demo2563") -> None:
-    page.goto(url)
-    page.get_by_label("ชื่อผู้ใช้").fill(username)
-    page.get_by_label("รหัสผ่าน").fill(password)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-
-
-def wait_for_login_cookie(page: Page, name: str = "reform_dashboard_auth") -> None:
-    """The re-login cookie is written by a browser-side component just after login."""
-    for _ in range(50):
-        if any(c["name"] == name for c in page.context.cookies()):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError("the re-login cookie was never written")
 
 
 def nav_links(page: Page) -> set[str]:
@@ -35,11 +21,11 @@ def nav_links(page: Page) -> set[str]:
     ("username", "pages"),
     [
         ("admin", {"หน้าหลัก", "ผู้ใช้งาน", "บัญชีของฉัน"}),
-        ("secretariat", {"หน้าหลัก", "ผู้ใช้งาน", "บัญชีของฉัน"}),
+        ("secretariat", {"หน้าหลัก", "รายงานผลการดำเนินงาน", "ตรวจสอบรายงาน", "ผู้ใช้งาน", "บัญชีของฉัน"}),
         ("chair", {"หน้าหลัก", "บัญชีของฉัน"}),
         ("executive", {"หน้าหลัก", "บัญชีของฉัน"}),
         ("viewer", {"หน้าหลัก", "บัญชีของฉัน"}),
-        ("focal_ict", {"หน้าหลัก", "บัญชีของฉัน"}),
+        ("focal_ict", {"หน้าหลัก", "รายงานผลการดำเนินงาน", "บัญชีของฉัน"}),
     ],
 )
 def test_each_role_sees_its_pages_and_cannot_open_others(page: Page, server, username, pages):
@@ -86,10 +72,12 @@ def test_language_switch_to_english_and_back(page: Page, server):
 
 def test_five_wrong_passwords_lock_the_account(page: Page, server):
     page.goto(server.url)
+    settle(page)
     for attempt in range(5):
         page.get_by_label("ชื่อผู้ใช้").fill("viewer")
         page.get_by_label("รหัสผ่าน").fill(f"wrong-{attempt}")
         page.get_by_role("button", name="เข้าสู่ระบบ").click()
+        settle(page)
         expected = "ถูกล็อกชั่วคราว" if attempt == 4 else "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
         expect(page.get_by_text(re.compile(expected))).to_be_visible()
     page.get_by_label("ชื่อผู้ใช้").fill("viewer")

@@ -1,0 +1,136 @@
+"""Review (secretariat): approve submitted items or return them with a comment; open and close rounds."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import runtime
+from core.ui import flash, fmt_date, fmt_datetime, round_label, t
+from models import RoundState
+from services import plans, progress, rounds
+from services.permissions import PermissionDenied
+from services.progress import ProgressError, ReportConflict
+
+actor = runtime.require_actor("review")
+st.title(t("review.title"))
+with runtime.read_session() as session:
+    plan = plans.active_plan(session=session)
+    all_rounds = rounds.rounds_of(session=session, plan_id=plan.id) if plan else []
+    current = rounds.current_round(session=session, plan_id=plan.id) if plan else None
+    agencies = plans.agencies(session=session)
+if not all_rounds:
+    st.info(t("home.no_round"))
+    st.stop()
+
+by_id = {r.id: r for r in all_rounds}
+round_ids = [r.id for r in reversed(all_rounds)]
+c1, c2 = st.columns(2)
+round_id = c1.selectbox(
+    t("entry.round"),
+    round_ids,
+    index=round_ids.index(current.id) if current else 0,
+    format_func=lambda rid: round_label(by_id[rid].fiscal_year, by_id[rid].months),
+    key="review_round",
+)
+rnd = by_id[round_id]
+only = c2.multiselect(
+    t("review.show_states"),
+    ["submitted", "returned", "draft", "approved", "missing"],
+    default=["submitted"],
+    format_func=lambda s: t(f"state.{s}"),
+    key="review_states",
+)
+
+
+def _write(action, success: str) -> None:  # noqa: ANN001
+    try:
+        with runtime.write_session() as session:
+            action(session)
+    except ReportConflict as exc:
+        st.error(t(exc.message_key, **exc.params), icon=":material/sync_problem:")
+    except (ProgressError, PermissionDenied) as exc:
+        st.error(t(exc.message_key, **getattr(exc, "params", {})), icon=":material/error:")
+    else:
+        flash(success)
+        st.rerun()
+
+
+with st.container(border=True):
+    st.write(
+        f"**{round_label(rnd.fiscal_year, rnd.months)}** · {t('round.state.' + str(rnd.state))} · "
+        f"{t('home.due', date=fmt_date(rnd.due_date))}"
+    )
+    target_state = RoundState.closed if rnd.state == RoundState.open else RoundState.open
+    confirm = st.checkbox(t(f"review.confirm_{target_state}"), key=f"confirm_round_{round_id}")
+    if st.button(t(f"review.{target_state}_round"), disabled=not confirm, key="round_state_btn"):
+        _write(
+            lambda s: progress.set_round_state(session=s, actor=actor, round_id=round_id, state=target_state), t("users.saved")
+        )
+
+rows = []
+with runtime.read_session() as session:
+    for agency in agencies:
+        for item in progress.entry_items(session=session, actor=actor, round_id=round_id, agency_id=agency.id):
+            rows.append((agency, item))
+shown = [(a, i) for a, i in rows if i.state in only]
+summary = pd.DataFrame(
+    [
+        {
+            t("users.agency"): a.short_name_th,
+            t("col.sub_issue"): i.sub_issue.code,
+            t("col.progress"): float(i.report.progress_pct) if i.report and i.report.progress_pct is not None else None,
+            t("field.status"): t(f"status.{i.report.status}") if i.report and i.report.status else "",
+            t("col.state"): t(f"state.{i.state}"),
+        }
+        for a, i in shown
+    ]
+)
+st.caption(t("review.count", shown=len(shown), total=len(rows)))
+if summary.empty:
+    st.info(t("review.nothing"), icon=":material/task_alt:")
+else:
+    st.dataframe(
+        summary,
+        hide_index=True,
+        width="stretch",
+        column_config={t("col.progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%")},
+    )
+
+for agency, item in shown:
+    if item.report is None:
+        continue
+    r = item.report
+    with st.expander(f"{agency.short_name_th} · {item.sub_issue.code} {item.sub_issue.name_th} — {t('state.' + item.state)}"):
+        st.write(
+            f"**{t('field.progress_pct')}:** {r.progress_pct if r.progress_pct is not None else '-'} · "
+            f"**{t('field.actual_value')}:** {r.actual_value if r.actual_value is not None else '-'} "
+            f"{item.assignment.unit} · **{t('field.status')}:** {t('status.' + str(r.status)) if r.status else '-'}"
+        )
+        if r.status_reason:
+            st.write(f"**{t('field.status_reason')}:** {r.status_reason}")
+        for name in ("achievements", "obstacles", "next_steps", "evidence"):
+            if getattr(r, name):
+                st.write(f"**{t('field.' + name)}:** {getattr(r, name)}")
+        if r.updated_at:
+            st.caption(t("review.updated", when=fmt_datetime(r.updated_at)))
+        key = f"rv_{r.id}"
+        if item.state in ("submitted", "approved") and rnd.state == RoundState.open:
+            comment = st.text_area(t("review.comment"), key=f"{key}_comment")
+            b1, b2 = st.columns(2)
+            if item.state == "submitted" and b1.button(t("review.approve"), key=f"{key}_approve", type="primary"):
+                _write(
+                    lambda s, rid=r.id, v=r.version: progress.approve(session=s, actor=actor, report_id=rid, expected_version=v),
+                    t("review.approved"),
+                )
+            if b2.button(t("review.return"), key=f"{key}_return"):
+                _write(
+                    lambda s, rid=r.id, v=r.version, c=comment: progress.return_for_correction(
+                        session=s, actor=actor, report_id=rid, expected_version=v, comment=c or ""
+                    ),
+                    t("review.returned"),
+                )
+        with runtime.read_session() as session:
+            events = [e for e in progress.history(session=session, actor=actor, report_id=r.id) if e.kind != "field"]
+        for e in events:
+            st.caption(f"{fmt_datetime(e.at)} · {e.username} · {t('review.' + e.kind)}" + (f": {e.comment}" if e.comment else ""))
