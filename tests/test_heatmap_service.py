@@ -1,0 +1,87 @@
+"""Heatmap aggregation: every cell state, and weighted margins recomputed independently."""
+
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from core.db import read_session
+from models import Agency, Assignment, MainIssue, ProgressReport, SubIssue
+from services import heatmap
+from tests.helpers import open_round, report, round_of
+
+
+def _independent(engine, round_id):
+    """Weighted progress per agency, sub-issue, main issue and overall, straight from the ORM rows."""
+    with read_session(engine) as s:
+        rows = s.exec(
+            select(Assignment, Agency.code, SubIssue.code, MainIssue.number)
+            .join(Agency, Agency.id == Assignment.agency_id)
+            .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
+            .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
+        ).all()
+        reports = {r.assignment_id: r for r in s.exec(select(ProgressReport).where(ProgressReport.round_id == round_id))}
+    sums: dict[tuple, list[Decimal]] = {}
+    for a, agency, sub, main in rows:
+        p = reports[a.id].progress_pct if a.id in reports and reports[a.id].progress_pct is not None else Decimal(0)
+        for key in (("agency", agency), ("sub", sub), ("main", main), ("all",)):
+            acc = sums.setdefault(key, [Decimal(0), Decimal(0)])
+            acc[0] += a.weight * p
+            acc[1] += a.weight
+    return {k: float(v[0] / v[1]) for k, v in sums.items()}
+
+
+def test_grid_has_every_agency_and_sub_issue_in_plan_order(demo_db):
+    with read_session(demo_db) as s:
+        grid = heatmap.cells(session=s, round_id=open_round(demo_db).id)
+    assert len(grid) == 7 * 13
+    assert list(grid["agency_code"].drop_duplicates()) == ["OTEPC", "ONIE", "OPEC", "BPS", "BIE", "BLA", "ICT"]
+    assert list(grid["sub_issue_code"].drop_duplicates())[:6] == ["1.1", "1.2", "1.3", "1.4", "1.5", "2.1"]
+
+
+def test_each_cell_state_is_distinct(demo_db):
+    with read_session(demo_db) as s:
+        grid = heatmap.cells(session=s, round_id=open_round(demo_db).id).set_index(["agency_code", "sub_issue_code"])
+    assert grid.loc[("BIE", "1.1"), "state"] == heatmap.NOT_ASSIGNED
+    assert grid.loc[("BLA", "1.1"), "state"] == heatmap.NOT_REPORTED
+    assert grid.loc[("OPEC", "3.1"), "state"] == "draft"
+    assert grid.loc[("OTEPC", "1.5"), "state"] == "submitted"
+    assert grid.loc[("BPS", "2.4"), "state"] == "returned"
+    assert grid.loc[("BPS", "1.2"), "state"] == "approved"
+    assert set(grid["state"]) == set(heatmap.CELL_STATES)
+    assert (grid["state"] == heatmap.NOT_ASSIGNED).sum() == 7 * 13 - 27
+    assert grid.loc[("BIE", "1.1"), ["progress_pct", "weight"]].isna().all()
+
+
+def test_cells_carry_change_since_previous_round_and_who_updated(demo_db):
+    rnd = round_of(demo_db, 2564, 9)
+    with read_session(demo_db) as s:
+        grid = heatmap.cells(session=s, round_id=rnd.id).set_index(["agency_code", "sub_issue_code"])
+    cell = grid.loc[("BIE", "1.4")]
+    assert cell["change_pct"] == cell["progress_pct"] - cell["previous_progress_pct"]
+    assert cell["updated_by"] and cell["updated_at"] is not None
+
+
+@pytest.mark.parametrize(("fy", "months"), [(2564, 12), (2563, 9), (2562, 3)])
+def test_weighted_margins_match_an_independent_computation(demo_db, fy, months):
+    rid = round_of(demo_db, fy, months).id
+    expected = _independent(demo_db, rid)
+    with read_session(demo_db) as s:
+        agencies = heatmap.by_agency(session=s, round_id=rid).set_index("agency_code")["weighted_progress"]
+        subs = heatmap.by_sub_issue(session=s, round_id=rid).set_index("sub_issue_code")["weighted_progress"]
+        mains = heatmap.by_main_issue(session=s, round_id=rid).set_index("main_issue_number")["weighted_progress"]
+        total = heatmap.overall(session=s, round_id=rid)
+    close = pytest.approx
+    assert {k: float(v) for k, v in agencies.items()} == close({k[1]: v for k, v in expected.items() if k[0] == "agency"})
+    assert {k: float(v) for k, v in subs.items()} == close({k[1]: v for k, v in expected.items() if k[0] == "sub"})
+    assert {int(k): float(v) for k, v in mains.items()} == close({k[1]: v for k, v in expected.items() if k[0] == "main"})
+    assert total == close(expected[("all",)])
+
+
+def test_unreported_cells_count_as_zero_in_the_margin(demo_db):
+    rid = open_round(demo_db).id
+    with read_session(demo_db) as s:
+        bla = heatmap.by_agency(session=s, round_id=rid).set_index("agency_code").loc["BLA"]
+    p13 = report(demo_db, "BLA", "1.3", rid).progress_pct  # weight 2; 1.1 (weight 1) is not reported
+    assert (bla["assigned"], bla["reported"]) == (2, 1)
+    assert float(bla["weighted_progress"]) == pytest.approx(float(2 * p13 / 3))
