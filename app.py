@@ -19,6 +19,7 @@ PAGES = {
     "home": ("pages/home.py", "nav.home", ":material/home:"),
     "entry": ("pages/entry.py", "nav.entry", ":material/edit_note:"),
     "review": ("pages/review.py", "nav.review", ":material/fact_check:"),
+    "heatmap": ("pages/heatmap.py", "nav.heatmap", ":material/grid_on:"),
     "users": ("pages/users.py", "nav.users", ":material/manage_accounts:"),
     "account": ("pages/account.py", "nav.account", ":material/person:"),
 }

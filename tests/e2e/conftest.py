@@ -89,6 +89,9 @@ class StreamlitServer:
 
 @pytest.fixture(scope="session")
 def browser():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=10_000)  # two workers and their servers share two cores in CI
     if not Path(CHROMIUM).exists():
         missing_part("REQUIRE_BROWSER", "browser", f"no Chromium at {CHROMIUM} (make test installs it with apt-get as root)")
     from playwright.sync_api import sync_playwright

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from services import excel_io
-from tests.e2e.helpers import login, settle, wait_for_login_cookie
+from tests.e2e.helpers import go, login, settle, wait_for_login_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -27,20 +27,6 @@ def open_item(page: Page, code: str):
     if box.locator("> details").get_attribute("open") is None:
         box.locator("> details > summary").click()
     return box
-
-
-def go(page: Page, name: str) -> None:
-    """Open a page from the sidebar. The login cookie component reruns the current page once
-    just after login; a click landing in that instant is replayed, as a user would click again."""
-    heading = page.get_by_role("heading", name=name, exact=True)
-    for _ in range(3):
-        page.locator('[data-testid="stSidebarNav"] a', has_text=name).click()
-        try:
-            expect(heading).to_be_visible(timeout=4000)
-            return
-        except AssertionError:
-            continue
-    expect(heading).to_be_visible()
 
 
 def choose(box, label: str, option: str) -> None:

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import login, settle, wait_for_login_cookie
+from tests.e2e.helpers import go, login, settle, wait_for_login_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -20,11 +20,11 @@ def nav_links(page: Page) -> set[str]:
 @pytest.mark.parametrize(
     ("username", "pages"),
     [
-        ("admin", {"หน้าหลัก", "ผู้ใช้งาน", "บัญชีของฉัน"}),
-        ("secretariat", {"หน้าหลัก", "รายงานผลการดำเนินงาน", "ตรวจสอบรายงาน", "ผู้ใช้งาน", "บัญชีของฉัน"}),
-        ("chair", {"หน้าหลัก", "บัญชีของฉัน"}),
-        ("executive", {"หน้าหลัก", "บัญชีของฉัน"}),
-        ("viewer", {"หน้าหลัก", "บัญชีของฉัน"}),
+        ("admin", {"หน้าหลัก", "แผนภาพความก้าวหน้า", "ผู้ใช้งาน", "บัญชีของฉัน"}),
+        ("secretariat", {"หน้าหลัก", "รายงานผลการดำเนินงาน", "ตรวจสอบรายงาน", "แผนภาพความก้าวหน้า", "ผู้ใช้งาน", "บัญชีของฉัน"}),
+        ("chair", {"หน้าหลัก", "แผนภาพความก้าวหน้า", "บัญชีของฉัน"}),
+        ("executive", {"หน้าหลัก", "แผนภาพความก้าวหน้า", "บัญชีของฉัน"}),
+        ("viewer", {"หน้าหลัก", "แผนภาพความก้าวหน้า", "บัญชีของฉัน"}),
         ("focal_ict", {"หน้าหลัก", "รายงานผลการดำเนินงาน", "บัญชีของฉัน"}),
     ],
 )
@@ -64,8 +64,9 @@ def test_language_switch_to_english_and_back(page: Page, server):
     page.get_by_role("radio", name="English").click()
     expect(page.get_by_role("heading", name="Home", exact=True)).to_be_visible()
     expect(page.get_by_text("FY2564 (BE), 12-month round")).to_be_visible()
-    page.locator('[data-testid="stSidebarNav"] a', has_text="My account").click()
-    expect(page.get_by_role("heading", name="My account", exact=True)).to_be_visible()
+    settle(page)
+    go(page, "My account")
+    settle(page)
     page.get_by_role("radio", name="ไทย").click()
     expect(page.get_by_role("heading", name="บัญชีของฉัน", exact=True)).to_be_visible()
 
@@ -74,12 +75,14 @@ def test_five_wrong_passwords_lock_the_account(page: Page, server):
     page.goto(server.url)
     settle(page)
     for attempt in range(5):
+        settle(page)
         page.get_by_label("ชื่อผู้ใช้").fill("viewer")
         page.get_by_label("รหัสผ่าน").fill(f"wrong-{attempt}")
         page.get_by_role("button", name="เข้าสู่ระบบ").click()
         settle(page)
         expected = "ถูกล็อกชั่วคราว" if attempt == 4 else "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
         expect(page.get_by_text(re.compile(expected))).to_be_visible()
+    settle(page)
     page.get_by_label("ชื่อผู้ใช้").fill("viewer")
     page.get_by_label("รหัสผ่าน").fill("demo2563")
     page.get_by_role("button", name="เข้าสู่ระบบ").click()
