@@ -20,9 +20,7 @@ settings = runtime.settings()
 is_focal = actor.role == Role.focal_point
 
 with runtime.read_session() as session:
-    plan = plans.active_plan(session=session)
-    all_rounds = rounds.rounds_of(session=session, plan_id=plan.id) if plan else []
-    current = rounds.current_round(session=session, plan_id=plan.id) if plan else None
+    all_rounds, current = rounds.plan_rounds(session=session)
     agencies = plans.agencies(session=session)
 
 st.title(t("entry.title"))

@@ -10,14 +10,12 @@ import streamlit as st
 
 from core import charts, runtime
 from core.ui import fmt_datetime, round_label, t
-from services import heatmap, plans, rounds
+from services import heatmap, rounds
 
 actor = runtime.require_actor("heatmap")
 st.title(t("heatmap.title"))
 with runtime.read_session() as session:
-    plan = plans.active_plan(session=session)
-    all_rounds = rounds.rounds_of(session=session, plan_id=plan.id) if plan else []
-    current = rounds.current_round(session=session, plan_id=plan.id) if plan else None
+    all_rounds, current = rounds.plan_rounds(session=session)
 if not all_rounds:
     st.info(t("home.no_round"))
     st.stop()

@@ -15,9 +15,7 @@ from services.progress import ProgressError, ReportConflict
 actor = runtime.require_actor("review")
 st.title(t("review.title"))
 with runtime.read_session() as session:
-    plan = plans.active_plan(session=session)
-    all_rounds = rounds.rounds_of(session=session, plan_id=plan.id) if plan else []
-    current = rounds.current_round(session=session, plan_id=plan.id) if plan else None
+    all_rounds, current = rounds.plan_rounds(session=session)
     agencies = plans.agencies(session=session)
 if not all_rounds:
     st.info(t("home.no_round"))
@@ -34,13 +32,14 @@ round_id = c1.selectbox(
     key="review_round",
 )
 rnd = by_id[round_id]
-only = c2.multiselect(
+only = c2.pills(
     t("review.show_states"),
     ["submitted", "returned", "draft", "approved", "missing"],
     default=["submitted"],
     format_func=lambda s: t(f"state.{s}"),
     key="review_states",
-)
+    selection_mode="multi",
+) or []
 
 
 def _write(action, success: str) -> None:  # noqa: ANN001

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from core.thaidate import ROUND_MONTHS, round_period
 from models import Plan, Round, RoundState
+from services.plans import active_plan
 
 DUE_DAYS_AFTER_PERIOD = 15
 
@@ -55,3 +56,11 @@ def previous_round(*, session: Session, rnd: Round) -> Round | None:
     rounds = rounds_of(session=session, plan_id=rnd.plan_id)
     idx = next(i for i, r in enumerate(rounds) if r.id == rnd.id)
     return rounds[idx - 1] if idx > 0 else None
+
+
+def plan_rounds(*, session: Session, today: date | None = None) -> tuple[list[Round], Round | None]:
+    """The active plan's rounds in order and the current one (empty and None with no plan)."""
+    plan = active_plan(session=session)
+    if plan is None:
+        return [], None
+    return rounds_of(session=session, plan_id=plan.id), current_round(session=session, plan_id=plan.id, today=today)
