@@ -32,7 +32,3 @@ def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
         raise MissingTranslation(key)
     text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
     return text.format(**params) if params else text
-
-
-def has_key(key: str) -> bool:
-    return key in catalog()

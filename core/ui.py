@@ -9,6 +9,7 @@ import streamlit as st
 
 from core import thaidate
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from services.errors import UserFacingError
 
 LANG_KEY = "lang"
 LANG_WIDGET_KEY = "lang_switch"
@@ -63,8 +64,9 @@ def demo_banner() -> None:
     st.warning(t("demo.banner"), icon=":material/science:")
 
 
-def show_error(key: str, **params: object) -> None:
-    st.error(t(key, **params), icon=":material/error:")
+def show_refusal(exc: UserFacingError, icon: str = ":material/error:") -> None:
+    """A service's refusal, in the user's language."""
+    st.error(t(exc.message_key, **exc.params), icon=icon)
 
 
 FLASH_KEY = "_flash"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core import runtime
-from core.ui import t
+from core.ui import show_refusal, t
 from services import users
-from services.passwords import WeakPassword
+from services.errors import UserFacingError
 
 actor = runtime.require_actor("account")
 st.title(t("account.title"))
@@ -36,7 +36,7 @@ if submitted:
                     new_password=new,
                     bcrypt_rounds=runtime.settings().bcrypt_rounds,
                 )
-        except (users.UserInputError, WeakPassword) as exc:
-            st.error(t(str(exc.args[0])))
+        except UserFacingError as exc:
+            show_refusal(exc)
         else:
             st.toast(t("account.password_saved"), icon=":material/check:")

@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from core import runtime
-from core.ui import flash, fmt_date, fmt_datetime, lang, round_label, t
+from core.ui import flash, fmt_date, fmt_datetime, lang, round_label, show_refusal, t
 from models import ProgressStatus, Role, RoundState
 from services import evidence, excel_io, plans, progress, rounds
-from services.permissions import PermissionDenied
-from services.progress import EntryItem, ProgressError, ReportConflict, ReportInput, ValidationFailed
+from services.errors import UserFacingError
+from services.progress import EntryItem, ReportConflict, ReportInput, ValidationFailed
 
 actor = runtime.require_actor("entry")
 settings = runtime.settings()
@@ -86,13 +86,13 @@ def _run_write(action, success: str) -> bool:  # noqa: ANN001
         st.session_state["_conflict"] = exc
         return False
     except ValidationFailed as exc:
-        st.error(t(exc.message_key, **exc.params), icon=":material/error:")
+        show_refusal(exc)
         for p in exc.problems:
             where = f"{p.sub_issue_code} · " if p.sub_issue_code else ""
             st.write(f"- {where}{t('field.' + p.field)}: {t(p.message_key, **p.params)}")
         return False
-    except (ProgressError, PermissionDenied) as exc:
-        st.error(t(exc.message_key, **getattr(exc, "params", {})), icon=":material/error:")
+    except UserFacingError as exc:
+        show_refusal(exc)
         return False
     flash(success)
     return True
@@ -239,7 +239,7 @@ def item_editor(item: EntryItem, dirty: bool) -> None:
 
     conflict: ReportConflict | None = st.session_state.get("_conflict")
     if conflict is not None and st.session_state.get("_conflict_prefix") == prefix:
-        st.error(t(conflict.message_key, **conflict.params), icon=":material/sync_problem:")
+        show_refusal(conflict, icon=":material/sync_problem:")
         if conflict.changes:
             st.dataframe(
                 pd.DataFrame(

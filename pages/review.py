@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from core import runtime
-from core.ui import flash, fmt_date, fmt_datetime, round_label, t
+from core.ui import flash, fmt_date, fmt_datetime, round_label, show_refusal, t
 from models import RoundState
 from services import plans, progress, rounds
-from services.permissions import PermissionDenied
-from services.progress import ProgressError, ReportConflict
+from services.errors import UserFacingError
+from services.progress import ReportConflict
 
 actor = runtime.require_actor("review")
 st.title(t("review.title"))
@@ -32,14 +32,17 @@ round_id = c1.selectbox(
     key="review_round",
 )
 rnd = by_id[round_id]
-only = c2.pills(
-    t("review.show_states"),
-    ["submitted", "returned", "draft", "approved", "missing"],
-    default=["submitted"],
-    format_func=lambda s: t(f"state.{s}"),
-    key="review_states",
-    selection_mode="multi",
-) or []
+only = (
+    c2.pills(
+        t("review.show_states"),
+        ["submitted", "returned", "draft", "approved", "missing"],
+        default=["submitted"],
+        format_func=lambda s: t(f"state.{s}"),
+        key="review_states",
+        selection_mode="multi",
+    )
+    or []
+)
 
 
 def _write(action, success: str) -> None:  # noqa: ANN001
@@ -47,9 +50,9 @@ def _write(action, success: str) -> None:  # noqa: ANN001
         with runtime.write_session() as session:
             action(session)
     except ReportConflict as exc:
-        st.error(t(exc.message_key, **exc.params), icon=":material/sync_problem:")
-    except (ProgressError, PermissionDenied) as exc:
-        st.error(t(exc.message_key, **getattr(exc, "params", {})), icon=":material/error:")
+        show_refusal(exc, icon=":material/sync_problem:")
+    except UserFacingError as exc:
+        show_refusal(exc)
     else:
         flash(success)
         st.rerun()

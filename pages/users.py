@@ -6,11 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from core import runtime
-from core.ui import flash, fmt_datetime, t
+from core.ui import flash, fmt_datetime, show_refusal, t
 from models import Role
 from services import plans, users
-from services.passwords import WeakPassword
-from services.permissions import PermissionDenied
+from services.errors import UserFacingError
 
 actor = runtime.require_actor("users")
 st.title(t("users.title"))
@@ -40,12 +39,8 @@ def _run(action, success_key: str, **params) -> None:  # noqa: ANN001
     try:
         with runtime.write_session() as session:
             action(session=session, actor=actor, **params)
-    except PermissionDenied as exc:
-        st.error(t(exc.message_key))
-    except users.UserInputError as exc:
-        st.error(t(exc.message_key, **exc.params))
-    except WeakPassword as exc:
-        st.error(t(str(exc.args[0])))
+    except UserFacingError as exc:
+        show_refusal(exc)
     else:
         flash(t(success_key))
         st.rerun()

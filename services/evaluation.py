@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from models import EvaluationLevelBand, EvaluationScore
 
@@ -33,9 +33,3 @@ def record_score(*, session: Session, plan_id: int, fiscal_year: int, component:
     session.add(row)
     session.flush()
     return row
-
-
-def scores(*, session: Session, plan_id: int) -> list[EvaluationScore]:
-    return list(
-        session.exec(select(EvaluationScore).where(EvaluationScore.plan_id == plan_id).order_by(col(EvaluationScore.fiscal_year)))
-    )

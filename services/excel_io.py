@@ -16,12 +16,13 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.i18n import translate
 from models import Agency, ProgressStatus, Role
+from services.errors import UserFacingError
 from services.numbers import NumberError, parse_number
-from services.permissions import Actor, PermissionDenied
+from services.permissions import Actor
 from services.progress import (
     FOCAL_EDITABLE_STATES,
     EntryItem,
@@ -239,8 +240,8 @@ def read_upload(*, session: Session, actor: Actor, round_id: int, agency_id: int
     agency = session.get(Agency, agency_id)
     try:
         require_edit(actor, agency_id=agency_id, rnd=rnd, report=None, correction_reason="")
-    except (PermissionDenied, ProgressError) as exc:
-        plan.problems.append(ImportProblem(0, "-", "", getattr(exc, "message_key", "error.permission_denied")))
+    except UserFacingError as exc:
+        plan.problems.append(ImportProblem(0, "-", "", exc.message_key, exc.params))
         return plan
     try:
         wb = load_workbook(io.BytesIO(data), data_only=False)
@@ -362,7 +363,3 @@ def apply_import(*, session: Session, actor: Actor, plan: ImportPlan) -> int:
             data=update.data,
         )
     return len(plan.updates)
-
-
-def agency_code(*, session: Session, agency_id: int) -> str:
-    return session.exec(select(Agency.code).where(Agency.id == agency_id)).one()

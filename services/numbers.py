@@ -11,17 +11,15 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 
+from services.errors import UserFacingError
+
 THAI_TO_ARABIC = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _PERCENT_WORDS = ("ร้อยละ", "percent")
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
-class NumberError(ValueError):
-    """Why a value is not a number; the message is a catalog key."""
-
-    def __init__(self, message_key: str) -> None:
-        super().__init__(message_key)
-        self.message_key = message_key
+class NumberError(UserFacingError, ValueError):
+    """Why a value is not a number."""
 
 
 def parse_number(value: object) -> Decimal | None:

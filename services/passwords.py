@@ -6,12 +6,14 @@ import functools
 
 import bcrypt
 
+from services.errors import UserFacingError
+
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (5.x: refuses) anything longer
 
 
-class WeakPassword(ValueError):
-    """The password does not meet the rules; the message is a catalog key."""
+class WeakPassword(UserFacingError, ValueError):
+    """The password does not meet the rules."""
 
 
 def check_password_rules(password: str) -> None:

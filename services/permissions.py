@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.enums import Role
+from services.errors import UserFacingError
 
 
-class PermissionDenied(PermissionError):
+class PermissionDenied(UserFacingError, PermissionError):
     """The actor may not do this; the message is a catalog key for the UI."""
 
     def __init__(self, message_key: str = "error.permission_denied") -> None:
         super().__init__(message_key)
-        self.message_key = message_key
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models import (
-    Agency,
     Assignment,
     AuditLog,
     Evidence,
@@ -31,6 +30,7 @@ from models import (
     SubmissionState,
 )
 from services import rounds as rounds_service
+from services.errors import UserFacingError
 from services.permissions import Actor, PermissionDenied
 
 TEXT_FIELDS = ("achievements", "obstacles", "next_steps", "evidence")
@@ -41,13 +41,8 @@ SYSTEM_FIELDS = {"version", "updated_at", "updated_by_id", "submitted_at"}
 
 
 # ----------------------------------------------------------------------------- errors
-class ProgressError(Exception):
-    """A refusal the UI shows in plain language: `message_key` and `params` fill the catalog."""
-
-    def __init__(self, message_key: str, **params: object) -> None:
-        super().__init__(message_key)
-        self.message_key = message_key
-        self.params = params
+class ProgressError(UserFacingError):
+    """A refusal of a progress-report action."""
 
 
 @dataclass(frozen=True)
@@ -556,8 +551,3 @@ def history(*, session: Session, actor: Actor, report_id: int) -> list[HistoryEn
         for e in session.exec(select(ReviewEvent).where(ReviewEvent.report_id == report_id))
     ]
     return sorted(entries, key=lambda e: e.at, reverse=True)
-
-
-def agency_of_report(*, session: Session, report_id: int) -> Agency:
-    report = session.get(ProgressReport, report_id)
-    return session.get(Agency, session.get(Assignment, report.assignment_id).agency_id)

@@ -9,17 +9,13 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from models import Agency, Role, User
+from services.errors import UserFacingError
 from services.passwords import hash_password, verify_password
 from services.permissions import Actor, require_user_manager
 
 
-class UserInputError(ValueError):
-    """Invalid account data; `message_key` is a catalog key, `params` fill it in."""
-
-    def __init__(self, message_key: str, **params: object) -> None:
-        super().__init__(message_key)
-        self.message_key = message_key
-        self.params = params
+class UserInputError(UserFacingError, ValueError):
+    """Invalid account data."""
 
 
 @dataclass(frozen=True)
