@@ -9,7 +9,7 @@ import streamlit as st
 
 from core import auth, runtime
 from core.settings import SettingsError
-from core.ui import demo_banner, language_switch, show_flash, t
+from core.ui import demo_banner, language_switch, show_flash, t, tighten_layout
 from services import plans
 from services.permissions import pages_for
 
@@ -25,6 +25,7 @@ PAGES = {
 }
 
 runtime.leave_folder_page_mode()
+tighten_layout()
 language_switch()
 try:
     runtime.settings().check_secure()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import functools
+from pathlib import Path
+
 import altair as alt
 import pandas as pd
 
@@ -15,32 +19,67 @@ STATUS_COLOURS = {
 }
 NOT_ASSIGNED_FILL = "#eef2f7"
 MEASURES = ("progress", "status", "change")
+# workflow-state marks drawn after the figure; all of them are glyphs of the bundled Sarabun, so
+# the page and the PNG/SVG/PDF exports draw the same symbol
+STATE_MARKS = {"draft": "*", "submitted": "→", "approved": "√", "returned": "←"}
 
 
-def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str]) -> alt.LayerChart:
-    """Agencies × sub-issues. Not-assigned cells are pale and empty; not-reported cells are white
-    with a dashed red border; reported cells are coloured by `measure` and marked with their
-    workflow state (✎ draft, ↩ returned, ✓ approved, • submitted)."""
+FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
+FONT = "Sarabun"
+SELECTION = "cell"  # the click selection's name; its value carries agency_code and sub_issue_code
+COMPACT_AT = 24
+BOTTOM = alt.Legend(
+    orient="bottom", gradientLength=240
+)  # more agencies or sub-issues than this: smaller cells, state marks without numbers
+
+
+def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str]) -> alt.FacetChart:
+    """Agencies × sub-issues, one column group per main issue (in plan order, headed by its name).
+
+    Not-assigned cells are pale and empty; not-reported cells are white with a dashed red border
+    and "?"; reported cells are coloured by `measure` and marked with their workflow state
+    (* draft, → submitted, √ approved, ← returned), so no state relies on colour alone.
+    Optional columns: ``match`` (False dims the cell: it is outside the status filter),
+    ``selected`` (True outlines the cell shown in the detail panel), ``main_issue_label`` (the
+    column-group header: keep it short, the groups are only a few cells wide).
+    Clicking a cell sets the point selection ``cell``.
+    """
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}")
     data = cells.copy()
     data["progress"] = data["progress_pct"].astype("float64")
     data["change"] = data["change_pct"].astype("float64")
-    data["mark"] = data["state"].map({"draft": "✎", "returned": "↩", "approved": "✓", "submitted": "•"}).fillna("")
-    data["label"] = data.apply(
-        lambda r: (
-            ""
-            if r["state"] in ("not_assigned",)
-            else ("?" if r["state"] == "not_reported" else f"{r['progress']:.0f}{r['mark']}")
-        ),
-        axis=1,
-    )
+    n_agencies, n_subs = data["agency_code"].nunique(), data["sub_issue_code"].nunique()
+    compact = n_agencies > COMPACT_AT or n_subs > COMPACT_AT
+    mark = data["state"].map(STATE_MARKS).fillna("")
+    number = data["progress"].map(lambda p: "" if pd.isna(p) or compact else f"{p:.0f}")
+    data["label"] = (number + mark).where(data["state"] != "not_reported", "?").where(data["state"] != "not_assigned", "")
     data["state_label"] = data["state"].map(lambda s: labels.get(f"state.{s}", s))
     data["status_label"] = data["status"].map(lambda s: labels.get(f"status.{s}", "") if s else "")
+    data["match"] = data["match"].astype(bool) if "match" in data else True
+    data["selected"] = data["selected"].astype(bool) if "selected" in data else False
+    if "main_issue_label" not in data:
+        data["main_issue_label"] = data["main_issue_number"].astype(str)
+    data = data.drop(columns=[c for c in ("updated_at", "progress_pct", "change_pct") if c in data])
+
     x_order = list(dict.fromkeys(data.sort_values(["main_issue_number", "sub_issue_order"])["sub_issue_code"]))
-    y_order = list(dict.fromkeys(data.sort_values(["agency_order"])["agency_short_name"]))
-    x = alt.X("sub_issue_code:N", sort=x_order, title=labels["x"], axis=alt.Axis(labelAngle=0, orient="top"))
-    y = alt.Y("agency_short_name:N", sort=y_order, title=None, axis=alt.Axis(labelLimit=220))
+    y_order = list(dict.fromkeys(data.sort_values(["agency_order"], kind="stable")["agency_short_name"]))
+    main_order = list(dict.fromkeys(data.sort_values("main_issue_number")["main_issue_label"]))
+    step_x, step_y, font_size = (26, 20, 10) if compact else (34, 28, 11)
+    x = alt.X(
+        "sub_issue_code:N",
+        sort=x_order,
+        title=None,
+        axis=alt.Axis(
+            orient="top", labelAngle=-90 if compact else 0, labelFontSize=11 if compact else 12, labelOverlap=False, ticks=False
+        ),
+    )
+    y = alt.Y(
+        "agency_short_name:N",
+        sort=y_order,
+        title=None,
+        axis=alt.Axis(labelLimit=200, labelFontSize=11 if compact else 12, labelOverlap=False, ticks=False),
+    )
     tooltip = [
         alt.Tooltip("agency_short_name:N", title=labels["agency"]),
         alt.Tooltip("sub_issue_code:N", title=labels["sub_issue"]),
@@ -54,26 +93,34 @@ def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str]) -> alt
         alt.Tooltip("updated_by:N", title=labels["updated_by"]),
         alt.Tooltip("updated_at_text:N", title=labels["updated_at"]),
     ]
-    base = alt.Chart(data).encode(x=x, y=y)
+    dim = alt.condition("datum.match", alt.value(1.0), alt.value(0.18))
+    base = alt.Chart().encode(x=x, y=y)
     empty = base.transform_filter(alt.datum.state == "not_assigned").mark_rect(fill=NOT_ASSIGNED_FILL, stroke="white")
     missing = (
         base.transform_filter(alt.datum.state == "not_reported")
         .mark_rect(fill="white", stroke="#dc2626", strokeDash=[4, 3], strokeWidth=2)
-        .encode(tooltip=tooltip)
+        .encode(opacity=dim)
     )
     reported = base.transform_filter((alt.datum.state != "not_assigned") & (alt.datum.state != "not_reported"))
     if measure == "progress":
-        colour = alt.Color("progress:Q", title=labels["progress"], scale=alt.Scale(scheme="viridis", domain=[0, 100]))
+        colour = alt.Color(
+            "progress:Q", title=labels["progress"], scale=alt.Scale(scheme="viridis", domain=[0, 100]), legend=BOTTOM
+        )
     elif measure == "change":
-        colour = alt.Color("change:Q", title=labels["change"], scale=alt.Scale(scheme="blueorange", domainMid=0))
+        colour = alt.Color("change:Q", title=labels["change"], scale=alt.Scale(scheme="blueorange", domainMid=0), legend=BOTTOM)
     else:
         colour = alt.Color(
             "status:N",
             title=labels["status"],
             scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
-            legend=alt.Legend(labelExpr=_label_expr({k: labels.get(f"status.{k}", k) for k in STATUS_COLOURS})),
+            legend=alt.Legend(
+                orient="bottom",
+                columns=3,
+                labelLimit=200,
+                labelExpr=_label_expr({k: labels.get(f"status.{k}", k) for k in STATUS_COLOURS}),
+            ),
         )
-    filled = reported.mark_rect(stroke="white", strokeWidth=1).encode(color=colour, tooltip=tooltip)
+    filled = reported.mark_rect(stroke="white", strokeWidth=1).encode(color=colour, opacity=dim)
     if measure == "progress":  # viridis is dark at the low end, pale yellow at the top
         dark_text = "datum.state == 'not_reported' || datum.progress >= 70"
     elif measure == "change":
@@ -82,16 +129,121 @@ def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str]) -> alt
         dark_text = "datum.state == 'not_reported'"
     text = (
         base.transform_filter(alt.datum.state != "not_assigned")
-        .mark_text(fontSize=13, fontWeight="bold")
+        .mark_text(fontSize=font_size, fontWeight="bold")
         .encode(
             text="label:N",
             color=alt.condition(dark_text, alt.value("#111827"), alt.value("white")),
-            tooltip=tooltip,
+            opacity=dim,
         )
     )
-    width = max(320, 48 * len(x_order))
-    height = max(220, 42 * len(y_order))
-    return alt.layer(empty, missing, filled, text).properties(width=width, height=height)
+    chosen = base.transform_filter(alt.datum.selected).mark_rect(filled=False, stroke="#e11d48", strokeWidth=3)
+    # an invisible cell-sized layer on top takes the clicks and the tooltips for every assigned cell
+    cell = alt.selection_point(name=SELECTION, fields=["agency_code", "sub_issue_code"], on="click", clear=False)
+    hits = (
+        base.transform_filter(alt.datum.state != "not_assigned")
+        .mark_rect(fill="#000000", fillOpacity=0, cursor="pointer")
+        .encode(tooltip=tooltip)
+        .add_params(cell)
+    )
+    layers = alt.layer(empty, missing, filled, text, chosen, hits).properties(width=alt.Step(step_x), height=alt.Step(step_y))
+    return (
+        layers.facet(
+            column=alt.Column(
+                "main_issue_label:N",
+                sort=main_order,
+                title=None,
+                header=alt.Header(labelFontSize=12, labelFontWeight="bold", labelOrient="top"),
+            ),
+            data=data,
+            spacing=8,
+        )
+        .resolve_scale(x="independent")
+        .configure(font=FONT)
+        .configure_view(strokeWidth=0)
+    )
+
+
+def item_trend(trend: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart:
+    """One item's progress over the plan's rounds (points joined by a line; gaps where nothing
+    was filed) against the progress each round expects (dashed). Needs ``round_label``."""
+    data = trend.assign(progress=trend["progress_pct"].astype("float64"), expected=trend["expected_pct"].astype("float64"))[
+        ["round_label", "progress", "expected", "selected"]
+    ]
+    order = list(data["round_label"])
+    x = alt.X("round_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45))
+    y = alt.Y("value:Q", title=labels["progress"], scale=alt.Scale(domain=[0, 100]))
+    long = data.melt(id_vars=["round_label", "selected"], value_vars=["progress", "expected"], var_name="series")
+    long["series_label"] = long["series"].map({"progress": labels["progress"], "expected": labels["expected"]})
+    colour = alt.Color(
+        "series_label:N",
+        title=None,
+        scale=alt.Scale(domain=[labels["progress"], labels["expected"]], range=["#0072B2", "#999999"]),
+        legend=alt.Legend(orient="bottom"),
+    )
+    dash = alt.StrokeDash(
+        "series_label:N", scale=alt.Scale(domain=[labels["progress"], labels["expected"]], range=[[1, 0], [4, 3]]), legend=None
+    )
+    lines = alt.Chart(long).mark_line(point=True).encode(x=x, y=y, color=colour, strokeDash=dash)
+    now = (
+        alt.Chart(long)
+        .transform_filter(alt.datum.selected & (alt.datum.series == "progress"))
+        .mark_point(size=140, filled=False, color="#e11d48", strokeWidth=2)
+        .encode(x=x, y=y)
+    )
+    return alt.layer(lines, now).properties(height=200)
+
+
+def render_svg(chart: alt.TopLevelMixin) -> str:
+    """A static SVG of the chart (text kept as text, Sarabun embedded), for downloads."""
+    import vl_convert as vlc
+
+    _register_fonts(vlc)
+    svg = vlc.vegalite_to_svg(_static(chart))
+    style = (
+        "<defs><style>@font-face{font-family:'Sarabun';"
+        f"src:url(data:font/ttf;base64,{_font_b64('Sarabun-Regular.ttf')}) format('truetype');font-weight:400}}"
+        "@font-face{font-family:'Sarabun';"
+        f"src:url(data:font/ttf;base64,{_font_b64('Sarabun-Bold.ttf')}) format('truetype');font-weight:700}}"
+        "</style></defs>"
+    )
+    head_end = svg.index(">", svg.index("<svg")) + 1
+    return svg[:head_end] + style + svg[head_end:]
+
+
+def render_png(chart: alt.TopLevelMixin, *, scale: float = 2.0) -> bytes:
+    """A PNG of the chart with Thai shaped correctly.
+
+    vl-convert's own PNG path misplaces Thai vowels and tone marks (สำ, ที่ and ผู้ come out
+    wrong), so the SVG is rasterised by resvg, which shapes text with HarfBuzz's port and the
+    bundled Sarabun."""
+    import resvg_py
+    import vl_convert as vlc
+
+    _register_fonts(vlc)
+    svg = vlc.vegalite_to_svg(_static(chart))
+    return bytes(resvg_py.svg_to_bytes(svg_string=svg, font_dirs=[str(FONT_DIR)], zoom=scale))
+
+
+def _static(chart: alt.TopLevelMixin) -> dict:
+    spec = chart.to_dict()
+    spec.setdefault("config", {})["font"] = FONT
+    spec.setdefault("background", "white")
+    return spec
+
+
+_FONTS_REGISTERED = False
+
+
+def _register_fonts(vlc) -> None:  # noqa: ANN001
+    global _FONTS_REGISTERED  # noqa: PLW0603  (once per process: vl-convert keeps a global font database)
+    if not _FONTS_REGISTERED:
+        vlc.register_font_directory(str(FONT_DIR))
+        _FONTS_REGISTERED = True
+
+
+@functools.cache
+def _font_b64(name: str) -> str:
+    return base64.b64encode((FONT_DIR / name).read_bytes()).decode("ascii")
 
 
 def _label_expr(mapping: dict[str, str]) -> str:

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from core import thaidate
+from core import runtime, thaidate
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from services import evidence
 from services.errors import UserFacingError
 
 LANG_KEY = "lang"
@@ -59,6 +60,15 @@ def language_switch() -> None:
     )
 
 
+def tighten_layout() -> None:
+    """Less empty margin round the page, so grids and tables keep their width on a laptop and
+    a projector (Streamlit's wide layout leaves 5rem each side and 6rem on top)."""
+    st.html(
+        "<style>[data-testid='stMainBlockContainer']"
+        "{padding-top:2.5rem;padding-left:2rem;padding-right:2rem;max-width:100%}</style>"
+    )
+
+
 def demo_banner() -> None:
     """The visible marker shown on every page while the demo database is in use."""
     st.warning(t("demo.banner"), icon=":material/science:")
@@ -81,3 +91,24 @@ def show_flash() -> None:
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
         st.toast(message, icon=":material/check_circle:")
+
+
+def evidence_item(container, ev, *, actor, evidence_dir, key: str) -> None:  # noqa: ANN001
+    """One evidence item: a link, or a download button that re-reads the file through the service
+    (which re-checks that `actor` may see the agency's report) only when clicked."""
+    if ev.kind == "link":
+        container.markdown(f":material/link: [{ev.url}]({ev.url})")
+        return
+
+    def load(ev_id: int = ev.id) -> bytes:
+        with runtime.read_session() as session:
+            return evidence.read_file(session=session, actor=actor, evidence_id=ev_id, evidence_dir=evidence_dir).data
+
+    container.download_button(
+        f"{ev.original_name} ({ev.size_bytes / 1024:,.0f} KB)",
+        data=load,
+        file_name=ev.original_name,
+        mime=ev.content_type,
+        key=key,
+        icon=":material/download:",
+    )

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core import runtime
-from core.ui import flash, fmt_date, fmt_datetime, lang, round_label, show_refusal, t
+from core.ui import evidence_item, flash, fmt_date, fmt_datetime, lang, round_label, show_refusal, t
 from models import ProgressStatus, Role, RoundState
 from services import evidence, excel_io, plans, progress, rounds
 from services.errors import UserFacingError
@@ -324,24 +324,7 @@ def evidence_panel(item: EntryItem, editable: bool) -> None:
         st.caption(t("evidence.none"))
     for ev in item.evidence:
         row = st.columns([4, 1])
-        if ev.kind == "link":
-            row[0].markdown(f":material/link: [{ev.url}]({ev.url})")
-        else:
-
-            def load(ev_id: int = ev.id) -> bytes:
-                with runtime.read_session() as session:
-                    return evidence.read_file(
-                        session=session, actor=actor, evidence_id=ev_id, evidence_dir=settings.evidence_dir
-                    ).data
-
-            row[0].download_button(
-                f"{ev.original_name} ({ev.size_bytes / 1024:,.0f} KB)",
-                data=load,
-                file_name=ev.original_name,
-                mime=ev.content_type,
-                key=f"{prefix}_dl_{ev.id}",
-                icon=":material/download:",
-            )
+        evidence_item(row[0], ev, actor=actor, evidence_dir=settings.evidence_dir, key=f"{prefix}_dl_{ev.id}")
         if editable and row[1].button(t("evidence.remove"), key=f"{prefix}_rm_{ev.id}"):
             if _run_write(
                 lambda s, ev_id=ev.id: evidence.remove(session=s, actor=actor, evidence_id=ev_id), t("evidence.removed")

@@ -1,5 +1,6 @@
-"""Heatmap: every agency across the sub-issues for a chosen round, with margins and downloads.
-The URL carries round, measure and filters, so a pasted link opens the same view."""
+"""Heatmap: every agency across the sub-issues for a chosen round, with margins, a detail panel
+for the clicked cell and downloads. The URL carries round, measure, sort, filters and the open
+cell, so a pasted link opens the same view."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, runtime
-from core.ui import fmt_datetime, round_label, t
+from core.ui import evidence_item, fmt_datetime, lang, round_label, show_refusal, t
 from services import heatmap, rounds
+from services.errors import UserFacingError
 
 actor = runtime.require_actor("heatmap")
+settings = runtime.settings()
 st.title(t("heatmap.title"))
 with runtime.read_session() as session:
     all_rounds, current = rounds.plan_rounds(session=session)
@@ -20,17 +23,29 @@ if not all_rounds:
     st.info(t("home.no_round"))
     st.stop()
 
+SORTS = ("plan", "progress", "missing")
+# the status filter: a report's status, or one of the two states that need action
+FILTERS = ("delayed", "not_started", "on_track", "completed", "cancelled", "not_reported", "returned")
+
+
+def _param_list(name: str, allowed) -> list:  # noqa: ANN001
+    return [v for v in st.query_params.get(name, "").split(",") if v in allowed]
+
+
 params = st.query_params
 by_key = {(r.fiscal_year, r.months): r for r in all_rounds}
 keys = [(r.fiscal_year, r.months) for r in reversed(all_rounds)]
+default_key = (current.fiscal_year, current.months) if current else keys[0]
 try:
     wanted = (int(params.get("fy", "")), int(params.get("m", "")))
 except ValueError:
-    wanted = (current.fiscal_year, current.months) if current else keys[0]
+    wanted = default_key
 if wanted not in by_key:
-    wanted = (current.fiscal_year, current.months) if current else keys[0]
+    wanted = default_key
 measure_param = params.get("measure", "progress")
-c1, c2, c3 = st.columns([2, 2, 2])
+sort_param = params.get("sort", "plan")
+
+c1, c2, c3 = st.columns([2, 3, 2])
 chosen = c1.selectbox(t("entry.round"), keys, index=keys.index(wanted), format_func=lambda k: round_label(*k))
 measure = (
     c2.segmented_control(
@@ -43,11 +58,9 @@ measure = (
 )
 sort = c3.selectbox(
     t("heatmap.sort"),
-    ["plan", "progress", "missing"],
+    SORTS,
     format_func=lambda s: t(f"heatmap.sort.{s}"),
-    index=["plan", "progress", "missing"].index(params.get("sort", "plan"))
-    if params.get("sort", "plan") in ("plan", "progress", "missing")
-    else 0,
+    index=SORTS.index(sort_param) if sort_param in SORTS else 0,
 )
 rnd = by_key[chosen]
 
@@ -58,17 +71,35 @@ with runtime.read_session() as session:
     total = heatmap.overall(session=session, round_id=rnd.id)
 
 mains = sorted(cells["main_issue_number"].unique().tolist())
-main_filter = st.pills(
+f1, f2 = st.columns(2)
+main_filter = f1.pills(
     t("heatmap.filter_main"),
     mains,
     selection_mode="multi",
     format_func=lambda n: t("heatmap.main_short", n=n),
     default=[int(x) for x in params.get("main", "").split(",") if x.isdigit() and int(x) in mains] or None,
 )
-if main_filter:
-    cells = cells[cells["main_issue_number"].isin(main_filter)]
+status_filter = f2.multiselect(
+    t("heatmap.filter_status"),
+    FILTERS,
+    placeholder=t("heatmap.filter_status_all"),
+    format_func=lambda s: (
+        t("state.missing") if s == "not_reported" else t(f"status.{s}" if s != "returned" else "state.returned")
+    ),
+    default=_param_list("status", FILTERS),
+)
 
-# keep the view in the URL
+# ---------------------------------------------------------------- which cell is open
+# A click on the chart wins when it is new; otherwise the URL decides (a pasted link, or a link
+# from the overview's attention list opened in this same session).
+chart_event_key = "heatmap_chart"
+picked = (st.session_state.get(chart_event_key) or {}).get("selection", {}).get(charts.SELECTION) or []
+open_cell = heatmap.parse_cell_key(params.get("cell"))
+if picked:
+    clicked = (picked[0]["agency_code"], picked[0]["sub_issue_code"])
+    if clicked != st.session_state.get("_heatmap_last_click"):
+        st.session_state["_heatmap_last_click"] = open_cell = clicked
+
 st.query_params.update(
     {
         "fy": str(rnd.fiscal_year),
@@ -76,8 +107,19 @@ st.query_params.update(
         "measure": measure,
         "sort": sort,
         "main": ",".join(str(n) for n in main_filter or []),
+        "status": ",".join(status_filter or []),
+        "cell": heatmap.cell_key(*open_cell) if open_cell else "",
     }
 )
+
+# ---------------------------------------------------------------- the grid
+if main_filter:
+    cells = cells[cells["main_issue_number"].isin(main_filter)]
+if status_filter:
+    chosen_set = set(status_filter)
+    match = cells["status"].isin(chosen_set) | cells["state"].isin(chosen_set & {"not_reported", "returned"})
+    keep = set(cells.loc[match, "agency_code"])
+    cells = cells.assign(match=match)[cells["agency_code"].isin(keep)]
 
 order = agency_margin.set_index("agency_code")
 if sort == "progress":
@@ -85,7 +127,11 @@ if sort == "progress":
 elif sort == "missing":
     missing = order["assigned"] - order["reported"]
     cells = cells.assign(agency_order=cells["agency_code"].map(-missing))
-cells = cells.assign(updated_at_text=cells["updated_at"].map(lambda d: fmt_datetime(d) if pd.notna(d) and d else ""))
+cells = cells.assign(
+    updated_at_text=cells["updated_at"].map(lambda d: fmt_datetime(d) if pd.notna(d) and d else ""),
+    main_issue_label=cells["main_issue_number"].map(lambda n: t("heatmap.main_short", n=n)),
+    selected=(cells["agency_code"] == (open_cell or ("", ""))[0]) & (cells["sub_issue_code"] == (open_cell or ("", ""))[1]),
+)
 
 m1, *rest = st.columns(1 + len(main_margin))
 m1.metric(t("heatmap.overall"), "-" if total is None else f"{total:.2f}%")
@@ -93,10 +139,10 @@ for col, (_, row) in zip(rest, main_margin.iterrows(), strict=False):
     col.metric(t("heatmap.main_short", n=int(row["main_issue_number"])), f"{row['weighted_progress']:.2f}%")
 
 labels = {
-    "x": t("col.sub_issue"),
     "agency": t("users.agency"),
     "sub_issue": t("col.sub_issue"),
     "progress": t("col.progress"),
+    "expected": t("heatmap.expected"),
     "status": t("field.status"),
     "state": t("col.state"),
     "target": t("entry.target"),
@@ -110,8 +156,95 @@ labels |= {
     f"state.{s}": t(f"state.{'missing' if s == 'not_reported' else s}") for s in heatmap.CELL_STATES if s != "not_assigned"
 }
 labels |= {f"status.{s}": t(f"status.{s}") for s in charts.STATUS_COLOURS}
-st.altair_chart(charts.heatmap(cells, measure=measure, labels=labels), width="stretch")
-st.caption(t("heatmap.legend"))
+
+
+def detail_panel() -> None:
+    if open_cell is None:
+        st.info(t("heatmap.detail_hint"), icon=":material/touch_app:")
+        return
+    try:
+        with runtime.read_session() as session:
+            detail = heatmap.cell_detail(
+                session=session, actor=actor, round_id=rnd.id, agency_code=open_cell[0], sub_issue_code=open_cell[1]
+            )
+    except UserFacingError as exc:
+        show_refusal(exc)
+        return
+    if detail is None:
+        st.warning(t("heatmap.detail_missing", cell=heatmap.cell_key(*open_cell)), icon=":material/help:")
+        return
+    en = lang() == "en"
+    agency_name = detail.agency.name_en if en and detail.agency.name_en else detail.agency.name_th
+    sub_name = detail.sub_issue.name_en if en and detail.sub_issue.name_en else detail.sub_issue.name_th
+    st.subheader(f"{detail.agency.short_name_th} · {detail.sub_issue.code}")
+    st.caption(f"{agency_name} — {sub_name}")
+    state_key = "state.missing" if detail.state == "not_reported" else f"state.{detail.state}"
+    if detail.state == "not_assigned":
+        st.info(t("heatmap.not_assigned"), icon=":material/block:")
+        return
+    report, assignment = detail.report, detail.assignment
+    st.markdown(f"**{t('col.state')}:** {t(state_key)}")
+    if report is None:
+        st.warning(t("heatmap.detail_not_reported"), icon=":material/report:")
+    else:
+        figures = {
+            t("col.progress"): "-" if report.progress_pct is None else f"{float(report.progress_pct):.2f}%",
+            t("entry.target"): "-"
+            if assignment.target_value is None
+            else f"{float(assignment.target_value):,.2f} {assignment.unit}",
+            t("field.actual_value"): "-"
+            if report.actual_value is None
+            else f"{float(report.actual_value):,.2f} {assignment.unit}",
+        }
+        st.markdown("  \n".join(f"**{name}:** {value}" for name, value in figures.items()))
+        status = t(f"status.{getattr(report.status, 'value', report.status)}") if report.status else "-"
+        st.markdown(f"**{t('field.status')}:** {status}" + (f" — {report.status_reason}" if report.status_reason else ""))
+        if report.updated_at:
+            st.caption(t("heatmap.updated", who=detail.updated_by or "-", when=fmt_datetime(report.updated_at)))
+        for field in ("achievements", "obstacles", "next_steps", "evidence"):
+            text = getattr(report, field)
+            if text:
+                st.markdown(f"**{t('field.' + field)}**")
+                st.markdown(text)
+        st.markdown(f"**{t('evidence.title')}**")
+        if not detail.evidence:
+            st.caption(t("evidence.none"))
+        for ev in detail.evidence:
+            evidence_item(st, ev, actor=actor, evidence_dir=settings.evidence_dir, key=f"hm_dl_{ev.id}")
+        st.markdown(f"**{t('heatmap.comments')}**")
+        if report.review_comment:
+            st.warning(report.review_comment, icon=":material/rate_review:")
+        if not detail.conversation:
+            st.caption(t("heatmap.no_comments"))
+        for event in detail.conversation:
+            line = f"{fmt_datetime(event.at)} · {event.username} · {t('review.' + event.action)}"
+            st.markdown(f"- {line}" + (f": {event.comment}" if event.comment else ""))
+    st.markdown(f"**{t('heatmap.trend')}**")
+    trend = detail.trend.assign(
+        round_label=[
+            t("round.short", fy=fy, months=m) for fy, m in zip(detail.trend["fiscal_year"], detail.trend["months"], strict=True)
+        ]
+    )
+    st.altair_chart(charts.item_trend(trend, labels=labels), width="stretch")
+
+
+chart = charts.heatmap(cells, measure=measure, labels=labels)
+# wide grids scroll inside their frame instead of spilling over the detail panel
+st.html("<style>.st-key-heatmap_frame { overflow-x: auto; }</style>")
+left, right = st.columns([7, 4], gap="medium")
+with left:
+    if cells.empty:
+        st.info(t("heatmap.no_match"), icon=":material/filter_alt_off:")
+    else:
+        tall = cells["agency_code"].nunique() > charts.COMPACT_AT  # 100 agencies: scroll down too
+        with st.container(height=720 if tall else "content", border=tall, key="heatmap_frame"):
+            st.altair_chart(chart, width="content", on_select="rerun", selection_mode=charts.SELECTION, key=chart_event_key)
+        st.caption(t("heatmap.legend"))
+        name_col = f"main_issue_name_{'en' if lang() == 'en' else 'th'}"
+        names = cells[["main_issue_number", name_col]].drop_duplicates().sort_values("main_issue_number")
+        st.caption(" · ".join(f"{t('heatmap.main_short', n=n)}: {name}" for n, name in names.itertuples(index=False)))
+with right, st.container(border=True, key="heatmap_detail"):
+    detail_panel()
 
 st.subheader(t("heatmap.by_agency"))
 table = agency_margin.merge(cells[["agency_code", "agency_short_name"]].drop_duplicates(), on="agency_code")
@@ -132,14 +265,7 @@ st.dataframe(
 grid = cells.pivot_table(
     index="agency_short_name", columns="sub_issue_code", values="progress_pct", aggfunc="first", sort=False
 ).astype("float64")
-d1, d2 = st.columns(2)
-d1.download_button(
-    t("heatmap.download_csv"),
-    grid.to_csv().encode("utf-8-sig"),
-    icon=":material/download:",
-    file_name=f"heatmap-{rnd.fiscal_year}-{rnd.months}m.csv",
-    mime="text/csv",
-)
+stem = f"heatmap-{rnd.fiscal_year}-{rnd.months}m"
 
 
 def _excel() -> bytes:
@@ -150,10 +276,28 @@ def _excel() -> bytes:
     return buf.getvalue()
 
 
+def _svg() -> bytes:
+    return charts.render_svg(chart).encode("utf-8")
+
+
+def _png() -> bytes:
+    return charts.render_png(chart, scale=2)
+
+
+d1, d2, d3, d4 = st.columns(4)
+d1.download_button(
+    t("heatmap.download_csv"),
+    grid.to_csv().encode("utf-8-sig"),
+    file_name=f"{stem}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+)
 d2.download_button(
     t("heatmap.download_xlsx"),
     _excel,
-    icon=":material/download:",
-    file_name=f"heatmap-{rnd.fiscal_year}-{rnd.months}m.xlsx",
+    file_name=f"{stem}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    icon=":material/download:",
 )
+d3.download_button(t("heatmap.download_svg"), _svg, file_name=f"{stem}.svg", mime="image/svg+xml", icon=":material/image:")
+d4.download_button(t("heatmap.download_png"), _png, file_name=f"{stem}.png", mime="image/png", icon=":material/image:")

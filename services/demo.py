@@ -15,14 +15,17 @@ from core.settings import DATA_DIR
 from models import (
     Agency,
     Assignment,
+    Evidence,
     Meeting,
     ProgressReport,
     ProgressStatus,
+    ReviewEvent,
     Role,
     Round,
     RoundState,
     SubIssue,
     SubmissionState,
+    User,
 )
 from services import evaluation, rounds, users
 from services.plan_loader import apply_plan, load_plan_file
@@ -67,6 +70,7 @@ NOTABLE = {
     ),
 }
 RETURN_COMMENT = "ขอให้ระบุค่าเป้าหมายที่ทำได้จริงและแนบหลักฐานประกอบ"
+EVIDENCE_URL = "https://www.moe.go.th/"  # the ministry's public site stands in for a notable item's evidence
 
 
 def _q(value: float) -> Decimal:
@@ -199,22 +203,41 @@ def _add_report(
     if rnd.id == open_round.id:
         state = OPEN_ROUND_STATES.get((agency_code, sub_code), SubmissionState.approved)
     submitted = datetime.combine(rnd.period_end, time(10, 0), tzinfo=UTC) + timedelta(days=rng.randint(1, 14))
-    session.add(
-        ProgressReport(
-            assignment_id=assignment.id,
-            round_id=rnd.id,
-            progress_pct=progress,
-            actual_value=actual,
-            status=status,
-            achievements=achievements,
-            obstacles=obstacles,
-            next_steps="ติดตามผลและขยายผลในรอบถัดไป" if progress < 100 else "",
-            evidence="",
-            notable=notable_text is not None,
-            submission_state=state,
-            updated_by_id=secretariat_id if state == SubmissionState.approved else focal_id,
-            updated_at=submitted,
-            submitted_at=None if state == SubmissionState.draft else submitted,
-            review_comment=RETURN_COMMENT if state == SubmissionState.returned else "",
-        )
+    report = ProgressReport(
+        assignment_id=assignment.id,
+        round_id=rnd.id,
+        progress_pct=progress,
+        actual_value=actual,
+        status=status,
+        achievements=achievements,
+        obstacles=obstacles,
+        next_steps="ติดตามผลและขยายผลในรอบถัดไป" if progress < 100 else "",
+        evidence="",
+        notable=notable_text is not None,
+        submission_state=state,
+        updated_by_id=secretariat_id if state == SubmissionState.approved else focal_id,
+        updated_at=submitted,
+        submitted_at=None if state == SubmissionState.draft else submitted,
+        review_comment=RETURN_COMMENT if state == SubmissionState.returned else "",
     )
+    session.add(report)
+    if notable_text is not None:
+        session.flush()
+        session.add(Evidence(report_id=report.id, kind="link", url=EVIDENCE_URL, uploaded_by_id=focal_id, uploaded_at=submitted))
+    if rnd.id == open_round.id and state != SubmissionState.draft:
+        # the open round's review conversation, as the review page would have recorded it
+        session.flush()
+        focal, secretariat = session.get(User, focal_id), session.get(User, secretariat_id)
+        session.add(ReviewEvent(report_id=report.id, at=submitted, user_id=focal_id, username=focal.username, action="submit"))
+        if state in (SubmissionState.approved, SubmissionState.returned):
+            action = "approve" if state == SubmissionState.approved else "return"
+            session.add(
+                ReviewEvent(
+                    report_id=report.id,
+                    at=submitted + timedelta(days=2),
+                    user_id=secretariat_id,
+                    username=secretariat.username,
+                    action=action,
+                    comment=RETURN_COMMENT if action == "return" else "",
+                )
+            )

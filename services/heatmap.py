@@ -13,13 +13,28 @@ so a missing report pulls the figure down instead of vanishing from it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from models import Agency, Assignment, MainIssue, ProgressReport, Round, SubIssue, User
+from models import (
+    Agency,
+    Assignment,
+    Evidence,
+    ExpectedProgress,
+    MainIssue,
+    ProgressReport,
+    ReviewEvent,
+    Round,
+    SubIssue,
+    User,
+)
 from services import rounds as rounds_service
+from services.permissions import Actor
+from services.progress import DEFAULT_EXPECTED, require_view
 
 NOT_ASSIGNED = "not_assigned"
 NOT_REPORTED = "not_reported"
@@ -173,3 +188,125 @@ def overall(*, session: Session, round_id: int) -> float | None:
     frame = _frame(session, _weighted([], round_id))
     value = frame["weighted_progress"].iloc[0] if len(frame) else None
     return None if value is None or pd.isna(value) else float(value)
+
+
+# ----------------------------------------------------------------------------- one cell
+CELL_KEY_SEPARATOR = "~"  # heatmap?cell=BPS~2.4
+
+
+def cell_key(agency_code: str, sub_issue_code: str) -> str:
+    return f"{agency_code}{CELL_KEY_SEPARATOR}{sub_issue_code}"
+
+
+def parse_cell_key(value: str | None) -> tuple[str, str] | None:
+    """`"BPS~2.4"` → `("BPS", "2.4")`; anything else → None."""
+    if not value or value.count(CELL_KEY_SEPARATOR) != 1:
+        return None
+    agency, sub = (part.strip() for part in value.split(CELL_KEY_SEPARATOR))
+    return (agency, sub) if agency and sub else None
+
+
+@dataclass(frozen=True)
+class CellDetail:
+    """Everything the detail panel beside the heatmap shows for one agency × sub-issue."""
+
+    agency: Agency
+    sub_issue: SubIssue
+    main_issue: MainIssue
+    assignment: Assignment | None
+    report: ProgressReport | None
+    state: str
+    updated_by: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+    conversation: list[ReviewEvent] = field(default_factory=list)  # newest first
+    trend: pd.DataFrame = field(default_factory=pd.DataFrame)  # every round of the plan
+
+    @property
+    def key(self) -> str:
+        return cell_key(self.agency.code, self.sub_issue.code)
+
+
+TREND_COLUMNS = ["round_id", "fiscal_year", "months", "progress_pct", "expected_pct", "selected"]
+
+
+def cell_detail(*, session: Session, actor: Actor, round_id: int, agency_code: str, sub_issue_code: str) -> CellDetail | None:
+    """One cell of the round's heatmap: narrative, evidence, the review conversation and the
+    item's progress over every round of the plan. None when the plan has no such agency or
+    sub-issue (a stale or mistyped link)."""
+    rnd = session.get(Round, round_id)
+    if rnd is None:
+        return None
+    found = session.exec(
+        select(Agency, SubIssue, MainIssue)
+        .select_from(Agency)
+        .join(MainIssue, MainIssue.plan_id == rnd.plan_id)
+        .join(SubIssue, SubIssue.main_issue_id == MainIssue.id)
+        .where(Agency.code == agency_code, SubIssue.code == sub_issue_code, Agency.active == sa.true())
+    ).first()
+    if found is None:
+        return None
+    agency, sub, main = found
+    require_view(actor, agency.id)
+    assignment = session.exec(
+        select(Assignment).where(Assignment.agency_id == agency.id, Assignment.sub_issue_id == sub.id)
+    ).first()
+    if assignment is None:
+        return CellDetail(agency=agency, sub_issue=sub, main_issue=main, assignment=None, report=None, state=NOT_ASSIGNED)
+    report = session.exec(
+        select(ProgressReport).where(ProgressReport.assignment_id == assignment.id, ProgressReport.round_id == round_id)
+    ).first()
+    if report is None:
+        state, updated_by, evidence, conversation = NOT_REPORTED, "", [], []
+    else:
+        state = getattr(report.submission_state, "value", report.submission_state)
+        user = session.get(User, report.updated_by_id) if report.updated_by_id else None
+        updated_by = user.display_name if user else ""
+        evidence = list(
+            session.exec(
+                select(Evidence).where(Evidence.report_id == report.id, Evidence.removed == sa.false()).order_by(Evidence.id)
+            )
+        )
+        conversation = list(
+            session.exec(select(ReviewEvent).where(ReviewEvent.report_id == report.id).order_by(sa.desc(ReviewEvent.at)))
+        )
+    return CellDetail(
+        agency=agency,
+        sub_issue=sub,
+        main_issue=main,
+        assignment=assignment,
+        report=report,
+        state=state,
+        updated_by=updated_by,
+        evidence=evidence,
+        conversation=conversation,
+        trend=_item_trend(session, rnd, assignment.id),
+    )
+
+
+def _item_trend(session: Session, rnd: Round, assignment_id: int) -> pd.DataFrame:
+    """The item's progress in every round of the plan (None where nothing was filed), beside the
+    progress each round length expects — one query."""
+    rows = session.execute(
+        sa.select(
+            Round.id,
+            Round.fiscal_year,
+            Round.months,
+            ProgressReport.progress_pct,
+            ExpectedProgress.pct,
+        )
+        .select_from(Round)
+        .outerjoin(ProgressReport, (ProgressReport.round_id == Round.id) & (ProgressReport.assignment_id == assignment_id))
+        .outerjoin(ExpectedProgress, (ExpectedProgress.plan_id == Round.plan_id) & (ExpectedProgress.months == Round.months))
+        .where(Round.plan_id == rnd.plan_id)
+        .order_by(Round.fiscal_year, Round.months)
+    ).all()
+    frame = pd.DataFrame(
+        [
+            (rid, fy, months, progress, expected if expected is not None else DEFAULT_EXPECTED[months], rid == rnd.id)
+            for rid, fy, months, progress, expected in rows
+        ],
+        columns=TREND_COLUMNS,
+    )
+    for col_name in ("progress_pct", "expected_pct"):
+        frame[col_name] = pd.to_numeric(frame[col_name], errors="coerce").astype("Float64")
+    return frame

@@ -8,7 +8,9 @@ from sqlmodel import select
 from core.db import read_session
 from models import Agency, Assignment, MainIssue, ProgressReport, SubIssue
 from services import heatmap
-from tests.helpers import open_round, report, round_of
+from services.demo import RETURN_COMMENT
+from services.permissions import PermissionDenied
+from tests.helpers import actor, open_round, report, round_of
 
 
 def _independent(engine, round_id):
@@ -85,3 +87,65 @@ def test_unreported_cells_count_as_zero_in_the_margin(demo_db):
     p13 = report(demo_db, "BLA", "1.3", rid).progress_pct  # weight 2; 1.1 (weight 1) is not reported
     assert (bla["assigned"], bla["reported"]) == (2, 1)
     assert float(bla["weighted_progress"]) == pytest.approx(float(2 * p13 / 3))
+
+
+# ----------------------------------------------------------------------------- one cell
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("BPS~2.4", ("BPS", "2.4")),
+        (" BPS ~ 2.4 ", ("BPS", "2.4")),
+        ("BPS", None),
+        ("~2.4", None),
+        ("a~b~c", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_cell_key_round_trips_and_refuses_junk(value, expected):
+    assert heatmap.parse_cell_key(value) == expected
+    if expected:
+        assert heatmap.parse_cell_key(heatmap.cell_key(*expected)) == expected
+
+
+def _detail(engine, agency, sub, rnd=None, who="chair"):
+    rnd = rnd or open_round(engine)
+    with read_session(engine) as s:
+        return heatmap.cell_detail(session=s, actor=actor(engine, who), round_id=rnd.id, agency_code=agency, sub_issue_code=sub)
+
+
+def test_detail_of_a_returned_item_has_its_narrative_conversation_and_trend(demo_db):
+    detail = _detail(demo_db, "BPS", "2.4")
+    assert detail.state == "returned" and detail.key == "BPS~2.4"
+    assert detail.report.review_comment == RETURN_COMMENT
+    assert [e.action for e in detail.conversation] == ["return", "submit"]  # newest first
+    assert detail.conversation[0].comment == RETURN_COMMENT
+    trend = detail.trend
+    assert len(trend) == 12  # every round of the 3-year plan
+    assert trend["selected"].sum() == 1
+    assert trend.loc[trend["selected"], "progress_pct"].item() == float(detail.report.progress_pct)
+    assert list(trend["expected_pct"][:4]) == [25, 50, 75, 100]
+
+
+def test_detail_of_a_notable_item_lists_its_evidence(demo_db):
+    detail = _detail(demo_db, "BIE", "1.4", round_of(demo_db, 2563, 9))
+    assert detail.report.notable
+    assert [e.kind for e in detail.evidence] == ["link"] and detail.evidence[0].url.startswith("https://")
+
+
+@pytest.mark.parametrize(("agency", "sub", "state"), [("BIE", "1.1", "not_assigned"), ("BLA", "1.1", "not_reported")])
+def test_detail_of_empty_cells_says_which_kind_of_empty(demo_db, agency, sub, state):
+    detail = _detail(demo_db, agency, sub, round_of(demo_db, 2564, 12) if state == "not_reported" else None)
+    assert detail.state == state and detail.report is None
+    assert detail.trend.empty == (state == "not_assigned")
+
+
+def test_detail_of_an_unknown_cell_is_none(demo_db):
+    assert _detail(demo_db, "NOPE", "1.1") is None
+    assert _detail(demo_db, "BPS", "9.9") is None
+
+
+def test_detail_rechecks_who_may_see_the_agency(demo_db):
+    assert _detail(demo_db, "BPS", "2.4", who="focal_bps").state == "returned"
+    with pytest.raises(PermissionDenied):
+        _detail(demo_db, "BPS", "2.4", who="focal_bla")

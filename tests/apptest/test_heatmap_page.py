@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from services.demo import RETURN_COMMENT
 from tests.apptest.conftest import APP_FILE, login
 
 HEATMAP = str(Path(APP_FILE).parent / "pages" / "heatmap.py")
@@ -32,25 +33,59 @@ def _open(app, username="chair", **query):
     return at
 
 
-def test_chart_has_the_four_cell_layers_and_every_cell(app):
+def test_chart_groups_sub_issues_by_main_issue_with_distinct_cell_layers(app):
     at = _open(app)
     spec = _spec(at)
-    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rect", "rect", "rect", "text"]
-    assert spec["layer"][1]["mark"]["strokeDash"] == [4, 3]  # not reported: dashed border
+    assert spec["facet"]["column"]["field"] == "main_issue_label"  # one column group per main issue
+    assert spec["resolve"]["scale"]["x"] == "independent"
+    layers = spec["spec"]["layer"]
+    assert [layer["mark"]["type"] for layer in layers] == ["rect", "rect", "rect", "text", "rect", "rect"]
+    assert layers[1]["mark"]["strokeDash"] == [4, 3]  # not reported: dashed border
+    assert layers[2]["encoding"]["color"]["scale"]["scheme"] == "viridis"
+    (param,) = spec["params"]
+    assert param["name"] == "cell" and param["select"]["fields"] == ["agency_code", "sub_issue_code"]
     rows = _rows(at)
     assert len(rows) == 7 * 13
     assert set(rows["state"]) == {"not_assigned", "not_reported", "draft", "submitted", "approved", "returned"}
-    assert spec["layer"][2]["encoding"]["color"]["scale"]["scheme"] == "viridis"
+    assert rows.loc[(rows["agency_code"] == "BPS") & (rows["sub_issue_code"] == "2.4"), "label"].item() == "71←"
     assert at.title[0].value == "แผนภาพความก้าวหน้ารายหน่วยงาน"
+    assert "คลิกช่องในแผนภาพ" in at.info[0].value  # the detail panel's empty state says what to do
 
 
 def test_deep_link_selects_round_measure_and_filter(app):
     at = _open(app, fy="2563", m="9", measure="status", main="2")
     assert at.selectbox[0].value == (2563, 9)
     spec = _spec(at)
-    assert spec["layer"][2]["encoding"]["color"]["field"] == "status"
+    assert spec["spec"]["layer"][2]["encoding"]["color"]["field"] == "status"
     assert set(_rows(at)["main_issue_number"]) == {2}
     assert at.query_params["measure"] in ("status", ["status"]) and at.query_params["fy"] in ("2563", ["2563"])
+
+
+def test_deep_link_to_a_cell_opens_its_detail_beside_the_chart(app):
+    at = _open(app, cell="BPS~2.4")
+    assert [s.value for s in at.subheader][0] == "สนย. · 2.4"
+    text = " ".join(m.value for m in at.markdown)
+    assert "ส่งกลับแก้ไข" in text  # its state
+    assert any("ส่งกลับให้แก้ไข" in m.value for m in at.markdown)  # the return in the review conversation
+    assert any(w.value == RETURN_COMMENT for w in at.warning)  # the reviewer's comment
+    trend = json.loads(at.get("vega_lite_chart")[1].proto.spec)
+    assert trend["layer"][0]["mark"]["type"] == "line"
+    rows = _rows(at)
+    assert rows.loc[rows["selected"], ["agency_code", "sub_issue_code"]].values.tolist() == [["BPS", "2.4"]]
+
+
+def test_a_stale_cell_link_says_so_instead_of_failing(app):
+    at = _open(app, cell="NOPE~9.9")
+    assert any("NOPE~9.9" in w.value for w in at.warning)
+
+
+def test_status_filter_keeps_matching_agencies_and_dims_the_rest(app):
+    at = _open(app, status="returned,not_reported")
+    rows = _rows(at)
+    assert set(rows["agency_code"]) == {"BPS", "BLA", "ICT"}  # agencies with a returned or missing item
+    assert set(rows.loc[rows["match"], "state"]) == {"returned", "not_reported"}
+    dim = _spec(at)["spec"]["layer"][2]["encoding"]["opacity"]
+    assert dim["condition"]["test"] == "datum.match"
 
 
 @pytest.mark.parametrize("username", ["focal_bps"])

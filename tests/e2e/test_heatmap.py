@@ -1,0 +1,64 @@
+"""The heatmap in Chromium: a pasted deep link opens the same view with the cell's detail; a click
+on another cell opens that one and updates the URL; the PNG download is a real image."""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.helpers import login, settle
+
+pytestmark = pytest.mark.browser
+
+
+def cell(page: Page, agency: str, sub_issue: str):
+    """A heatmap cell, found by the accessible description Vega gives each mark (its tooltip)."""
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    return chart.locator(f'path[aria-label*="หน่วยงาน: {agency};"][aria-label*="ประเด็นย่อย: {sub_issue};"]')
+
+
+def detail(page: Page):
+    return page.locator(".st-key-heatmap_detail")
+
+
+def test_deep_link_opens_the_view_and_a_click_opens_another_cell(page: Page, server):
+    login(page, server.url, "chair")
+    page.goto(f"{server.url}/heatmap?fy=2564&m=12&measure=status&cell=BPS~2.4")
+    settle(page)
+    panel = detail(page)
+    expect(panel.get_by_role("heading", name="สนย. · 2.4")).to_be_visible()
+    expect(panel).to_contain_text("ส่งกลับแก้ไข")  # its state
+    expect(panel).to_contain_text("ขอให้ระบุค่าเป้าหมายที่ทำได้จริง")  # the reviewer's comment
+    expect(panel).to_contain_text("ส่งกลับให้แก้ไข")  # the return, in the review conversation
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    expect(chart).to_contain_text("เป็นไปตามแผน")  # coloured by status: the status legend is drawn
+
+    cell(page, "สนก.", "1.3").first.click()
+    settle(page)
+    expect(panel.get_by_role("heading", name="สนก. · 1.3")).to_be_visible()
+    expect(panel).to_contain_text("ฉบับร่าง")
+    expect(panel).to_contain_text("ความก้าวหน้าของรายการนี้ตลอดแผน")  # the trend chart's heading
+    expect(panel.locator('[data-testid="stVegaLiteChart"]')).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"cell=BLA(~|%7E)1\.3"))
+    assert "measure=status" in page.url and "fy=2564" in page.url
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "heatmap-demo-scale.png"))
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="ดาวน์โหลดแผนภาพ (PNG)").click()
+    png = Path(download.value.path()).read_bytes()
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.width > 600 and image.height > 250
+
+
+def test_a_link_to_a_cell_that_does_not_exist_explains_itself(page: Page, server):
+    login(page, server.url, "secretariat")
+    page.goto(f"{server.url}/heatmap?cell=NOPE~1.1")
+    settle(page)
+    expect(detail(page)).to_contain_text("ไม่พบช่อง NOPE~1.1")
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
