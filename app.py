@@ -19,7 +19,9 @@ PAGES = {
     "home": ("pages/home.py", "nav.home", ":material/home:"),
     "entry": ("pages/entry.py", "nav.entry", ":material/edit_note:"),
     "review": ("pages/review.py", "nav.review", ":material/fact_check:"),
+    "overview": ("pages/overview.py", "nav.overview", ":material/dashboard:"),
     "heatmap": ("pages/heatmap.py", "nav.heatmap", ":material/grid_on:"),
+    "present": ("pages/present.py", "nav.present", ":material/slideshow:"),
     "users": ("pages/users.py", "nav.users", ":material/manage_accounts:"),
     "account": ("pages/account.py", "nav.account", ":material/person:"),
 }

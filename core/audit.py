@@ -61,6 +61,7 @@ def _audit_before_flush(session: OrmSession, _ctx: Any, _instances: Any) -> None
     if "actor" not in session.info:
         raise UnauditedWriteError("writes must go through core.db.write_session(engine, actor)")
     user_id, username = _actor_fields(session.info["actor"])
+    session.info["data_changed"] = True  # write_session bumps data_version before commit
     now = datetime.now(UTC)
     pending: list[tuple[Any, str, list[tuple[str, Any, Any]]]] = []
 

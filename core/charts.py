@@ -33,7 +33,7 @@ BOTTOM = alt.Legend(
 )  # more agencies or sub-issues than this: smaller cells, state marks without numbers
 
 
-def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str]) -> alt.FacetChart:
+def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str], large: bool = False) -> alt.FacetChart:
     """Agencies × sub-issues, one column group per main issue (in plan order, headed by its name).
 
     Not-assigned cells are pale and empty; not-reported cells are white with a dashed red border
@@ -42,7 +42,8 @@ def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str]) -> alt
     Optional columns: ``match`` (False dims the cell: it is outside the status filter),
     ``selected`` (True outlines the cell shown in the detail panel), ``main_issue_label`` (the
     column-group header: keep it short, the groups are only a few cells wide).
-    Clicking a cell sets the point selection ``cell``.
+    Clicking a cell sets the point selection ``cell``. ``large`` draws big cells and type for a
+    projector (presentation mode).
     """
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}")
@@ -66,19 +67,20 @@ def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str]) -> alt
     y_order = list(dict.fromkeys(data.sort_values(["agency_order"], kind="stable")["agency_short_name"]))
     main_order = list(dict.fromkeys(data.sort_values("main_issue_number")["main_issue_label"]))
     step_x, step_y, font_size = (26, 20, 10) if compact else (34, 28, 11)
+    label_size = 11 if compact else 12
+    if large and not compact:
+        step_x, step_y, font_size, label_size = 72, 48, 18, 20
     x = alt.X(
         "sub_issue_code:N",
         sort=x_order,
         title=None,
-        axis=alt.Axis(
-            orient="top", labelAngle=-90 if compact else 0, labelFontSize=11 if compact else 12, labelOverlap=False, ticks=False
-        ),
+        axis=alt.Axis(orient="top", labelAngle=-90 if compact else 0, labelFontSize=label_size, labelOverlap=False, ticks=False),
     )
     y = alt.Y(
         "agency_short_name:N",
         sort=y_order,
         title=None,
-        axis=alt.Axis(labelLimit=200, labelFontSize=11 if compact else 12, labelOverlap=False, ticks=False),
+        axis=alt.Axis(labelLimit=320, labelFontSize=label_size, labelOverlap=False, ticks=False),
     )
     tooltip = [
         alt.Tooltip("agency_short_name:N", title=labels["agency"]),

@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from core import audit  # noqa: F401  (registers the audit listener on every Session)
+from models.audit import DataVersion
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -89,7 +91,20 @@ def write_session(engine: Engine, actor: Any) -> Iterator[Session]:
         session.info["actor"] = actor
         try:
             yield session
+            session.flush()
+            if session.info.get("data_changed"):
+                bump_data_version(session)
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def bump_data_version(session: Session) -> None:
+    """Mark that this transaction changed data (see models.audit.DataVersion)."""
+    session.execute(sa.update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1))
+
+
+def data_version(session: Session) -> int:
+    """The committed data version: one primary-key read."""
+    return session.execute(sa.select(DataVersion.version).where(DataVersion.id == 1)).scalar() or 0

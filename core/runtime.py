@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from core import db
 from core.settings import Settings, load_settings
-from services import database
+from services import database, heatmap, overview
 from services.permissions import Actor, can_view_page
 
 ACTOR_KEY = "actor"
@@ -81,3 +81,34 @@ def read_session() -> Iterator[Session]:
 def write_session() -> Iterator[Session]:
     with db.write_session(engine(), require_actor()) as session:
         yield session
+
+
+# ----------------------------------------------------------------------------- cached reads
+# Aggregates are cached per process and keyed by the database's data version (one primary-key
+# read per rerun, see models.audit.DataVersion): a save in any process, this one or another
+# behind the same load balancer, changes the version, so the next rerun everywhere recomputes.
+def data_version() -> int:
+    with read_session() as session:
+        return db.data_version(session)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _round_grid(database_url: str, round_id: int, version: int) -> heatmap.RoundGrid:  # noqa: ARG001
+    with read_session() as session:
+        return heatmap.round_grid(session=session, round_id=round_id)
+
+
+def round_grid(round_id: int) -> heatmap.RoundGrid:
+    """services.heatmap.round_grid, cached until the data changes."""
+    return _round_grid(settings().database_url, round_id, data_version())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _round_overview(database_url: str, round_id: int, version: int) -> overview.RoundOverview:  # noqa: ARG001
+    with read_session() as session:
+        return overview.round_overview(session=session, round_id=round_id)
+
+
+def round_overview(round_id: int) -> overview.RoundOverview:
+    """services.overview.round_overview, cached until the data changes."""
+    return _round_overview(settings().database_url, round_id, data_version())

@@ -60,6 +60,18 @@ def language_switch() -> None:
     )
 
 
+def url_selectbox(container, label: str, options: list, wanted, *, key: str, format_func) -> object:  # noqa: ANN001
+    """A selectbox whose value follows the URL when the URL changes (a pasted or followed link)
+    and the user's choice otherwise. Keyed, so changing the value never swaps the widget for a
+    new one (an unkeyed widget whose default moves is a new widget, and the page flickers)."""
+    seen = f"_{key}_from_url"
+    if key not in st.session_state or st.session_state.get(seen) != wanted:
+        st.session_state[key] = wanted
+    value = container.selectbox(label, options, key=key, format_func=format_func)
+    st.session_state[seen] = value  # the page writes `value` back into the URL
+    return value
+
+
 def tighten_layout() -> None:
     """Less empty margin round the page, so grids and tables keep their width on a laptop and
     a projector (Streamlit's wide layout leaves 5rem each side and 6rem on top)."""

@@ -1,6 +1,6 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
-from models.audit import AuditLog
+from models.audit import AuditLog, DataVersion
 from models.enums import ProgressStatus, Role, RoundState, SubmissionState
 from models.evaluation import EvaluationLevelBand, EvaluationScore
 from models.meetings import Meeting
@@ -12,6 +12,7 @@ __all__ = [
     "Agency",
     "Assignment",
     "AuditLog",
+    "DataVersion",
     "Evidence",
     "ExpectedProgress",
     "EvaluationLevelBand",

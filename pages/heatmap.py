@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, runtime
-from core.ui import evidence_item, fmt_datetime, lang, round_label, show_refusal, t
+from core.ui import evidence_item, fmt_datetime, lang, round_label, show_refusal, t, url_selectbox
 from services import heatmap, rounds
 from services.errors import UserFacingError
 
@@ -46,7 +46,7 @@ measure_param = params.get("measure", "progress")
 sort_param = params.get("sort", "plan")
 
 c1, c2, c3 = st.columns([2, 3, 2])
-chosen = c1.selectbox(t("entry.round"), keys, index=keys.index(wanted), format_func=lambda k: round_label(*k))
+chosen = url_selectbox(c1, t("entry.round"), keys, wanted, key="heatmap_round", format_func=lambda k: round_label(*k))
 measure = (
     c2.segmented_control(
         t("heatmap.measure"),
@@ -64,11 +64,13 @@ sort = c3.selectbox(
 )
 rnd = by_key[chosen]
 
-with runtime.read_session() as session:
-    cells = heatmap.cells(session=session, round_id=rnd.id)
-    agency_margin = heatmap.by_agency(session=session, round_id=rnd.id)
-    main_margin = heatmap.by_main_issue(session=session, round_id=rnd.id)
-    total = heatmap.overall(session=session, round_id=rnd.id)
+grid_data = runtime.round_grid(rnd.id)
+cells, agency_margin, main_margin, total = (
+    grid_data.cells,
+    grid_data.by_agency,
+    grid_data.by_main_issue,
+    grid_data.overall,
+)
 
 mains = sorted(cells["main_issue_number"].unique().tolist())
 f1, f2 = st.columns(2)
@@ -76,7 +78,7 @@ main_filter = f1.pills(
     t("heatmap.filter_main"),
     mains,
     selection_mode="multi",
-    format_func=lambda n: t("heatmap.main_short", n=n),
+    format_func=lambda n: t("heatmap.main_pill", n=n),
     default=[int(x) for x in params.get("main", "").split(",") if x.isdigit() and int(x) in mains] or None,
 )
 status_filter = f2.multiselect(

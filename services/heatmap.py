@@ -190,6 +190,25 @@ def overall(*, session: Session, round_id: int) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
+@dataclass(frozen=True)
+class RoundGrid:
+    """What the heatmap page draws for one round: the grid and its margins."""
+
+    cells: pd.DataFrame
+    by_agency: pd.DataFrame
+    by_main_issue: pd.DataFrame
+    overall: float | None
+
+
+def round_grid(*, session: Session, round_id: int) -> RoundGrid:
+    return RoundGrid(
+        cells=cells(session=session, round_id=round_id),
+        by_agency=by_agency(session=session, round_id=round_id),
+        by_main_issue=by_main_issue(session=session, round_id=round_id),
+        overall=overall(session=session, round_id=round_id),
+    )
+
+
 # ----------------------------------------------------------------------------- one cell
 CELL_KEY_SEPARATOR = "~"  # heatmap?cell=BPS~2.4
 

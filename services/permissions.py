@@ -32,12 +32,12 @@ class Actor:
 # Page keys per role. A page not listed for a role is not given to st.navigation, so it
 # cannot be reached even by URL.
 PAGES_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.admin: ("home", "heatmap", "users", "account"),
-    Role.secretariat: ("home", "entry", "review", "heatmap", "users", "account"),
-    Role.chair: ("home", "heatmap", "account"),
-    Role.executive: ("home", "heatmap", "account"),
+    Role.admin: ("home", "overview", "heatmap", "present", "users", "account"),
+    Role.secretariat: ("home", "entry", "review", "overview", "heatmap", "present", "users", "account"),
+    Role.chair: ("home", "overview", "heatmap", "present", "account"),
+    Role.executive: ("home", "overview", "heatmap", "present", "account"),
     Role.focal_point: ("home", "entry", "account"),
-    Role.viewer: ("home", "heatmap", "account"),
+    Role.viewer: ("home", "overview", "heatmap", "present", "account"),
 }
 
 USER_MANAGERS = {Role.admin, Role.secretariat}

@@ -14,6 +14,7 @@ TABLES = {
     "app_user",
     "assignment",
     "audit_log",
+    "data_version",
     "evaluation_level_band",
     "evaluation_score",
     "expected_progress",
@@ -100,3 +101,28 @@ def test_prepare_seeds_demo_only_once_and_never_outside_demo_mode(tmp_path):
         assert conn.exec_driver_sql("SELECT count(*) FROM plan").scalar() == 0
     engine.dispose()
     real.dispose()
+
+
+def test_data_version_moves_with_every_committed_change_and_only_then(demo_db):
+    from core.db import data_version, read_session, write_session
+    from models import Agency
+    from services.permissions import Actor
+
+    with read_session(demo_db) as s:
+        before = data_version(s)
+    with write_session(demo_db, Actor.system("test")):
+        pass  # nothing changed: no bump
+    with read_session(demo_db) as s:
+        assert data_version(s) == before
+    with write_session(demo_db, Actor.system("test")) as s:
+        agency = s.exec(sa.select(Agency).where(Agency.code == "BPS")).scalar_one()
+        agency.sort_order += 10
+    with read_session(demo_db) as s:
+        assert data_version(s) == before + 1
+    with pytest.raises(RuntimeError), write_session(demo_db, Actor.system("test")) as s:
+        agency = s.get(Agency, agency.id)
+        agency.sort_order += 10
+        s.flush()
+        raise RuntimeError("rolled back")
+    with read_session(demo_db) as s:
+        assert data_version(s) == before + 1  # a rolled-back change leaves the version alone

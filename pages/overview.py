@@ -1,0 +1,260 @@
+"""The chair's overview of a round: headline figures, evaluation, trend and projection, what needs
+the chair's attention (each linking to its heatmap cell), highlights, per-agency table, and the
+committee pack. Every number comes from one cached services.overview.round_overview bundle, the
+same one the pack files are built from."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import runtime
+from core.ui import lang, round_label, t, url_selectbox
+from services import committee_pack, heatmap, rounds
+from services.overview import OVERALL, fmt_change, fmt_pct
+
+actor = runtime.require_actor("overview")
+with runtime.read_session() as session:
+    all_rounds, current = rounds.plan_rounds(session=session)
+if not all_rounds:
+    st.title(t("overview.title"))
+    st.info(t("home.no_round"))
+    st.stop()
+
+by_key = {(r.fiscal_year, r.months): r for r in all_rounds}
+keys = [(r.fiscal_year, r.months) for r in reversed(all_rounds)]
+default_key = (current.fiscal_year, current.months) if current else keys[0]
+try:
+    wanted = (int(st.query_params.get("fy", "")), int(st.query_params.get("m", "")))
+except ValueError:
+    wanted = default_key
+wanted = wanted if wanted in by_key else default_key
+
+top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
+top_left.title(t("overview.title"))
+chosen = url_selectbox(top_right, t("entry.round"), keys, wanted, key="overview_round", format_func=lambda k: round_label(*k))
+rnd = by_key[chosen]
+st.query_params.update({"fy": str(rnd.fiscal_year), "m": str(rnd.months)})
+data = runtime.round_overview(rnd.id)
+head = data.headline
+en = lang() == "en"
+
+
+def pct(value: float | None) -> str:
+    return t("chair.pct", value=fmt_pct(value))
+
+
+def _name(row, th: str, en_col: str) -> str:  # noqa: ANN001
+    return row[en_col] if en and row.get(en_col) else row[th]
+
+
+# ---------------------------------------------------------------- headline figures
+st.caption(data.plan.name_en if en and data.plan.name_en else data.plan.name_th)
+cols = st.columns(2 + len(head.main_issues))
+cols[0].metric(
+    t("chair.m.overall"),
+    pct(head.overall),
+    delta=None if head.change is None else t("overview.points", value=fmt_change(head.change)),
+    help=t("chair.change_help"),
+    border=True,
+)
+cols[1].metric(t("chair.m.expected"), pct(head.expected_progress), border=True)
+for col, main in zip(cols[2:], head.main_issues, strict=True):
+    gap = None
+    if main.weighted_progress is not None and main.expected_progress is not None:
+        gap = t("overview.points", value=fmt_change(main.weighted_progress - main.expected_progress))
+    col.metric(
+        t("heatmap.main_short", n=main.number),
+        pct(main.weighted_progress),
+        delta=gap,
+        help=(main.name_en if en and main.name_en else main.name_th) + " — " + t("chair.vs_expected_help"),
+        border=True,
+    )
+c = st.columns(5)
+c[0].metric(
+    t("chair.m.reported"),
+    t("overview.x_of_y", x=head.agencies_reported, y=head.agencies_total),
+    help=t("overview.agencies_reported"),
+    border=True,
+)
+c[1].metric(
+    t("chair.m.approved"),
+    t("overview.x_of_y", x=head.agencies_approved, y=head.agencies_total),
+    help=t("overview.agencies_approved"),
+    border=True,
+)
+c[2].metric(t("chair.m.delayed"), head.items_delayed, help=t("overview.items_delayed"), border=True)
+c[3].metric(t("chair.m.returned"), head.items_returned, help=t("overview.items_returned"), border=True)
+c[4].metric(t("chair.m.not_reported"), head.items_not_reported, help=t("overview.items_not_reported"), border=True)
+
+# ---------------------------------------------------------------- pack and presentation
+p1, p2, p3, p4 = st.columns(4)
+p1.page_link(
+    "pages/present.py",
+    label=t("chair.present"),
+    icon=":material/slideshow:",
+    query_params={"fy": str(rnd.fiscal_year), "m": str(rnd.months), "view": "summary"},
+)
+stem = committee_pack.file_name(data, "").rstrip(".")
+
+
+def _pack(kind: str):  # noqa: ANN202
+    def build() -> bytes:
+        builder = {"pdf": committee_pack.build_pdf, "pptx": committee_pack.build_pptx, "xlsx": committee_pack.build_xlsx}
+        return builder[kind](data, lang=lang())
+
+    return build
+
+
+for col, kind, mime in (
+    (p2, "pdf", "application/pdf"),
+    (p3, "pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    (p4, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+):
+    col.download_button(
+        t(f"chair.pack_{kind}"),
+        _pack(kind),
+        file_name=f"{stem}.{kind}",
+        mime=mime,
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+# ---------------------------------------------------------------- attention
+st.subheader(t("overview.attention"))
+attention = data.attention
+if attention.empty:
+    st.success(t("overview.no_attention"), icon=":material/task_alt:")
+else:
+    kinds = [k for k in ("not_reported", "returned", "delayed", "no_change") if (attention["kind"] == k).any()]
+    tabs = st.tabs([f"{t('overview.kind.' + k)} ({int((attention['kind'] == k).sum())})" for k in kinds])
+    for tab, kind in zip(tabs, kinds, strict=True):
+        with tab:
+            for _, row in attention[attention["kind"] == kind].iterrows():
+                sub_name = _name(row, "sub_issue_name_th", "sub_issue_name_en")
+                progress = "" if pd.isna(row["progress_pct"]) else f" · {t('overview.pct', value=fmt_pct(row['progress_pct']))}"
+                st.page_link(
+                    "pages/heatmap.py",
+                    label=f"{row['agency_short_name']} · {row['sub_issue_code']} {sub_name}{progress}",
+                    icon=":material/grid_on:",
+                    query_params={
+                        "fy": str(rnd.fiscal_year),
+                        "m": str(rnd.months),
+                        "cell": heatmap.cell_key(row["agency_code"], row["sub_issue_code"]),
+                    },
+                )
+
+# ---------------------------------------------------------------- trend, projection, evaluation
+left, right = st.columns([3, 2], gap="medium")
+with left:
+    st.subheader(t("overview.trend"))
+    trend = data.trend.copy()
+    if trend.empty:
+        st.info(t("chair.no_trend"))
+    else:
+        trend["round"] = [t("round.short", fy=fy, months=m) for fy, m in zip(trend["fiscal_year"], trend["months"], strict=True)]
+        trend["line"] = trend["series"].map(
+            lambda s: t("overview.series.overall") if s == OVERALL else t("heatmap.main_short", n=int(s))
+        )
+        expected = trend[trend["series"] == OVERALL].assign(line=t("overview.series.expected"), actual=lambda f: f["expected"])
+        lines = pd.concat([trend, expected], ignore_index=True)
+        order = list(dict.fromkeys(trend["round"]))
+        domain = list(dict.fromkeys(lines["line"]))
+        chart = (
+            alt.Chart(lines)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("round:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
+                y=alt.Y("actual:Q", title=t("col.progress"), scale=alt.Scale(domain=[0, 100])),
+                color=alt.Color(
+                    "line:N", title=None, scale=alt.Scale(domain=domain, scheme="tableau10"), legend=alt.Legend(orient="bottom")
+                ),
+                strokeDash=alt.condition(alt.datum.line == t("overview.series.expected"), alt.value([5, 4]), alt.value([1, 0])),
+                tooltip=[
+                    alt.Tooltip("round:N", title=t("entry.round")),
+                    alt.Tooltip("line:N", title=" "),
+                    alt.Tooltip("actual:Q", title=t("col.progress"), format=".1f"),
+                ],
+            )
+            .properties(height=320)
+        )
+        st.altair_chart(chart, width="stretch")
+        st.caption(t("overview.trend_note"))
+with right:
+    st.subheader(t("overview.evaluation"))
+    ev = data.latest_evaluation
+    if ev is None:
+        st.info(t("overview.no_evaluation"))
+    else:
+        st.metric(
+            t("overview.evaluation_level", level=ev.level_en if en and ev.level_en else ev.level_th, fy=ev.fiscal_year),
+            f"{ev.score:.2f}",
+            border=True,
+        )
+        history = data.evaluations
+        if len(history) > 1:
+            st.dataframe(
+                history.rename(
+                    columns={
+                        "fiscal_year": t("overview.col.fiscal_year"),
+                        "score": t("overview.col.score"),
+                        "level_th" if not en else "level_en": t("overview.col.level"),
+                    }
+                )[[t("overview.col.fiscal_year"), t("overview.col.score"), t("overview.col.level")]],
+                hide_index=True,
+                width="stretch",
+            )
+    st.subheader(t("overview.projection"))
+    projection = data.projection
+    if projection.empty:
+        st.success(t("overview.no_projection"), icon=":material/task_alt:")
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("overview.col.agency"): projection["agency_short_name"],
+                    t("overview.col.sub_issue"): projection["sub_issue_code"],
+                    t("overview.col.plan_progress"): projection["plan_progress"].astype(float).round(1),
+                    t("overview.col.projected_end"): projection["projected_end"].astype(float).round(1),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    st.caption(t("overview.projection_rule"))
+
+# ---------------------------------------------------------------- highlights
+st.subheader(t("overview.highlights"))
+if data.highlights.empty:
+    st.caption(t("overview.no_highlights"))
+for _, row in data.highlights.iterrows():
+    with st.container(border=True):
+        st.markdown(
+            f"**{row['agency_short_name']} · {row['sub_issue_code']} {_name(row, 'sub_issue_name_th', 'sub_issue_name_en')}**"
+        )
+        st.write(row["achievements"])
+
+# ---------------------------------------------------------------- per agency
+st.subheader(t("overview.agencies"))
+agencies = data.agencies
+st.dataframe(
+    pd.DataFrame(
+        {
+            t("overview.col.agency"): agencies["agency_short_name"],
+            t("overview.col.weighted"): agencies["weighted_progress"].astype(float).round(1),
+            t("chair.col.submitted"): agencies["submitted"].astype(int),
+            t("chair.col.assigned"): agencies["assigned"].astype(int),
+            t("overview.col.approved"): agencies["approved"].astype(int),
+            t("overview.col.delayed"): agencies["delayed"].astype(int),
+            t("overview.col.returned"): agencies["returned"].astype(int),
+            t("overview.col.not_reported"): agencies["not_reported"].astype(int),
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        t("overview.col.weighted"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f%%"),
+    },
+)
+st.caption(t("chair.sort_hint"))

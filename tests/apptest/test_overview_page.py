@@ -1,0 +1,106 @@
+"""The chair's overview and presentation mode through AppTest: the figures on the page equal an
+independent computation from the database; links lead to heatmap cells; views step and are
+addressable by URL."""
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from core.db import make_engine
+from services.overview import fmt_change, fmt_pct
+from tests.apptest.conftest import APP_FILE, login
+from tests.test_overview_service import _independent_headline
+
+ROOT = Path(APP_FILE).parent
+OVERVIEW = str(ROOT / "pages" / "overview.py")
+PRESENT = str(ROOT / "pages" / "present.py")
+
+
+def _open(app, page, username="chair", **query):
+    at = login(app, username)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _round_id(db_path, fy, months):
+    engine = make_engine(f"sqlite:///{db_path}")
+    with engine.connect() as conn:
+        rid = conn.execute(
+            sa.text("SELECT id FROM reporting_round WHERE fiscal_year = :f AND months = :m"), {"f": fy, "m": months}
+        ).scalar_one()
+    return engine, rid
+
+
+@pytest.mark.parametrize(("fy", "months"), [(2564, 12), (2563, 9)])
+def test_every_headline_on_the_page_equals_the_independent_computation(app, app_env, fy, months):
+    engine, rid = _round_id(app_env, fy, months)
+    expected = _independent_headline(engine, rid)
+    engine.dispose()
+    at = _open(app, OVERVIEW, fy=str(fy), m=str(months))
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["ความก้าวหน้ารวม"].value == f"{fmt_pct(expected['overall'])}%"
+    assert metrics["ความก้าวหน้ารวม"].proto.delta == f"{fmt_change(expected['change'])} จุด"
+    assert metrics["ค่าที่คาดหวัง"].value == f"{fmt_pct(expected['expected_progress'])}%"
+    for number, value in expected["mains"].items():
+        assert metrics[f"ประเด็นหลักที่ {number}"].value == f"{fmt_pct(value)}%"
+    total = expected["agencies_total"]
+    assert metrics["หน่วยงานส่งครบ"].value == f"{expected['agencies_reported']} จาก {total}"
+    assert metrics["หน่วยงานอนุมัติครบ"].value == f"{expected['agencies_approved']} จาก {total}"
+    assert metrics["รายการล่าช้า"].value == str(expected["items_delayed"])
+    assert metrics["รายการส่งกลับ"].value == str(expected["items_returned"])
+    assert metrics["รายการยังไม่รายงาน"].value == str(expected["items_not_reported"])
+
+
+def test_attention_items_link_to_their_heatmap_cell(app):
+    at = _open(app, OVERVIEW)
+    links = {el.proto.label: el.proto for el in at.get("page_link")}
+    to_heatmap = {label: p.query_string for label, p in links.items() if p.page == "heatmap"}
+    returned = next(q for label, q in to_heatmap.items() if label.startswith("สนย. · 2.4"))
+    missing = next(q for label, q in to_heatmap.items() if label.startswith("สนก. · 1.1"))
+    assert "cell=BPS~2.4" in returned.replace("%7E", "~") and "fy=2564" in returned and "m=12" in returned
+    assert "cell=BLA~1.1" in missing.replace("%7E", "~")
+
+
+def test_evaluation_score_and_level_are_shown(app):
+    at = _open(app, OVERVIEW)
+    ev = next(m for m in at.metric if "มาตรฐานขั้นสูง" in m.label)
+    assert ev.value == "85.00" and "2562" in ev.label
+
+
+@pytest.mark.parametrize("username", ["focal_bps"])
+def test_focal_points_get_neither_overview_nor_presentation(app, username):
+    at = login(app, username)
+    for page in (OVERVIEW, PRESENT):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(page)
+
+
+def test_presentation_steps_through_summary_main_issues_and_agencies(app):
+    at = _open(app, PRESENT)
+    assert at.title[0].value == "ภาพรวมความก้าวหน้า"
+    assert not at.text_input and not at.number_input and not at.text_area  # nothing to edit
+    seen = [at.query_params["view"]]
+    for _ in range(1 + 3 + 7):
+        next(b for b in at.button if b.label == "ถัดไป").click()
+        at.run()
+        seen.append(at.query_params["view"])
+    assert seen[:5] == ["summary", "main-1", "main-2", "main-3", "agency-OTEPC"]
+    assert seen[-1] == "summary"  # wraps round
+    next(b for b in at.button if b.label == "ก่อนหน้า").click()
+    at.run()
+    assert at.query_params["view"] == "agency-ICT"
+    assert at.title[0].value == "ศทก."
+
+
+def test_a_view_opens_from_its_url(app):
+    at = _open(app, PRESENT, view="agency-BPS", fy="2564", m="12")
+    assert at.title[0].value == "สนย."
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["ส่งรายงานแล้ว"] == "4 จาก 5"
+    at.query_params["view"] = "main-2"
+    at.run()
+    assert at.title[0].value == "ประเด็นหลักที่ 2"

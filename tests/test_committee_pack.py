@@ -1,0 +1,254 @@
+"""The committee pack: each file built for the demo's current round and read back — PDF text and
+fonts with pypdf, the deck with python-pptx, the workbook with openpyxl — showing the same
+figures as services.overview; and every build fast at 250 agencies."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import shutil
+import time
+from datetime import date
+
+import openpyxl
+import pandas as pd
+import pytest
+from pptx import Presentation
+from pypdf import PdfReader
+from sqlmodel import select
+
+from core.db import make_engine, read_session
+from core.i18n import translate
+from models import Round
+from services import committee_pack, overview
+
+AS_OF = date(2021, 10, 5)
+
+
+def _squash(text: str) -> str:
+    """Text without whitespace and the control codes pypdf leaves after a shaped sara am."""
+    return re.sub(r"[\s\x00-\x1f]", "", text)
+
+
+@pytest.fixture(scope="module")
+def bundles(sqlite_templates, tmp_path_factory) -> dict[tuple[int, int], overview.RoundOverview]:
+    path = tmp_path_factory.mktemp("pack") / "demo.db"
+    shutil.copyfile(sqlite_templates["demo"], path)
+    engine = make_engine(f"sqlite:///{path}")
+    out = {}
+    with read_session(engine) as s:
+        for fy, months in ((2564, 12), (2563, 9)):
+            rid = s.exec(select(Round.id).where(Round.fiscal_year == fy, Round.months == months)).one()
+            out[(fy, months)] = overview.round_overview(session=s, round_id=rid)
+    engine.dispose()
+    return out
+
+
+@pytest.fixture(scope="module")
+def current(bundles) -> overview.RoundOverview:
+    return bundles[(2564, 12)]
+
+
+@pytest.fixture(scope="module")
+def pdf(current) -> PdfReader:
+    return PdfReader(io.BytesIO(committee_pack.build_pdf(current, as_of=AS_OF)))
+
+
+def _pdf_text(reader: PdfReader) -> list[str]:
+    return [page.extract_text() for page in reader.pages]
+
+
+# ----------------------------------------------------------------------------- PDF
+def test_pdf_shows_the_headline_strings_and_figures(pdf, current):
+    text = _squash("".join(_pdf_text(pdf)))
+    h = current.headline
+    for key in (
+        "pack.title",
+        "overview.overall",
+        "overview.change",
+        "overview.agencies_reported",
+        "overview.agencies_approved",
+        "overview.items_delayed",
+        "overview.items_returned",
+        "overview.items_not_reported",
+        "overview.evaluation",
+        "overview.attention",
+        "overview.projection",
+        "overview.trend",
+        "pack.heatmap",
+    ):
+        assert _squash(translate(key)) in text, key
+    assert _squash(translate("round.label", fy=2564, months=12)) in text
+    assert _squash(translate("overview.pct", value=overview.fmt_pct(h.overall))) in text  # ร้อยละ 89.6
+    assert _squash(translate("overview.points", value=overview.fmt_change(h.change))) in text
+    for m in h.main_issues:
+        assert overview.fmt_pct(m.weighted_progress) in text
+    for count in (h.items_delayed, h.items_returned, h.items_not_reported, h.agencies_reported):
+        assert str(count) in text
+    assert _squash(translate("overview.of_items", n=h.items_assigned)) in text
+    assert _squash(translate("overview.of_agencies", n=h.agencies_total)) in text
+    assert "85.00" in text and "มาตรฐานขั้นสูง" in text
+    assert "5ตุลาคม2564" in text  # the as-of date, Buddhist Era
+    for row in current.agencies.to_dict("records"):
+        assert _squash(f"{row['submitted']}/{row['assigned']}") in text
+
+
+def test_pdf_embeds_sarabun_numbers_its_pages_and_marks_demo_data(pdf):
+    pages = _pdf_text(pdf)
+    assert len(pages) > 1
+    fonts = {}
+    for page in pdf.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            fonts[str(font["/BaseFont"])] = "/FontFile2" in descriptor
+    assert fonts and all("Sarabun" in name for name in fonts), fonts
+    assert all(fonts.values()), "every font is embedded"
+    for n, text in enumerate(pages, start=1):
+        squashed = _squash(text)
+        assert _squash(translate("pack.page", page=n, total=len(pages))) in squashed
+        assert _squash(translate("pack.demo_marker")) in squashed
+
+
+def test_pdf_lists_attention_items_and_highlights(pdf, bundles):
+    text = _squash("".join(_pdf_text(pdf)))
+    for kind in overview.ATTENTION_KINDS[:3]:
+        assert _squash(translate(f"overview.kind.{kind}")) in text
+    assert "สนก." in text and "ศทก." in text
+    nine = PdfReader(io.BytesIO(committee_pack.build_pdf(bundles[(2563, 9)], as_of=AS_OF)))
+    nine_text = _squash("".join(_pdf_text(nine)))
+    assert _squash(translate("overview.highlights")) in nine_text
+    assert "e-Inspection" in nine_text and "ออนไลน์" in nine_text
+
+
+def test_pdf_in_english(current):
+    reader = PdfReader(io.BytesIO(committee_pack.build_pdf(current, lang="en", as_of=AS_OF)))
+    text = " ".join(_pdf_text(reader))
+    assert "Overall weighted progress" in text and "Items not reported" in text
+    assert "5 October 2564 BE" in text and f"Page 1/{len(reader.pages)}" in text and "DEMO DATA" in text
+
+
+# ----------------------------------------------------------------------------- PowerPoint
+def _slide_texts(slide) -> list[str]:
+    texts = []
+    for shape in slide.shapes:
+        if shape.has_table:
+            texts += [cell.text for row in shape.table.rows for cell in row.cells]
+        elif shape.has_text_frame:
+            texts.append(shape.text_frame.text)
+    return texts
+
+
+def test_pptx_slides_tables_and_charts(current):
+    deck = Presentation(io.BytesIO(committee_pack.build_pptx(current, as_of=AS_OF)))
+    h = current.headline
+    slides = list(deck.slides)
+    assert len(slides) == 2 + len(h.main_issues) + len(current.agencies) == 12
+    assert _slide_texts(slides[0])[0].split("\n")[0] == translate("pack.title")
+    summary = _slide_texts(slides[1])
+    assert translate("overview.pct", value=overview.fmt_pct(h.overall)) in summary
+    assert translate("overview.points", value=overview.fmt_change(h.change)) in summary
+    assert {str(h.items_not_reported), str(h.items_returned), str(h.items_delayed), str(h.agencies_reported)} <= set(summary)
+    charts = [shape.chart for shape in slides[1].shapes if shape.has_chart]
+    assert charts and len(charts[0].plots[0].categories) == 12
+    assert [s.name for s in charts[0].plots[0].series][0] == translate("overview.series.overall")
+    assert list(charts[0].plots[0].series[0].values)[-1] == pytest.approx(round(h.overall, 2))
+    subs = current.by_sub_issue.set_index("sub_issue_code")["weighted_progress"]
+    for fig, slide in zip(h.main_issues, slides[2:5], strict=True):
+        texts = _slide_texts(slide)
+        assert any(translate("heatmap.main_short", n=fig.number) in t for t in texts)
+        assert any(overview.fmt_pct(fig.weighted_progress) in t for t in texts)
+        assert any(shape.has_chart for shape in slide.shapes)
+    assert overview.fmt_pct(float(subs["2.5"])) in _slide_texts(slides[3])
+    for agency, slide in zip(current.agencies.to_dict("records"), slides[5:], strict=True):
+        texts = _slide_texts(slide)
+        assert texts[0].startswith(agency["agency_short_name"])
+        assert any(overview.fmt_pct(agency["weighted_progress"]) in t for t in texts)
+        table = next(shape.table for shape in slide.shapes if shape.has_table)
+        assert len(table.rows) == agency["assigned"] + 1
+    run = slides[1].shapes.title.text_frame.paragraphs[0].runs[0]
+    assert run.font.name == "Sarabun" and 'typeface="Sarabun"' in run.font._rPr.xml.split("<a:cs")[1]
+
+
+# ----------------------------------------------------------------------------- Excel
+def test_xlsx_sheets_and_figures(current):
+    book = openpyxl.load_workbook(io.BytesIO(committee_pack.build_xlsx(current, as_of=AS_OF)))
+    h = current.headline
+    mains = [translate("pack.sheet.main", n=m.number) for m in h.main_issues]
+    assert book.sheetnames == ["สรุป", *mains, "รายหน่วยงาน", "รายการที่ควรติดตาม"]
+    summary = book["สรุป"]
+    assert [c.value for c in summary[1]] == ["รายการ", "ค่า", "หมายเหตุ"]
+    values = {row[0]: row[1] for row in summary.iter_rows(min_row=2, values_only=True)}
+    assert values[translate("overview.overall")] == pytest.approx(h.overall)
+    assert values[translate("overview.change")] == pytest.approx(h.change)
+    assert values[translate("overview.expected")] == h.expected_progress
+    for key, figure in (
+        ("overview.agencies_reported", h.agencies_reported),
+        ("overview.agencies_approved", h.agencies_approved),
+        ("overview.items_assigned", h.items_assigned),
+        ("overview.items_delayed", h.items_delayed),
+        ("overview.items_returned", h.items_returned),
+        ("overview.items_not_reported", h.items_not_reported),
+    ):
+        assert values[translate(key)] == figure, key
+    assert values[translate("overview.evaluation")] == 85.0
+    for m in h.main_issues:
+        assert values[f"{translate('heatmap.main_short', n=m.number)} {m.name_th}"] == pytest.approx(m.weighted_progress)
+    for m, name in zip(h.main_issues, mains, strict=True):
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2"
+        header = [c.value for c in sheet[1]]
+        assert header[:2] == ["รหัสหน่วยงาน", "หน่วยงาน"] and "ความก้าวหน้า (ร้อยละ)" in header
+        rows = list(sheet.iter_rows(min_row=2, values_only=True))
+        assert len(rows) == m.assigned
+        cells = current.cells.set_index(["agency_code", "sub_issue_code"])
+        progress_col = header.index("ความก้าวหน้า (ร้อยละ)")
+        for row in rows:
+            expected = cells.loc[(row[0], row[2]), "progress_pct"]
+            assert row[progress_col] == (None if pd.isna(expected) else pytest.approx(float(expected)))
+        assert sheet.column_dimensions["D"].width > 20
+    missing = [r for r in book["รายการที่ควรติดตาม"].iter_rows(min_row=2, values_only=True) if r[0] == "ยังไม่รายงาน"]
+    assert {(r[1], r[3]) for r in missing} == {("BLA", "1.1"), ("ICT", "2.5")}
+
+
+# ----------------------------------------------------------------------------- scale and helpers
+def _scaled(ov: overview.RoundOverview, n: int) -> overview.RoundOverview:
+    """The demo bundle with its agencies repeated up to `n` (no database needed)."""
+    base = list(ov.agencies["agency_id"])
+    cells, agencies = [], []
+    for i in range(n):
+        src, new = base[i % len(base)], 10_000 + i
+        rename = {"agency_id": new, "agency_code": f"AG{i:03d}", "agency_order": i}
+        c = ov.cells[ov.cells["agency_id"] == src].assign(**rename)
+        cells.append(c.assign(agency_short_name=c["agency_short_name"] + f" {i}"))
+        a = ov.agencies[ov.agencies["agency_id"] == src].assign(agency_id=new, agency_code=f"AG{i:03d}")
+        agencies.append(a.assign(agency_short_name=a["agency_short_name"] + f" {i}"))
+    return dataclasses.replace(ov, cells=pd.concat(cells, ignore_index=True), agencies=pd.concat(agencies, ignore_index=True))
+
+
+def test_every_build_is_fast_at_250_agencies(current):
+    big = _scaled(current, 250)
+    for build, limit in ((committee_pack.build_pdf, 15), (committee_pack.build_pptx, 15), (committee_pack.build_xlsx, 5)):
+        start = time.perf_counter()
+        data = build(big, as_of=AS_OF)
+        assert data and time.perf_counter() - start < limit, build.__name__
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "การเปิดโอกาสทุกภาคส่วนให้มีส่วนร่วมและการกระจายอำนาจการตัดสินใจสู่ระดับการปฏิบัติ",
+        "ระบบ e-Inspection ของสำนักตรวจราชการและติดตามประเมินผลติดตามสถานการณ์ (Covid-19) ได้ทุกจังหวัด",
+        "ผู้ปลัดที่สำนักงานน้ำ" * 5,
+    ],
+)
+@pytest.mark.parametrize("width", [8, 25, 60])
+def test_wrap_keeps_thai_clusters_and_fits_the_width(text, width):
+    measure = len  # one unit per code point: combining marks count, so this is strict
+    lines = committee_pack.wrap(measure, text, width)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert all(measure(line) <= width for line in lines if len(committee_pack._clusters(line)) > 1)
+    combining = re.compile(r"^[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
+    assert not any(combining.match(line) for line in lines), "no line starts with a vowel or tone mark"
+    assert not any(line.startswith(")") or line.endswith("(") for line in lines)
