@@ -195,7 +195,7 @@ def item_trend(trend: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart
     return alt.layer(lines, now).properties(height=200)
 
 
-def render_svg(chart: alt.TopLevelMixin) -> str:
+def render_svg(chart: alt.TopLevelMixin | dict) -> str:
     """A static SVG of the chart (text kept as text, Sarabun embedded), for downloads."""
     import vl_convert as vlc
 
@@ -212,7 +212,7 @@ def render_svg(chart: alt.TopLevelMixin) -> str:
     return svg[:head_end] + style + svg[head_end:]
 
 
-def render_png(chart: alt.TopLevelMixin, *, scale: float = 2.0) -> bytes:
+def render_png(chart: alt.TopLevelMixin | dict, *, scale: float = 2.0) -> bytes:
     """A PNG of the chart with Thai shaped correctly.
 
     vl-convert's own PNG path misplaces Thai vowels and tone marks (สำ, ที่ and ผู้ come out
@@ -226,8 +226,8 @@ def render_png(chart: alt.TopLevelMixin, *, scale: float = 2.0) -> bytes:
     return bytes(resvg_py.svg_to_bytes(svg_string=svg, font_dirs=[str(FONT_DIR)], zoom=scale))
 
 
-def _static(chart: alt.TopLevelMixin) -> dict:
-    spec = chart.to_dict()
+def _static(chart: alt.TopLevelMixin | dict) -> dict:
+    spec = dict(chart) if isinstance(chart, dict) else chart.to_dict()
     spec.setdefault("config", {})["font"] = FONT
     spec.setdefault("background", "white")
     return spec

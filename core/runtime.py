@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core import db
+from core import charts, db
 from core.settings import Settings, load_settings
 from services import database, heatmap, overview
 from services.permissions import Actor, can_view_page
@@ -112,3 +113,10 @@ def _round_overview(database_url: str, round_id: int, version: int) -> overview.
 def round_overview(round_id: int) -> overview.RoundOverview:
     """services.overview.round_overview, cached until the data changes."""
     return _round_overview(settings().database_url, round_id, data_version())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def heatmap_spec(cells: pd.DataFrame, measure: str, labels: dict[str, str], large: bool = False) -> dict:
+    """The heatmap's Vega-Lite spec, built once per distinct grid view: Altair's object building
+    and schema validation cost far more than the SQL behind the grid."""
+    return charts.heatmap(cells, measure=measure, labels=labels, large=large).to_dict(validate=False)

@@ -230,7 +230,7 @@ def detail_panel() -> None:
     st.altair_chart(charts.item_trend(trend, labels=labels), width="stretch")
 
 
-chart = charts.heatmap(cells, measure=measure, labels=labels)
+chart = runtime.heatmap_spec(cells, measure, labels)
 # wide grids scroll inside their frame instead of spilling over the detail panel
 st.html("<style>.st-key-heatmap_frame { overflow-x: auto; }</style>")
 left, right = st.columns([7, 4], gap="medium")
@@ -240,7 +240,7 @@ with left:
     else:
         tall = cells["agency_code"].nunique() > charts.COMPACT_AT  # 100 agencies: scroll down too
         with st.container(height=720 if tall else "content", border=tall, key="heatmap_frame"):
-            st.altair_chart(chart, width="content", on_select="rerun", selection_mode=charts.SELECTION, key=chart_event_key)
+            st.vega_lite_chart(chart, width="content", on_select="rerun", selection_mode=charts.SELECTION, key=chart_event_key)
         st.caption(t("heatmap.legend"))
         name_col = f"main_issue_name_{'en' if lang() == 'en' else 'th'}"
         names = cells[["main_issue_number", name_col]].drop_duplicates().sort_values("main_issue_number")

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Installs what the browser tests need from Debian: Chromium and Thai fonts.
+# Installs what the browser and scale-out tests need from Debian: Chromium, Thai fonts, nginx.
 # Playwright cannot download its own browser here; the tests drive /usr/bin/chromium.
 # Without root (or apt), it says so and the browser tier is skipped unless REQUIRE_BROWSER=1.
 set -u
 need=()
 [[ -x /usr/bin/chromium ]] || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "laksaman\|sarabun" || need+=(fonts-thai-tlwg)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
 if [[ ${#need[@]} -eq 0 ]]; then
-  echo "test system deps: chromium and Thai fonts present"
+  echo "test system deps: chromium, Thai fonts and nginx present"
   exit 0
 fi
 if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then

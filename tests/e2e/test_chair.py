@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.helpers import go, login, settle
+from tests.e2e.helpers import go, login, settle, wait_for_login_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -77,6 +77,7 @@ def test_chair_reviews_a_round_follows_an_item_presents_and_takes_the_pack(page:
     page.screenshot(path=str(ARTIFACTS / "presentation-summary.png"))
 
     # a view pasted as a URL opens directly
+    wait_for_login_cookie(page)
     page.goto(f"{server.url}/present?fy=2564&m=12&view=agency-BPS")
     settle(page)
     page.wait_for_timeout(1000)  # a fresh page logs in again from the cookie, with one more run

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.helpers import login, settle
+from tests.e2e.conftest import ARTIFACTS, StreamlitServer
+from tests.e2e.helpers import login, settle, wait_for_login_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +27,7 @@ def detail(page: Page):
 
 def test_deep_link_opens_the_view_and_a_click_opens_another_cell(page: Page, server):
     login(page, server.url, "chair")
+    wait_for_login_cookie(page)  # the pasted link opens in the same browser, logged in by cookie
     page.goto(f"{server.url}/heatmap?fy=2564&m=12&measure=status&cell=BPS~2.4")
     settle(page)
     panel = detail(page)
@@ -58,7 +59,48 @@ def test_deep_link_opens_the_view_and_a_click_opens_another_cell(page: Page, ser
 
 def test_a_link_to_a_cell_that_does_not_exist_explains_itself(page: Page, server):
     login(page, server.url, "secretariat")
+    wait_for_login_cookie(page)
     page.goto(f"{server.url}/heatmap?cell=NOPE~1.1")
     settle(page)
     expect(detail(page)).to_contain_text("ไม่พบช่อง NOPE~1.1")
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+@pytest.fixture
+def wide_server(sqlite_templates, tmp_path):
+    """A server on a plan of 100 agencies × 40 sub-issues (the benchmark generator's rows)."""
+    import shutil
+
+    from bench.generator import Scale, generate
+    from core.db import make_engine
+
+    db_path = tmp_path / "wide.db"
+    shutil.copyfile(sqlite_templates["empty"], db_path)
+    engine = make_engine(f"sqlite:///{db_path}")
+    generate(engine, Scale("wide", 100, (10, 10, 10, 10)))
+    engine.dispose()
+    server = StreamlitServer(db_path, tmp_path / "wide-server.log")
+    yield server
+    server.stop()
+
+
+def test_100_agencies_by_40_sub_issues_stay_readable_and_clickable(page: Page, wide_server):
+    login(page, wide_server.url, "chair")
+    wait_for_login_cookie(page)
+    page.goto(f"{wide_server.url}/heatmap")
+    settle(page)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    expect(chart).to_be_visible(timeout=30_000)
+    labels = chart.locator('[aria-label^="Y-axis"]').first.get_attribute("aria-label")
+    assert "100 values" in labels  # every agency has its row label (none dropped for overlap)
+    frame = page.locator(".st-key-heatmap_frame")
+    sizes = frame.evaluate("e => [e.scrollWidth, e.clientWidth, e.scrollHeight, e.clientHeight]")
+    assert sizes[2] > sizes[3]  # the grid scrolls inside its frame instead of stretching the page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "heatmap-100x40.png"))
+    target = chart.locator('path[aria-label*="ประเด็นย่อย: 4.10;"]').last
+    target.scroll_into_view_if_needed()
+    agency = re.search(r"หน่วยงาน: ([^;]+);", target.get_attribute("aria-label")).group(1)
+    target.click()
+    settle(page)
+    expect(detail(page).get_by_role("heading", name=f"{agency} · 4.10")).to_be_visible()

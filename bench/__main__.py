@@ -1,0 +1,294 @@
+"""`python -m bench`: generate each scale on each backend, measure, print the table, write docs/BENCHMARKS.md.
+
+    python -m bench                       # demo + ministry, SQLite + PostgreSQL (the issue-6 run)
+    python -m bench --quick               # demo scale only, short load test (a minute or two)
+    python -m bench --scales large        # add the large scale (merged into docs/benchmarks.json)
+    python -m bench --scales ministry --backends postgres --scale-out   # + 2 processes behind nginx
+
+See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shlex
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from bench import measure, report
+from bench.generator import SCALES, generate
+from bench.servers import (
+    BENCH_DIR,
+    ROOT,
+    WORK_DIR,
+    StreamlitServer,
+    app_env,
+    database_size_bytes,
+    drop_postgres_database,
+    engine_for,
+    postgres_available,
+    postgres_database,
+    sqlite_database,
+)
+
+PAGES = ("", "heatmap", "overview")  # URL pathnames: home, heatmap, the chair's overview
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scales", default="demo,ministry", help="comma-separated: demo, ministry, large (default demo,ministry)")
+    p.add_argument("--backends", default="sqlite,postgres", help="comma-separated: sqlite, postgres (default both)")
+    p.add_argument("--quick", action="store_true", help="demo scale only, fewer samples, a 10-session load test")
+    p.add_argument("--reruns", type=int, default=30, help="warm reruns timed per page (default 30)")
+    p.add_argument("--samples", type=int, default=30, help="samples of each floor query and save (default 30)")
+    p.add_argument("--export-samples", type=int, default=2, help="builds timed per export, after one warm-up build (default 2)")
+    p.add_argument("--sessions", type=int, default=50, help="load test: concurrent sessions (default 50)")
+    p.add_argument("--think", type=float, default=10.0, help="load test: mean think time, s (default 10)")
+    p.add_argument("--duration", type=float, default=60.0, help="load test: seconds after the ramp (default 60)")
+    p.add_argument("--ramp", type=float, default=10.0, help="load test: seconds over which sessions log in (default 10)")
+    p.add_argument("--load-scales", default="ministry,large", help="scales that get the load test (default ministry,large)")
+    p.add_argument("--no-load", action="store_true", help="skip the load test")
+    p.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="on PostgreSQL, also load-test deploy/scale-out.sh (2 processes behind nginx) with --scale-out-sessions",
+    )
+    p.add_argument("--scale-out-sessions", default="50,100", help="sessions for the scale-out load tests (default 50,100)")
+    p.add_argument(
+        "--profile",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="profile pages and saves that miss a target (auto), all, or none",
+    )
+    p.add_argument(
+        "--keep-db", action="store_true", help="keep the generated PostgreSQL databases (SQLite files stay in bench-results/tmp)"
+    )
+    p.add_argument("--no-write", action="store_true", help="print only; leave docs/BENCHMARKS.md and docs/benchmarks.json alone")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.scales = "demo"
+        args.reruns, args.samples, args.export_samples = 10, 10, 1
+        args.sessions, args.think, args.duration, args.ramp = 10, 2.0, 15.0, 2.0
+        args.load_scales = "demo"
+    return args
+
+
+def _asdict(x: object) -> object:
+    return asdict(x) if x is not None else None
+
+
+def run_one(scale_name: str, backend: str, args: argparse.Namespace, bare: StreamlitServer) -> dict:
+    scale = SCALES[scale_name]
+    tag = f"{scale_name}-{backend}"
+    print(f"\n-- {scale_name} on {backend}: generating {scale.describe()} …", flush=True)
+    db_name = f"reform_bench_{scale_name}"
+    url = sqlite_database(f"bench-{scale_name}") if backend == "sqlite" else postgres_database(db_name)
+    engine = engine_for(url)
+    from services import database
+
+    database.upgrade(engine)
+    gen = generate(engine, scale)
+    run: dict = {
+        "scale": scale_name,
+        "backend": backend,
+        "date": report.now_text(),
+        "generated": {
+            "describe": scale.describe(),
+            "agencies": gen.agencies,
+            "assignments": gen.assignments,
+            "reports": gen.reports,
+            "users": gen.users,
+            "grid_cells": scale.grid_cells,
+            "seconds": gen.seconds,
+            "db_mb": database_size_bytes(engine) / 1e6,
+        },
+        "pages": {},
+        "queries": {},
+        "profiles": {},
+    }
+    print(f"   {gen.reports:,} reports, {gen.assignments:,} assignments in {gen.seconds:.1f} s", flush=True)
+    round_id = measure.current_round_id(engine)
+    try:
+        with StreamlitServer(ROOT / "app.py", env=app_env(url), log_path=WORK_DIR / f"server-{tag}.log") as server:
+            print("   floors and page reruns …", flush=True)
+            run["bare"] = _asdict(asyncio.run(measure.time_bare(bare.url, n=args.reruns)).warm)
+            nav: dict[str, str] = {}
+            for page in PAGES:
+                timing = asyncio.run(measure.time_page(server.url, page=page, n=args.reruns))
+                entry = asdict(timing)
+                if timing.errors and timing.warm is None:
+                    entry["note"] = _page_note(page, timing.errors)
+                run["pages"][page or "home"] = entry
+                if timing.warm is not None:
+                    nav[page] = page
+            samples, cells = measure.timed(measure.heatmap_queries(engine, round_id), args.samples)
+            run["queries"]["heatmap"] = asdict(measure.Stats.of(samples))
+            ov = measure.overview_queries(engine, round_id)
+            if ov is not None:
+                try:
+                    samples, _ = measure.timed(ov, args.samples)
+                    run["queries"]["overview"] = asdict(measure.Stats.of(samples))
+                except Exception as exc:  # noqa: BLE001  (a module being written may not run yet)
+                    run["queries"]["overview"] = None
+                    run["pages"].setdefault("overview", {})["note"] = f"round_overview failed: {type(exc).__name__}: {exc}"[:200]
+            print("   saves and exports …", flush=True)
+            save, errors = measure.time_saves(engine, args.samples)
+            run["save"], run["save_errors"] = asdict(save), errors[:3]
+            builders = measure.heatmap_exports(cells)
+            pack, note = measure.committee_pack_exports(engine, round_id)
+            builders |= pack
+            run["exports"] = [asdict(e) for e in measure.time_exports(builders, args.export_samples)]
+            run["exports_note"] = note
+            pages = [p for p in PAGES if p in nav]
+            if not args.no_load and scale_name in args.load_scales.split(","):
+                print(
+                    f"   load test: {args.sessions} sessions, {args.think:g} s think, {args.duration:g} s on {pages} …",
+                    flush=True,
+                )
+                load = asyncio.run(
+                    measure.load_test(
+                        server.url,
+                        users=["chair", "executive"],
+                        pages=pages,
+                        sessions=args.sessions,
+                        think_s=args.think,
+                        duration_s=args.duration,
+                        ramp_s=args.ramp,
+                        rss=server.rss_bytes,
+                    )
+                )
+                run["load"] = load.to_dict()
+        if args.scale_out and backend == "postgres" and "load" in run:
+            run["scale_out"] = _scale_out(url, pages, args, tag)
+        _profiles(run, url, engine, args, tag)
+    finally:
+        engine.dispose()
+        if backend == "postgres" and not args.keep_db:
+            drop_postgres_database(db_name)
+    return run
+
+
+def _scale_out(url: str, pages: list[str], args: argparse.Namespace, tag: str) -> list[dict]:
+    """The same load test through nginx in front of two processes (deploy/scale-out.sh)."""
+    from bench.scaleout import ScaleOut, nginx_path
+
+    if nginx_path() is None:
+        print("   scale-out skipped: nginx is not installed", flush=True)
+        return [{"error": "nginx is not installed"}]
+    out = []
+    for n in [int(x) for x in args.scale_out_sessions.split(",") if x.strip()]:
+        # a fresh deployment per session count, so each starts from the same memory
+        with ScaleOut(url, processes=2, log_path=WORK_DIR / f"scale-out-{tag}-{n}.log") as deployment:
+            print(f"   scale-out load test: 2 processes behind nginx, {n} sessions …", flush=True)
+            for app_url in deployment.app_urls:  # warm each process, as the single one was before its load test
+                asyncio.run(measure.time_page(app_url, page="heatmap", n=2))
+            load = asyncio.run(
+                measure.load_test(
+                    deployment.url,
+                    users=["chair", "executive"],
+                    pages=pages,
+                    sessions=n,
+                    think_s=args.think,
+                    duration_s=args.duration,
+                    ramp_s=args.ramp,
+                    rss=deployment.rss_bytes,
+                    load_page=True,
+                    servers=2,
+                )
+            )
+            out.append(load.to_dict())
+    return out
+
+
+def _page_note(page: str, errors: list[str]) -> str:
+    if page == "overview" and not (ROOT / "pages" / "overview.py").exists():
+        return "not yet built (pages/overview.py does not exist)"
+    return "; ".join(errors)[:200]
+
+
+def _profiles(run: dict, url: str, engine, args: argparse.Namespace, tag: str) -> None:  # noqa: ANN001
+    if args.profile == "never":
+        return
+    from bench import profile
+
+    verdicts = {v["what"]: v["ok"] for v in report.targets(run)}
+    pages = [
+        page
+        for page, label in report.LABELS.items()
+        if (run["pages"].get(page) or {}).get("warm")
+        and (
+            args.profile == "always"
+            or verdicts.get(f"{label} warm rerun p50") is False
+            or verdicts.get(f"{label} within 3× (bare rerun + queries)") is False
+        )
+    ]
+    if pages:
+        print(f"   profiling {pages} …", flush=True)
+        for page, summary in profile.profile_pages(url, pages, n=min(args.reruns, 20), tag=tag).items():
+            run["profiles"][f"page /{page}"] = summary
+    save = run.get("save") or {}
+    if save.get("n") and (args.profile == "always" or save["p50_ms"] > report.SAVE_P50_MS):
+        print("   profiling saves …", flush=True)
+        run["profiles"]["one save"] = profile.profile_call(lambda: measure.time_saves(engine, 1), n=20, tag=f"{tag}-save")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    scales = [s.strip() for s in args.scales.split(",") if s.strip()]
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    for s in scales:
+        if s not in SCALES:
+            raise SystemExit(f"unknown scale {s!r} (demo, ministry, large)")
+    pg_version = None
+    if "postgres" in backends:
+        reason = postgres_available()
+        if reason:
+            print(f"PostgreSQL skipped: {reason}", file=sys.stderr)
+            backends.remove("postgres")
+        else:
+            import sqlalchemy as sa
+
+            from bench.servers import PG_ADMIN_URL
+
+            eng = sa.create_engine(PG_ADMIN_URL)
+            with eng.connect() as conn:
+                pg_version = conn.execute(sa.text("SHOW server_version")).scalar_one()
+            eng.dispose()
+    started = time.perf_counter()
+    data = report.load_results()
+    data["machine"] = report.machine(pg_version)
+    data["date"] = report.now_text()
+    data["command"] = "python -m bench " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    bare = StreamlitServer(
+        BENCH_DIR / "bare_app.py", env=app_env("sqlite:///" + str(WORK_DIR / "unused.db")), log_path=WORK_DIR / "server-bare.log"
+    )
+    try:
+        for scale in scales:
+            for backend in backends:
+                run = run_one(scale, backend, args, bare)
+                data["runs"][f"{scale}/{backend}"] = run
+                print(report.console_table(run), flush=True)
+                if not args.no_write:
+                    report.save_results(data)
+                    report.write_markdown(data)
+    finally:
+        bare.stop()
+    print(f"\nfinished in {time.perf_counter() - started:.0f} s", end="")
+    if not args.no_write:
+        print(f"; wrote {Path(report.RESULTS_MD).relative_to(ROOT)}")
+    else:
+        print()
+    misses = [
+        v for run in data["runs"].values() if run["scale"] == report.TARGET_SCALE for v in report.targets(run) if v["ok"] is False
+    ]
+    for v in misses:
+        print(f"MISS: {v['what']}: {v['measured']} (limit {v['limit']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,517 @@
+"""Targets, the console table and docs/BENCHMARKS.md (written from docs/benchmarks.json)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bench.servers import ROOT
+
+RESULTS_JSON = ROOT / "docs" / "benchmarks.json"
+RESULTS_MD = ROOT / "docs" / "BENCHMARKS.md"
+TARGET_SCALE = "ministry"
+PAGE_P50_MS = 150.0
+FLOOR_FACTOR = 3.0
+SAVE_P50_MS = 50.0
+LOAD_SESSIONS = 50
+LOAD_THINK_S = 10.0
+LOAD_P95_MS = 1000.0
+LABELS = {"overview": "chair's overview", "heatmap": "heatmap"}
+GROWTH_SHARE = 0.2  # "far slower than the data": page time may grow by at most a fifth of the data's growth
+
+
+# ----------------------------------------------------------------------------- machine
+def machine(pg_version: str | None) -> dict[str, Any]:
+    import psutil
+    import streamlit
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor()
+    return {
+        "cpu": cpu or "unknown",
+        "cores": os.cpu_count(),
+        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": pg_version or "not available",
+        "streamlit": streamlit.__version__,
+    }
+
+
+# ----------------------------------------------------------------------------- storage
+def load_results() -> dict[str, Any]:
+    if RESULTS_JSON.exists():
+        return json.loads(RESULTS_JSON.read_text(encoding="utf-8"))
+    return {"runs": {}}
+
+
+def save_results(data: dict[str, Any]) -> None:
+    RESULTS_JSON.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- formatting
+def ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def p50p95(stats: dict | None) -> str:
+    if not stats or not stats.get("n"):
+        return "–"
+    return f"{ms(stats['p50_ms'])} / {ms(stats['p95_ms'])} ms"
+
+
+def mark(ok: bool | None) -> str:
+    return "–" if ok is None else ("PASS" if ok else "**MISS**")
+
+
+def _p50(stats: dict | None) -> float | None:
+    return stats.get("p50_ms") if stats and stats.get("n") else None
+
+
+# ----------------------------------------------------------------------------- targets
+def targets(run: dict) -> list[dict]:
+    """Each issue-6 target of one (scale, backend) run: measured value, limit and verdict."""
+    out: list[dict] = []
+    bare = _p50(run.get("bare"))
+    for page, label in LABELS.items():
+        timing = run.get("pages", {}).get(page) or {}
+        warm = _p50(timing.get("warm"))
+        queries = _p50(run.get("queries", {}).get(page))
+        if warm is None:
+            out.append(
+                {
+                    "what": f"{label} warm rerun p50",
+                    "measured": timing.get("note") or "not measured",
+                    "limit": "≤ 150 ms",
+                    "ok": None,
+                }
+            )
+            continue
+        out.append(
+            {
+                "what": f"{label} warm rerun p50",
+                "measured": f"{ms(warm)} ms",
+                "limit": f"≤ {PAGE_P50_MS:.0f} ms",
+                "ok": warm <= PAGE_P50_MS,
+            }
+        )
+        if bare is not None and queries is not None:
+            floor = FLOOR_FACTOR * (bare + queries)
+            out.append(
+                {
+                    "what": f"{label} within 3× (bare rerun + queries)",
+                    "measured": f"{ms(warm)} ms vs 3×({ms(bare)}+{ms(queries)}) = {ms(floor)} ms",
+                    "limit": "≤ 3× floors",
+                    "ok": warm <= floor,
+                }
+            )
+    save = _p50(run.get("save"))
+    out.append(
+        {
+            "what": "one save p50",
+            "measured": f"{ms(save)} ms" if save is not None else "not measured",
+            "limit": f"≤ {SAVE_P50_MS:.0f} ms",
+            "ok": None if save is None else save <= SAVE_P50_MS,
+        }
+    )
+    load = run.get("load")
+    if load:
+        p95 = (load.get("reruns") or {}).get("p95_ms")
+        full = load["sessions"] >= LOAD_SESSIONS and load["think_s"] <= LOAD_THINK_S
+        ok = p95 is not None and p95 <= LOAD_P95_MS and load["errors"] == 0
+        out.append(
+            {
+                "what": f"{load['sessions']} sessions at {load['think_s']:g} s think time: p95, errors",
+                "measured": f"p95 {ms(p95)} ms, {load['errors']} errors",
+                "limit": f"{LOAD_SESSIONS} sessions, p95 ≤ 1 s, no errors",
+                "ok": ok if full else None if ok else False,
+            }
+        )
+    return out
+
+
+def growth(data: dict, backend: str) -> list[dict]:
+    """Page time against data size, from the smallest scale measured to each larger one."""
+    runs = {r["scale"]: r for r in data["runs"].values() if r["backend"] == backend}
+    order = [s for s in ("demo", "ministry", "large") if s in runs]
+    out = []
+    if len(order) < 2:
+        return out
+    base = runs[order[0]]
+    for scale in order[1:]:
+        run = runs[scale]
+        data_ratio = run["generated"]["reports"] / max(1, base["generated"]["reports"])
+        for page in ("overview", "heatmap"):
+            a = _p50((base.get("pages", {}).get(page) or {}).get("warm"))
+            b = _p50((run.get("pages", {}).get(page) or {}).get("warm"))
+            if a is None or b is None:
+                continue
+            ratio = b / a
+            out.append(
+                {
+                    "what": f"{page} ({backend}) {order[0]} → {scale}",
+                    "measured": f"data ×{data_ratio:.0f}, page time ×{ratio:.1f}",
+                    "limit": f"page time ≤ ×{GROWTH_SHARE * data_ratio:.1f} ({GROWTH_SHARE:g} of the data's growth)",
+                    "ok": ratio <= GROWTH_SHARE * data_ratio,
+                }
+            )
+    return out
+
+
+# ----------------------------------------------------------------------------- console
+def console_table(run: dict) -> str:
+    lines = [f"\n== {run['scale']} scale on {run['backend']} ({run['generated']['describe']}) =="]
+    rows = [("measurement", "p50 / p95", "floor / note", "target")]
+    bare = run.get("bare")
+    rows.append(("bare Streamlit page rerun (floor 1)", p50p95(bare), "", ""))
+    verdicts = {t["what"]: t for t in targets(run)}
+    for page in ("overview", "heatmap"):
+        timing = run.get("pages", {}).get(page) or {}
+        q = run.get("queries", {}).get(page)
+        rows.append((f"{page}: queries alone (floor 2)", p50p95(q), "", ""))
+        if timing.get("warm"):
+            floor = verdicts.get(f"{LABELS[page]} within 3× (bare rerun + queries)")
+            t = verdicts.get(f"{LABELS[page]} warm rerun p50")
+            rows.append(
+                (
+                    f"{page}: warm rerun",
+                    p50p95(timing["warm"]),
+                    (floor or {}).get("measured", ""),
+                    f"{mark(t['ok']) if t else ''} / {mark(floor['ok']) if floor else ''}",
+                )
+            )
+            rows.append((f"{page}: first (cold) run", f"{ms(timing.get('cold_ms'))} ms", "", ""))
+        else:
+            rows.append((f"{page}: warm rerun", "–", timing.get("note", "not measured"), ""))
+    save = run.get("save")
+    rows.append(
+        (
+            "one save (validate, write, audit)",
+            p50p95(save),
+            "",
+            mark(None if not save or not save.get("n") else save["p50_ms"] <= SAVE_P50_MS),
+        )
+    )
+    for e in run.get("exports", []):
+        rows.append(
+            (
+                f"export: {e['name']}",
+                p50p95(e.get("stats")) if not e.get("error") else "error",
+                e.get("error") or f"{e.get('size_bytes', 0) / 1024:.0f} KiB",
+                "",
+            )
+        )
+    load = run.get("load")
+    if load:
+        t = next((v for k, v in verdicts.items() if "sessions at" in k), None)
+        rows.append(
+            (
+                f"load: {load['sessions']} sessions, {load['think_s']:g} s think",
+                p50p95(load.get("reruns")),
+                f"{load['errors']} errors, {load['rss_per_session_mb']:.1f} MiB/session",
+                mark(t["ok"]) if t else "",
+            )
+        )
+    widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
+    for r in rows:
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- markdown
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def write_markdown(data: dict) -> Path:
+    runs = data["runs"]
+    m = data.get("machine", {})
+    parts = [
+        "# Benchmarks",
+        "",
+        "Written by `python -m bench` (`make bench`); do not edit by hand. Raw numbers: "
+        "[benchmarks.json](benchmarks.json). How to run and what is measured: [bench/README.md](../bench/README.md).",
+        "",
+        f"Last run: {data.get('date', '?')}. Command: `{data.get('command', '')}`",
+        "",
+        "## Machine",
+        "",
+        _md_table(
+            ["CPU", "cores", "RAM", "OS", "Python", "SQLite", "PostgreSQL", "Streamlit"],
+            [
+                [
+                    m.get("cpu", ""),
+                    str(m.get("cores", "")),
+                    f"{m.get('ram_gib', '')} GiB",
+                    m.get("os", ""),
+                    m.get("python", ""),
+                    m.get("sqlite", ""),
+                    m.get("postgresql", ""),
+                    m.get("streamlit", ""),
+                ]
+            ],
+        ),
+        "",
+        "The benchmark client (websocket sessions, floors, saves) runs on the same machine as the "
+        "server and PostgreSQL, so all share these cores.",
+        "",
+        "## Scales",
+        "",
+    ]
+    scale_rows = []
+    seen = set()
+    for run in runs.values():
+        g = run["generated"]
+        key = (run["scale"], run["backend"])
+        if key in seen:
+            continue
+        seen.add(key)
+        scale_rows.append(
+            [
+                run["scale"],
+                run["backend"],
+                g["describe"],
+                f"{g['assignments']:,}",
+                f"{g['reports']:,}",
+                f"{g['users']:,}",
+                f"{g['grid_cells']:,}",
+                f"{g['seconds']:.1f} s",
+                f"{g['db_mb']:.0f} MB",
+            ]
+        )
+    parts.append(
+        _md_table(
+            ["scale", "backend", "shape", "assignments", "reports", "users", "heatmap cells / round", "generation", "database"],
+            scale_rows,
+        )
+    )
+    parts += [
+        "",
+        "Sparsity: an agency holds about 30 % of the sub-issues (the demo plan: 27 of 91); closed rounds have "
+        "4 % of items never reported and 1 % left submitted; the open round (FY last, 12 months) has 15 % "
+        "missing, 20 % draft, 30 % submitted, 5 % returned, 30 % approved; about a quarter of the items run "
+        "behind; narratives are Thai sentences, log-normally many per field (from one line to a page).",
+        "Bulk tables are written with `insert()` in one `write_session` with a system actor; they get one "
+        "summary `audit_log` row per table instead of one row per field.",
+        "",
+        "## Results",
+        "",
+        "Times are client-side: from sending the websocket `rerun_script` message to receiving "
+        "`script_finished`. *Warm* = the page rerun again in a logged-in session after its first run.",
+        "Floors measured in the same run: (1) the rerun of `bench/bare_app.py` (one `st.write`) in its own "
+        "`streamlit run` server; (2) the page's service calls alone, in the benchmark process "
+        "(`services.heatmap.cells`, `by_agency`, `by_main_issue`, `overall`; `services.overview.round_overview`).",
+        "",
+    ]
+    for key in sorted(runs, key=_run_order):
+        run = runs[key]
+        parts += [f"### {run['scale']} · {run['backend']}", "", f"Run {run.get('date', '')}.", ""]
+        rows = [["bare Streamlit page rerun (floor 1)", p50p95(run.get("bare")), "", ""]]
+        for page in ("overview", "heatmap"):
+            t = run.get("pages", {}).get(page) or {}
+            rows.append([f"{page}: queries alone (floor 2)", p50p95(run.get("queries", {}).get(page)), "", ""])
+            if t.get("warm"):
+                rows.append(
+                    [
+                        f"**{page}: warm rerun**",
+                        p50p95(t["warm"]),
+                        f"first run {ms(t.get('cold_ms'))} ms; {t.get('bytes_per_run', 0) / 1024:.0f} KiB sent per run",
+                        "",
+                    ]
+                )
+            else:
+                rows.append([f"{page}: warm rerun", "–", t.get("note", "not measured"), ""])
+        home = run.get("pages", {}).get("home") or {}
+        if home.get("warm"):
+            rows.append(["home (for reference)", p50p95(home["warm"]), "", ""])
+        rows.append(
+            ["**one save** (validate, write, audit)", p50p95(run.get("save")), "; ".join(run.get("save_errors", []))[:200], ""]
+        )
+        for e in run.get("exports", []):
+            rows.append(
+                [
+                    f"export: {e['name']}",
+                    "error" if e.get("error") else p50p95(e.get("stats")),
+                    e.get("error") or f"{e.get('size_bytes', 0) / 1024:.0f} KiB",
+                    "",
+                ]
+            )
+        if run.get("exports_note"):
+            rows.append(["export: committee pack", "–", run["exports_note"], ""])
+        load = run.get("load")
+        if load:
+            pp = ", ".join(f"/{p or 'home'} {p50p95(s)}" for p, s in load.get("per_page", {}).items())
+            rows.append(
+                [
+                    f"**load**: {load['sessions']} sessions × {load['think_s']:g} s think, {load['duration_s']:g} s",
+                    p50p95(load.get("reruns")),
+                    f"{load['errors']} errors; {(load.get('reruns') or {}).get('n', 0)} reruns ({load['throughput_per_s']:.1f}/s); login {p50p95(load.get('logins'))}; "
+                    f"RSS {load['rss_before_mb']:.0f} → {load['rss_peak_mb']:.0f} MiB = {load['rss_per_session_mb']:.1f} MiB/session; {pp}",
+                    "",
+                ]
+            )
+            if load.get("error_samples"):
+                rows.append(["load errors (first)", "", "; ".join(load["error_samples"])[:400], ""])
+        verdicts = targets(run)
+        parts.append(
+            _md_table(["measurement", "p50 / p95", "notes", ""], [r[:3] + [""] for r in rows]).replace(" |  |\n", " | |\n")
+        )
+        parts += [
+            "",
+            _md_table(
+                ["target", "measured", "limit", "verdict"],
+                [[v["what"], v["measured"], v["limit"], mark(v["ok"])] for v in verdicts],
+            ),
+            "",
+        ]
+    growth_rows = [g for backend in ("sqlite", "postgres") for g in growth(data, backend)]
+    if growth_rows:
+        parts += [
+            "## Growth with the data",
+            "",
+            _md_table(
+                ["page", "measured", "limit", "verdict"],
+                [[g["what"], g["measured"], g["limit"], mark(g["ok"])] for g in growth_rows],
+            ),
+            "",
+        ]
+    scale_out_rows, scale_out_verdicts = _scale_out_section(runs)
+    if scale_out_rows:
+        parts += [
+            "## Scale-out",
+            "",
+            "`deploy/scale-out.sh` (`make scale-out`): two `streamlit run app.py` processes behind nginx "
+            "(`deploy/nginx.conf`: sticky by a `reform_route` cookie, websocket upgrade) on the same PostgreSQL "
+            "database; the same load test as above, sent through nginx. A fresh deployment per session count. "
+            "`tests/test_scale_out.py` checks that a save is seen by both processes on their next rerun.",
+            "",
+            _md_table(
+                ["run", "setup", "sessions", "rerun p50 / p95", "errors", "reruns/s", "RSS per session", "sessions per process"],
+                scale_out_rows,
+            ),
+            "",
+        ]
+        if scale_out_verdicts:
+            parts += [
+                _md_table(
+                    ["target", "measured", "limit", "verdict"],
+                    [[v["what"], v["measured"], v["limit"], mark(v["ok"])] for v in scale_out_verdicts],
+                ),
+                "",
+            ]
+    missed = [(run, v) for run in runs.values() for v in targets(run) if v["ok"] is False and run["scale"] == TARGET_SCALE]
+    missed += [(None, v) for v in scale_out_verdicts if v["ok"] is False]
+    missed += [(None, g) for g in growth_rows if g["ok"] is False]
+    parts += ["## Targets missed at ministry scale", ""]
+    if not any(r["scale"] == TARGET_SCALE for r in runs.values()):
+        parts.append("Ministry scale has not been run yet.")
+    elif not missed:
+        parts.append("None.")
+    else:
+        for run, v in missed:
+            where = f"{run['backend']}: " if run else ""
+            parts.append(f"- {where}{v['what']} — {v['measured']} (limit {v['limit']})")
+    profiles = [
+        (run, name, p)
+        for run in sorted(runs.values(), key=lambda r: _run_order(f"{r['scale']}/{r['backend']}"))
+        for name, p in run.get("profiles", {}).items()
+    ]
+    if profiles:
+        parts += [
+            "",
+            "## Profiles",
+            "",
+            "pyinstrument, warm runs only, milliseconds per run. Full call trees are written to `bench-results/tmp/profiles/`.",
+            "",
+        ]
+        for run, name, p in profiles:
+            if p.get("error"):
+                parts += [f"### {run['scale']} · {run['backend']} · {name}", "", p["error"], ""]
+                continue
+            parts += [f"### {run['scale']} · {run['backend']} · {name} ({p.get('total_ms', 0):.0f} ms per run sampled)", ""]
+            parts.append(
+                _md_table(["project code, total time", "ms/run"], [[f"`{n}`", f"{t:.1f}"] for n, t in p.get("project", [])])
+            )
+            parts.append("")
+            if p.get("calls"):
+                parts.append(
+                    _md_table(
+                        ["library calls made by project code (← caller), total time", "ms/run"],
+                        [[f"`{n}`", f"{t:.1f}"] for n, t in p["calls"]],
+                    )
+                )
+                parts.append("")
+            parts.append(_md_table(["any code, self time", "ms/run"], [[f"`{n}`", f"{t:.1f}"] for n, t in p.get("self", [])]))
+            parts.append("")
+    RESULTS_MD.write_text("\n".join(parts).rstrip() + "\n", encoding="utf-8")
+    return RESULTS_MD
+
+
+def _scale_out_section(runs: dict) -> tuple[list[list[str]], list[dict]]:
+    rows: list[list[str]] = []
+    verdicts: list[dict] = []
+    for key in sorted(runs, key=_run_order):
+        run = runs[key]
+        if not run.get("scale_out"):
+            continue
+        single = run.get("load")
+        name = f"{run['scale']} · {run['backend']}"
+
+        def row(setup: str, load: dict, name: str = name) -> list[str]:
+            ups = ", ".join(f"{k}: {v}" for k, v in sorted(load.get("upstreams", {}).items())) or "–"
+            return [
+                name,
+                setup,
+                str(load["sessions"]),
+                p50p95(load.get("reruns")),
+                str(load["errors"]),
+                f"{load['throughput_per_s']:.1f}",
+                f"{load['rss_per_session_mb']:.1f} MiB",
+                ups,
+            ]
+
+        if single:
+            rows.append(row("1 process", single))
+        for load in run["scale_out"]:
+            if load.get("error"):
+                rows.append([name, "2 processes + nginx", "–", "–", load["error"], "", "", ""])
+                continue
+            rows.append(row("2 processes + nginx", load))
+            if single and load["sessions"] > single["sessions"]:
+                p95_pair = (load.get("reruns") or {}).get("p95_ms")
+                p95_single = (single.get("reruns") or {}).get("p95_ms")
+                if p95_pair is not None and p95_single is not None:
+                    verdicts.append(
+                        {
+                            "what": f"{name}: 2 processes hold {load['sessions']} sessions at the p95 of 1 process with {single['sessions']}",
+                            "measured": f"p95 {ms(p95_pair)} ms ({load['errors']} errors) vs {ms(p95_single)} ms",
+                            "limit": "p95 ≤ 1.1 × the single process's, no errors",
+                            "ok": p95_pair <= 1.1 * p95_single and load["errors"] == 0,
+                        }
+                    )
+    return rows, verdicts
+
+
+def _run_order(key: str) -> tuple[int, int]:
+    scale, backend = key.split("/")
+    return ({"demo": 0, "ministry": 1, "large": 2}.get(scale, 3), {"sqlite": 0, "postgres": 1}.get(backend, 2))
+
+
+def now_text() -> str:
+    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
