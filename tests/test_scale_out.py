@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from decimal import Decimal
 
 import pytest
@@ -27,6 +28,15 @@ from services.progress import ReportInput, expected_progress, save_report, sugge
 from tests.conftest import missing_part
 
 pytestmark = pytest.mark.postgres
+
+
+def run_async(coroutine_function, *args):  # noqa: ANN001, ANN002, ANN201
+    """asyncio.run in a thread of its own: the worker may already hold a running event loop (the
+    browser tests' sync Playwright), where asyncio.run refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function(*args))).result()
+
+
 OVERALL = translate("heatmap.overall")
 
 
@@ -88,7 +98,7 @@ def test_a_save_is_seen_by_every_process_on_its_next_rerun(pg_clone, tmp_path):
             await b.close()
 
     try:
-        asyncio.run(scenario())
+        run_async(scenario)
     finally:
         for server in servers:
             server.stop()
@@ -119,5 +129,5 @@ def test_nginx_keeps_a_browser_on_one_process_and_uses_both(pg_clone, tmp_path):
         return seen
 
     with ScaleOut(_url(engine), processes=2, log_path=tmp_path / "scale-out.log") as deployment:
-        seen = asyncio.run(scenario(deployment.url))
+        seen = run_async(scenario, deployment.url)
         assert seen == {u.removeprefix("http://") for u in deployment.app_urls}
