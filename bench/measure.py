@@ -68,17 +68,30 @@ def timed(fn: Callable[[], Any], n: int, *, warmup: int = 1) -> tuple[list[float
 class PageTiming:
     page: str
     cold_ms: float | None = None
+    login_ms: float | None = None
     warm: Stats | None = None
     bytes_per_run: int = 0
+    messages_per_run: int = 0
+    server_cpu_ms_per_run: float | None = None  # server process CPU (all threads) per warm rerun
     errors: list[str] = field(default_factory=list)
 
 
-async def time_page(base_url: str, *, page: str, n: int, username: str = "chair", password: str = "demo2563") -> PageTiming:
+async def time_page(
+    base_url: str,
+    *,
+    page: str,
+    n: int,
+    username: str = "chair",
+    password: str = "demo2563",
+    cpu: Callable[[], float] | None = None,
+) -> PageTiming:
     """Log in, open `page` once (cold: its first run in this session), then rerun it `n` times (warm)."""
     out = PageTiming(page=page)
     async with StreamlitSession(base_url) as s:
         if username:
+            t = time.perf_counter()
             await s.login(username, password)
+            out.login_ms = (time.perf_counter() - t) * 1000
         first = await s.rerun(page)
         out.cold_ms = first.seconds * 1000
         if page and page not in s.pages:
@@ -87,19 +100,25 @@ async def time_page(base_url: str, *, page: str, n: int, username: str = "chair"
         if not first.ok:
             out.errors.append("; ".join(first.exceptions) or "page not found")
         samples = []
+        cpu_used = 0.0
         for _ in range(n):
             await asyncio.sleep(0.05)
+            before = cpu() if cpu is not None else 0.0
             r = await s.rerun()
+            if cpu is not None:
+                cpu_used += cpu() - before
             if not r.ok:
                 out.errors.append("; ".join(r.exceptions) or "page not found")
             samples.append(r.seconds)
-            out.bytes_per_run = r.bytes_received
+            out.bytes_per_run, out.messages_per_run = r.bytes_received, r.messages
         out.warm = Stats.of(samples)
+        if cpu is not None and n:
+            out.server_cpu_ms_per_run = 1000 * cpu_used / n
     return out
 
 
-async def time_bare(base_url: str, *, n: int) -> PageTiming:
-    return await time_page(base_url, page="", n=n, username="")
+async def time_bare(base_url: str, *, n: int, cpu: Callable[[], float] | None = None) -> PageTiming:
+    return await time_page(base_url, page="", n=n, username="", cpu=cpu)
 
 
 # ----------------------------------------------------------------------------- the pages' queries alone
@@ -313,6 +332,9 @@ class LoadResult:
     throughput_per_s: float = 0.0
     servers: int = 1
     upstreams: dict[str, int] = field(default_factory=dict)  # sessions per process, behind a proxy
+    server_cpu_s: float = 0.0  # CPU time the server process(es) used during the test
+    client_cpu_s: float = 0.0  # CPU time this benchmark process used (the sessions' client side)
+    server_cpu_ms_per_run: float = 0.0  # server CPU ÷ script runs (reruns + 2 per login)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -328,6 +350,7 @@ async def load_test(
     duration_s: float,
     ramp_s: float,
     rss: Callable[[], int] | None = None,
+    cpu: Callable[[], float] | None = None,
     seed: int = 6,
     load_page: bool = False,
     servers: int = 1,
@@ -346,6 +369,8 @@ async def load_test(
     stop_at = start + ramp_s + duration_s
     if rss is not None:
         result.rss_before_mb = rss() / 2**20
+    cpu_before = cpu() if cpu is not None else 0.0
+    client_before = time.process_time()
 
     async def one(i: int) -> None:
         await asyncio.sleep(ramp_s * i / max(1, sessions))
@@ -390,6 +415,11 @@ async def load_test(
                 rss_seen.append(rss())
 
     await asyncio.gather(sample_rss(), *(one(i) for i in range(sessions)))
+    if cpu is not None:
+        result.server_cpu_s = cpu() - cpu_before
+        runs = len(rerun_samples) + 2 * len(login_samples)
+        result.server_cpu_ms_per_run = 1000 * result.server_cpu_s / max(1, runs)
+    result.client_cpu_s = time.process_time() - client_before
     result.reruns = Stats.of(rerun_samples)
     result.per_page = {p: Stats.of(v) for p, v in per_page.items()}
     result.logins = Stats.of(login_samples)

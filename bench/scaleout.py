@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.servers import ROOT, free_port
+from bench.servers import EXTRA_ENV, ROOT, cpu_seconds, free_port
 
 SCRIPT = ROOT / "deploy" / "scale-out.sh"
 
@@ -60,6 +60,7 @@ class ScaleOut:
             BCRYPT_ROUNDS="4",
             SEED_DEMO="0",
         )
+        env.update(EXTRA_ENV)
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             ["bash", str(SCRIPT)], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
@@ -83,6 +84,9 @@ class ScaleOut:
         import psutil
 
         return sum(psutil.Process(pid).memory_info().rss for pid in self.app_pids())
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.app_pids())
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -24,6 +24,9 @@ PG_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 )
 COOKIE_KEY = secrets.token_urlsafe(48)  # outside demo mode the app wants a real key
+# Extra environment for every app server (python -m bench --server-env KEY=VALUE), e.g. a Streamlit
+# option to try: STREAMLIT_RUNNER_POST_SCRIPT_GC=false.
+EXTRA_ENV: dict[str, str] = {}
 
 
 def free_port() -> int:
@@ -35,7 +38,7 @@ def free_port() -> int:
 def app_env(database_url: str) -> dict[str, str]:
     """Environment of an app server on `database_url` (a sqlite:/// URL or PostgreSQL)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH", "DEMO_MODE", "COOKIE_KEY")}
-    env.update({"BCRYPT_ROUNDS": "4", "COOKIE_KEY": COOKIE_KEY, "DEMO_MODE": "false"})
+    env.update({"BCRYPT_ROUNDS": "4", "COOKIE_KEY": COOKIE_KEY, "DEMO_MODE": "false", **EXTRA_ENV})
     if database_url.startswith("sqlite:///"):
         env["SQLITE_PATH"] = database_url.removeprefix("sqlite:///")
     else:
@@ -106,6 +109,10 @@ class StreamlitServer:
         proc = psutil.Process(self.proc.pid)
         return proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process (and any children) has used so far."""
+        return cpu_seconds([self.proc.pid])
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -121,6 +128,18 @@ class StreamlitServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        proc = psutil.Process(pid)
+        for p in [proc, *proc.children(recursive=True)]:
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
 
 
 # ----------------------------------------------------------------------------- databases

@@ -12,6 +12,11 @@ A GET of a Streamlit page runs no script; a session only runs when the browser's
 Pages are chosen like the frontend: by ``page_script_hash`` (known from the ``navigation``
 message) or, before that, by ``page_name`` = the page's URL pathname.
 
+Message cache: like the frontend, the client keeps every "cacheable" ForwardMsg (large elements) by
+hash, sends those hashes with each rerun (``cached_message_hashes``), and resolves the ``ref_hash``
+messages the server then sends instead of an unchanged element; entries expire after
+``max_cached_age`` runs without use (Streamlit's global.maxCachedMessageAge, default 2).
+
 Forms: Streamlit's frontend holds a form's widget values until the submit button is pressed and
 then sends them all with the button's ``trigger_value``; ``login`` sends the same message.
 """
@@ -71,6 +76,7 @@ class RunResult:
     early_reruns: int = 0
     bytes_received: int = 0
     messages: int = 0
+    cache_hits: int = 0  # elements the server sent as a reference to the client's cache
 
     @property
     def ok(self) -> bool:
@@ -120,6 +126,7 @@ class StreamlitSession:
         timezone: str = "Asia/Bangkok",
         locale: str = "th-TH",
         load_page: bool = False,
+        max_cached_age: int = 2,
     ):
         """`load_page`: GET the page first and send its cookies with the websocket, as a browser
         does (needed behind a proxy that routes by cookie, e.g. deploy/nginx.conf)."""
@@ -137,6 +144,9 @@ class StreamlitSession:
         self.page_hash = ""  # the page the last run showed
         self.query_string = ""
         self.last: RunResult | None = None
+        self.max_cached_age = max_cached_age
+        self._cache: dict[str, tuple[bytes, int]] = {}  # hash -> (message, run count when last used)
+        self._runs = 0
 
     def _get_page(self) -> None:
         import urllib.request
@@ -192,6 +202,7 @@ class StreamlitSession:
             state.page_name = page
         for w in widgets or []:
             state.widget_states.widgets.append(w)
+        state.cached_message_hashes.extend(self._cache)
         ctx = state.context_info
         ctx.timezone = self.timezone
         ctx.locale = self.locale
@@ -223,6 +234,18 @@ class StreamlitSession:
             fwd = ForwardMsg()
             fwd.ParseFromString(raw)
             kind = fwd.WhichOneof("type")
+            if kind == "ref_hash":  # an element the client already has: take it from the cache
+                cached = self._cache.get(fwd.ref_hash)
+                if cached is None:
+                    result.exceptions.append(f"ref_hash {fwd.ref_hash} not in the client's cache")
+                    continue
+                self._cache[fwd.ref_hash] = (cached[0], self._runs)
+                result.cache_hits += 1
+                fwd = ForwardMsg()
+                fwd.ParseFromString(cached[0])
+                kind = fwd.WhichOneof("type")
+            elif fwd.metadata.cacheable and fwd.hash:
+                self._cache[fwd.hash] = (raw, self._runs)
             if kind == "new_session":
                 result.elements.clear()  # a run that follows st.rerun() draws the page anew
                 result.exceptions.clear()
@@ -249,6 +272,8 @@ class StreamlitSession:
                 if fwd.script_finished not in FINISHED_OK:
                     result.exceptions.append(f"script_finished status {fwd.script_finished}")
                 result.seconds = time.perf_counter() - start
+                self._runs += 1
+                self._cache = {h: v for h, v in self._cache.items() if self._runs - v[1] <= self.max_cached_age}
                 self.last = result
                 return result
 

@@ -27,8 +27,7 @@ AUTHENTICATOR_KEY = "_authenticator"  # this run's Authenticate (it owns a cooki
 def _authenticator() -> stauth.Authenticate:
     s = runtime.settings()
     engine = runtime.engine()
-    with read_session(engine) as session:
-        credentials = users.authenticator_credentials(session=session)
+    credentials = runtime.authenticator_credentials()
     authenticator = stauth.Authenticate(
         credentials,
         cookie_name=s.cookie_name,

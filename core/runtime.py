@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from core import charts, db
 from core.settings import Settings, load_settings
-from services import database, heatmap, overview
+from services import database, heatmap, overview, users
 from services.permissions import Actor, can_view_page
 
 ACTOR_KEY = "actor"
@@ -115,8 +115,36 @@ def round_overview(round_id: int) -> overview.RoundOverview:
     return _round_overview(settings().database_url, round_id, data_version())
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _credentials(database_url: str, version: int) -> dict:  # noqa: ARG001
+    with read_session() as session:
+        return users.authenticator_credentials(session=session)
+
+
+def authenticator_credentials() -> dict:
+    """Every account for streamlit-authenticator, read again only after a write (1,000 users at
+    large scale cost ~10 ms a run). Passwords are checked against the database, not this copy."""
+    return _credentials(settings().database_url, data_version())
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def heatmap_spec(cells: pd.DataFrame, measure: str, labels: dict[str, str], large: bool = False) -> dict:
-    """The heatmap's Vega-Lite spec, built once per distinct grid view: Altair's object building
-    and schema validation cost far more than the SQL behind the grid."""
-    return charts.heatmap(cells, measure=measure, labels=labels, large=large).to_dict(validate=False)
+def _heatmap_spec(_cells: pd.DataFrame, measure: str, _labels: dict[str, str], large: bool, key: tuple) -> dict:  # noqa: ARG001
+    return charts.heatmap(_cells, measure=measure, labels=_labels, large=large).to_dict(validate=False)
+
+
+def heatmap_spec(
+    cells: pd.DataFrame, measure: str, labels: dict[str, str], *, large: bool = False, view_key: tuple | None = None
+) -> dict:
+    """The heatmap's Vega-Lite spec, built once per distinct view: Altair's object building and
+    schema validation cost far more than the SQL behind the grid. `view_key` names the view
+    (round, data version, sort, filters, open cell, language) so the grid itself is not hashed on
+    every rerun; without it the cells and labels are hashed."""
+    key = (
+        (settings().database_url, *view_key)
+        if view_key is not None
+        else (
+            pd.util.hash_pandas_object(cells.drop(columns=["updated_at"], errors="ignore").astype(str)).sum(),
+            tuple(sorted(labels.items())),
+        )
+    )
+    return _heatmap_spec(cells, measure, labels, large, key)

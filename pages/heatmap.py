@@ -129,9 +129,12 @@ if sort == "progress":
 elif sort == "missing":
     missing = order["assigned"] - order["reported"]
     cells = cells.assign(agency_order=cells["agency_code"].map(-missing))
+# vectorised: one translation per main issue and one formatted date per distinct value, not per cell
+dates = {d: fmt_datetime(d) for d in cells["updated_at"].dropna().unique()}
+main_labels = {n: t("heatmap.main_short", n=n) for n in cells["main_issue_number"].unique()}
 cells = cells.assign(
-    updated_at_text=cells["updated_at"].map(lambda d: fmt_datetime(d) if pd.notna(d) and d else ""),
-    main_issue_label=cells["main_issue_number"].map(lambda n: t("heatmap.main_short", n=n)),
+    updated_at_text=cells["updated_at"].map(dates).fillna(""),
+    main_issue_label=cells["main_issue_number"].map(main_labels),
     selected=(cells["agency_code"] == (open_cell or ("", ""))[0]) & (cells["sub_issue_code"] == (open_cell or ("", ""))[1]),
 )
 
@@ -230,7 +233,20 @@ def detail_panel() -> None:
     st.altair_chart(charts.item_trend(trend, labels=labels), width="stretch")
 
 
-chart = runtime.heatmap_spec(cells, measure, labels)
+chart = runtime.heatmap_spec(
+    cells,
+    measure,
+    labels,
+    view_key=(
+        rnd.id,
+        runtime.data_version(),
+        sort,
+        tuple(main_filter or ()),
+        tuple(status_filter or ()),
+        open_cell,
+        lang(),
+    ),
+)
 # wide grids scroll inside their frame instead of spilling over the detail panel
 st.html("<style>.st-key-heatmap_frame { overflow-x: auto; }</style>")
 left, right = st.columns([7, 4], gap="medium")

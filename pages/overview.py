@@ -41,6 +41,9 @@ head = data.headline
 en = lang() == "en"
 
 
+ATTENTION_LINKS = 15
+
+
 def pct(value: float | None) -> str:
     return t("chair.pct", value=fmt_pct(value))
 
@@ -129,20 +132,33 @@ if attention.empty:
 else:
     kinds = [k for k in ("not_reported", "returned", "delayed", "no_change") if (attention["kind"] == k).any()]
     tabs = st.tabs([f"{t('overview.kind.' + k)} ({int((attention['kind'] == k).sum())})" for k in kinds])
+    heatmap_page = "pages/heatmap.py"
     for tab, kind in zip(tabs, kinds, strict=True):
+        rows = attention[attention["kind"] == kind]
         with tab:
-            for _, row in attention[attention["kind"] == kind].iterrows():
-                sub_name = _name(row, "sub_issue_name_th", "sub_issue_name_en")
-                progress = "" if pd.isna(row["progress_pct"]) else f" · {t('overview.pct', value=fmt_pct(row['progress_pct']))}"
+            # at most ATTENTION_LINKS links per tab (each link is a widget); the rest are one
+            # click away in the heatmap, filtered to the same kind
+            for row in rows.head(ATTENTION_LINKS).itertuples(index=False):
+                sub_name = row.sub_issue_name_en if en and row.sub_issue_name_en else row.sub_issue_name_th
+                progress = "" if pd.isna(row.progress_pct) else f" · {t('overview.pct', value=fmt_pct(row.progress_pct))}"
                 st.page_link(
-                    "pages/heatmap.py",
-                    label=f"{row['agency_short_name']} · {row['sub_issue_code']} {sub_name}{progress}",
+                    heatmap_page,
+                    label=f"{row.agency_short_name} · {row.sub_issue_code} {sub_name}{progress}",
                     icon=":material/grid_on:",
                     query_params={
                         "fy": str(rnd.fiscal_year),
                         "m": str(rnd.months),
-                        "cell": heatmap.cell_key(row["agency_code"], row["sub_issue_code"]),
+                        "cell": heatmap.cell_key(row.agency_code, row.sub_issue_code),
                     },
+                )
+            if len(rows) > ATTENTION_LINKS:
+                filter_kind = {"not_reported": "not_reported", "returned": "returned", "delayed": "delayed"}.get(kind)
+                st.page_link(
+                    heatmap_page,
+                    label=t("chair.more_in_heatmap", n=len(rows) - ATTENTION_LINKS),
+                    icon=":material/more_horiz:",
+                    query_params={"fy": str(rnd.fiscal_year), "m": str(rnd.months)}
+                    | ({"status": filter_kind} if filter_kind else {}),
                 )
 
 # ---------------------------------------------------------------- trend, projection, evaluation

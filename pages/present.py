@@ -118,7 +118,12 @@ elif current_view.startswith("main-"):
     )
     assigned_agencies = set(cells.loc[cells["state"] != "not_assigned", "agency_code"])
     cells = cells[cells["agency_code"].isin(assigned_agencies)]
-    st.vega_lite_chart(runtime.heatmap_spec(cells, "progress", labels, large=True), width="content")
+    st.vega_lite_chart(
+        runtime.heatmap_spec(
+            cells, "progress", labels, large=True, view_key=(rnd.id, runtime.data_version(), current_view, lang())
+        ),
+        width="content",
+    )
     st.caption(t("heatmap.legend"))
 else:
     code = current_view.removeprefix("agency-")

@@ -4,6 +4,7 @@ driving a real `streamlit run` server (log in, open the heatmap, rerun it)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 import pytest
 import sqlalchemy as sa
@@ -87,6 +88,8 @@ def test_websocket_client_logs_in_and_reruns_the_heatmap(demo_sqlite_path, tmp_p
 
     server = StreamlitServer(ROOT / "app.py", env=app_env(f"sqlite:///{demo_sqlite_path}"), log_path=tmp_path / "server.log")
     try:
-        asyncio.run(scenario(server.url))
+        # in a thread of its own: this worker may hold sync Playwright's running event loop
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(lambda: asyncio.run(scenario(server.url))).result()
     finally:
         server.stop()

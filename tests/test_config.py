@@ -31,6 +31,7 @@ def effective():
         ("server.enableCORS", True),
         ("server.headless", True),
         ("theme.base", "light"),
+        ("runner.postScriptGC", False),  # see config.toml and docs/BENCHMARKS.md
     ],
 )
 def test_hardening_options(effective, option, expected):
