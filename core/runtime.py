@@ -99,9 +99,10 @@ def _round_grid(database_url: str, round_id: int, version: int) -> heatmap.Round
         return heatmap.round_grid(session=session, round_id=round_id)
 
 
-def round_grid(round_id: int) -> heatmap.RoundGrid:
-    """services.heatmap.round_grid, cached until the data changes."""
-    return _round_grid(settings().database_url, round_id, data_version())
+def round_grid(round_id: int, version: int | None = None) -> heatmap.RoundGrid:
+    """services.heatmap.round_grid, cached until the data changes. Pass the `version` the page
+    read once when it keys further caches by it too, so both name the same data."""
+    return _round_grid(settings().database_url, round_id, data_version() if version is None else version)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -110,9 +111,9 @@ def _round_overview(database_url: str, round_id: int, version: int) -> overview.
         return overview.round_overview(session=session, round_id=round_id)
 
 
-def round_overview(round_id: int) -> overview.RoundOverview:
-    """services.overview.round_overview, cached until the data changes."""
-    return _round_overview(settings().database_url, round_id, data_version())
+def round_overview(round_id: int, version: int | None = None) -> overview.RoundOverview:
+    """services.overview.round_overview, cached until the data changes (see round_grid)."""
+    return _round_overview(settings().database_url, round_id, data_version() if version is None else version)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

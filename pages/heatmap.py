@@ -64,7 +64,8 @@ sort = c3.selectbox(
 )
 rnd = by_key[chosen]
 
-grid_data = runtime.round_grid(rnd.id)
+version = runtime.data_version()  # read once: the grid and the chart cache both name this data
+grid_data = runtime.round_grid(rnd.id, version)
 cells, agency_margin, main_margin, total = (
     grid_data.cells,
     grid_data.by_agency,
@@ -239,7 +240,7 @@ chart = runtime.heatmap_spec(
     labels,
     view_key=(
         rnd.id,
-        runtime.data_version(),
+        version,
         sort,
         tuple(main_filter or ()),
         tuple(status_filter or ()),

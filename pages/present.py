@@ -26,7 +26,8 @@ try:
 except ValueError:
     wanted = None
 rnd = by_key.get(wanted) or current or all_rounds[-1]
-data = runtime.round_overview(rnd.id)
+version = runtime.data_version()  # read once: the bundle and the chart cache both name this data
+data = runtime.round_overview(rnd.id, version)
 head = data.headline
 en = lang() == "en"
 
@@ -119,9 +120,7 @@ elif current_view.startswith("main-"):
     assigned_agencies = set(cells.loc[cells["state"] != "not_assigned", "agency_code"])
     cells = cells[cells["agency_code"].isin(assigned_agencies)]
     st.vega_lite_chart(
-        runtime.heatmap_spec(
-            cells, "progress", labels, large=True, view_key=(rnd.id, runtime.data_version(), current_view, lang())
-        ),
+        runtime.heatmap_spec(cells, "progress", labels, large=True, view_key=(rnd.id, version, current_view, lang())),
         width="content",
     )
     st.caption(t("heatmap.legend"))
