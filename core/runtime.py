@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from core import charts, db
 from core.settings import Settings, load_settings
-from services import database, heatmap, overview, users
+from services import database, heatmap, overview, rounds, users
 from services.permissions import Actor, can_view_page
 
 ACTOR_KEY = "actor"
@@ -82,6 +82,21 @@ def read_session() -> Iterator[Session]:
 def write_session() -> Iterator[Session]:
     with db.write_session(engine(), require_actor()) as session:
         yield session
+
+
+# ----------------------------------------------------------------------------- reads for pages
+def plan_rounds() -> tuple[list, object]:
+    """services.rounds.plan_rounds: the active plan's rounds in order and the current one."""
+    with read_session() as session:
+        return rounds.plan_rounds(session=session)
+
+
+def cell_detail(actor: Actor, round_id: int, agency_code: str, sub_issue_code: str) -> heatmap.CellDetail | None:
+    """services.heatmap.cell_detail (which re-checks that `actor` may see the agency)."""
+    with read_session() as session:
+        return heatmap.cell_detail(
+            session=session, actor=actor, round_id=round_id, agency_code=agency_code, sub_issue_code=sub_issue_code
+        )
 
 
 # ----------------------------------------------------------------------------- cached reads

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from core import runtime, thaidate
+from core.charts import STATUS_COLOURS
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from services import evidence
 from services.errors import UserFacingError
@@ -70,6 +71,27 @@ def url_selectbox(container, label: str, options: list, wanted, *, key: str, for
     value = container.selectbox(label, options, key=key, format_func=format_func)
     st.session_state[seen] = value  # the page writes `value` back into the URL
     return value
+
+
+def chart_labels() -> dict[str, str]:
+    """Every caption core.charts.heatmap and item_trend need, in the user's language."""
+    labels = {
+        "agency": t("users.agency"),
+        "sub_issue": t("col.sub_issue"),
+        "progress": t("col.progress"),
+        "expected": t("heatmap.expected"),
+        "status": t("field.status"),
+        "state": t("col.state"),
+        "target": t("entry.target"),
+        "actual": t("field.actual_value"),
+        "unit": t("heatmap.unit"),
+        "updated_by": t("history.who"),
+        "updated_at": t("history.when"),
+        "change": t("heatmap.measure.change"),
+    }
+    states = ("not_reported", "draft", "submitted", "approved", "returned")
+    labels |= {f"state.{s}": t(f"state.{'missing' if s == 'not_reported' else s}") for s in states}
+    return labels | {f"status.{s}": t(f"status.{s}") for s in STATUS_COLOURS}
 
 
 def tighten_layout() -> None:

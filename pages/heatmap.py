@@ -10,15 +10,14 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, runtime
-from core.ui import evidence_item, fmt_datetime, lang, round_label, show_refusal, t, url_selectbox
-from services import heatmap, rounds
+from core.ui import chart_labels, evidence_item, fmt_datetime, lang, round_label, show_refusal, t, url_selectbox
+from services import heatmap
 from services.errors import UserFacingError
 
 actor = runtime.require_actor("heatmap")
 settings = runtime.settings()
 st.title(t("heatmap.title"))
-with runtime.read_session() as session:
-    all_rounds, current = rounds.plan_rounds(session=session)
+all_rounds, current = runtime.plan_rounds()
 if not all_rounds:
     st.info(t("home.no_round"))
     st.stop()
@@ -144,24 +143,7 @@ m1.metric(t("heatmap.overall"), "-" if total is None else f"{total:.2f}%")
 for col, (_, row) in zip(rest, main_margin.iterrows(), strict=False):
     col.metric(t("heatmap.main_short", n=int(row["main_issue_number"])), f"{row['weighted_progress']:.2f}%")
 
-labels = {
-    "agency": t("users.agency"),
-    "sub_issue": t("col.sub_issue"),
-    "progress": t("col.progress"),
-    "expected": t("heatmap.expected"),
-    "status": t("field.status"),
-    "state": t("col.state"),
-    "target": t("entry.target"),
-    "actual": t("field.actual_value"),
-    "unit": t("heatmap.unit"),
-    "updated_by": t("history.who"),
-    "updated_at": t("history.when"),
-    "change": t("heatmap.measure.change"),
-}
-labels |= {
-    f"state.{s}": t(f"state.{'missing' if s == 'not_reported' else s}") for s in heatmap.CELL_STATES if s != "not_assigned"
-}
-labels |= {f"status.{s}": t(f"status.{s}") for s in charts.STATUS_COLOURS}
+labels = chart_labels()
 
 
 def detail_panel() -> None:
@@ -169,10 +151,7 @@ def detail_panel() -> None:
         st.info(t("heatmap.detail_hint"), icon=":material/touch_app:")
         return
     try:
-        with runtime.read_session() as session:
-            detail = heatmap.cell_detail(
-                session=session, actor=actor, round_id=rnd.id, agency_code=open_cell[0], sub_issue_code=open_cell[1]
-            )
+        detail = runtime.cell_detail(actor, rnd.id, *open_cell)
     except UserFacingError as exc:
         show_refusal(exc)
         return

@@ -11,12 +11,11 @@ import streamlit as st
 
 from core import runtime
 from core.ui import lang, round_label, t, url_selectbox
-from services import committee_pack, heatmap, rounds
+from services import committee_pack, heatmap
 from services.overview import OVERALL, fmt_change, fmt_pct
 
 actor = runtime.require_actor("overview")
-with runtime.read_session() as session:
-    all_rounds, current = rounds.plan_rounds(session=session)
+all_rounds, current = runtime.plan_rounds()
 if not all_rounds:
     st.title(t("overview.title"))
     st.info(t("home.no_round"))

@@ -9,13 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, runtime
-from core.ui import lang, round_label, t
-from services import rounds
+from core.ui import chart_labels, lang, round_label, t
 from services.overview import fmt_pct
 
 actor = runtime.require_actor("present")
-with runtime.read_session() as session:
-    all_rounds, current = rounds.plan_rounds(session=session)
+all_rounds, current = runtime.plan_rounds()
 if not all_rounds:
     st.info(t("home.no_round"))
     st.stop()
@@ -63,24 +61,7 @@ nav_exit.page_link(
 )
 st.query_params.update({"fy": str(rnd.fiscal_year), "m": str(rnd.months), "view": views[index]})
 
-labels = {
-    "agency": t("users.agency"),
-    "sub_issue": t("col.sub_issue"),
-    "progress": t("col.progress"),
-    "status": t("field.status"),
-    "state": t("col.state"),
-    "target": t("entry.target"),
-    "actual": t("field.actual_value"),
-    "unit": t("heatmap.unit"),
-    "updated_by": t("history.who"),
-    "updated_at": t("history.when"),
-    "change": t("heatmap.measure.change"),
-}
-labels |= {
-    f"state.{s}": t(f"state.{'missing' if s == 'not_reported' else s}")
-    for s in ("not_reported", "draft", "submitted", "approved", "returned")
-}
-labels |= {f"status.{s}": t(f"status.{s}") for s in charts.STATUS_COLOURS}
+labels = chart_labels()
 current_view = views[index]
 
 if current_view == "summary":
