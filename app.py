@@ -42,8 +42,11 @@ if demo:
 
 actor, authenticator = auth.current_actor()
 if actor is None:
-    login = st.Page("pages/login.py", title=t("nav.login"), icon=":material/login:", url_path="login", default=True)
-    st.navigation([login], position="hidden").run()
+    # Every page's address shows the login form, so a link to a page (a heatmap cell, a round)
+    # survives the login: the rerun after it runs the same address with the real page behind it.
+    login = [st.Page("pages/login.py", title=t("nav.login"), icon=":material/login:", url_path="login", default=True)]
+    login += [st.Page("pages/login.py", title=t("nav.login"), url_path=key) for key in PAGES if key != "home"]
+    st.navigation(login, position="hidden").run()
     st.stop()
 
 st.sidebar.markdown(f"**{actor.username}** · {t('role.' + str(actor.role.value))}")

@@ -9,12 +9,13 @@ def settle(page: Page) -> None:
     expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=15_000)
 
 
-def login(page: Page, url: str, username: str, password: str = "demo2563") -> None:
+def login(page: Page, url: str, username: str, password: str = "demo2563", *, lands_on: str = "หน้าหลัก") -> None:
     """Log in through the form. A new session reruns once or twice on its own at start (the
     cookie component reports back); typing is done once those runs have finished, and a submit
-    swallowed by one of them is repeated, as a person would."""
+    swallowed by one of them is repeated, as a person would. `lands_on`: the heading of the page
+    the login should open (home, or the page `url` links to)."""
     page.goto(url)
-    home = page.get_by_role("heading", name="หน้าหลัก", exact=True)
+    home = page.get_by_role("heading", name=lands_on, exact=True)
     for _ in range(3):
         settle(page)
         if home.count():  # a slow submit went through after all

@@ -57,6 +57,19 @@ def test_deep_link_opens_the_view_and_a_click_opens_another_cell(page: Page, ser
     assert image.format == "PNG" and image.width > 600 and image.height > 250
 
 
+def test_a_link_opened_before_login_opens_after_it(page: Page, server):
+    """A link pasted into a browser that is not logged in shows the login form at that address;
+    the login then opens the linked view and cell, not the home page."""
+    link = f"{server.url}/heatmap?fy=2564&m=12&measure=status&cell=BPS~2.4"
+    page.goto(link)
+    settle(page)
+    expect(page.get_by_role("button", name="เข้าสู่ระบบ")).to_be_visible()
+    assert page.url == link  # the address is kept while the form shows
+    login(page, link, "chair", lands_on="แผนภาพความก้าวหน้ารายหน่วยงาน")
+    expect(detail(page).get_by_role("heading", name="สนย. · 2.4")).to_be_visible()
+    assert "cell=BPS" in page.url and "measure=status" in page.url
+
+
 def test_a_link_to_a_cell_that_does_not_exist_explains_itself(page: Page, server):
     login(page, server.url, "secretariat")
     wait_for_login_cookie(page)
