@@ -13,6 +13,7 @@ from core import charts, runtime
 from core.ui import chart_labels, evidence_item, fmt_datetime, lang, round_label, show_refusal, t, url_selectbox
 from services import heatmap
 from services.errors import UserFacingError
+from services.overview import fmt_pct
 
 actor = runtime.require_actor("heatmap")
 settings = runtime.settings()
@@ -139,9 +140,11 @@ cells = cells.assign(
 )
 
 m1, *rest = st.columns(1 + len(main_margin))
-m1.metric(t("heatmap.overall"), "-" if total is None else f"{total:.2f}%")
+m1.metric(t("heatmap.overall"), t("overview.pct", value=fmt_pct(total)))  # aggregates: as the overview shows them
 for col, (_, row) in zip(rest, main_margin.iterrows(), strict=False):
-    col.metric(t("heatmap.main_short", n=int(row["main_issue_number"])), f"{row['weighted_progress']:.2f}%")
+    col.metric(
+        t("heatmap.main_short", n=int(row["main_issue_number"])), t("overview.pct", value=fmt_pct(row["weighted_progress"]))
+    )
 
 labels = chart_labels()
 
@@ -250,14 +253,14 @@ st.dataframe(
     pd.DataFrame(
         {
             t("users.agency"): table["agency_short_name"],
-            t("col.progress"): table["weighted_progress"].astype(float).round(2),
+            t("col.progress"): table["weighted_progress"].astype(float).round(1),
             t("heatmap.reported"): table["reported"].astype(str) + "/" + table["assigned"].astype(str),
             t("status.delayed"): table["delayed"],
         }
     ),
     hide_index=True,
     width="stretch",
-    column_config={t("col.progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.2f%%")},
+    column_config={t("col.progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f%%")},
 )
 
 grid = cells.pivot_table(

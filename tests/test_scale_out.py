@@ -23,6 +23,7 @@ from core.db import read_session, write_session
 from core.i18n import translate
 from models import Agency, Assignment, ProgressReport, Round, RoundState, SubIssue, User
 from services import heatmap
+from services.overview import fmt_pct
 from services.permissions import Actor
 from services.progress import ReportInput, expected_progress, save_report, suggest_status
 from tests.conftest import missing_part
@@ -67,7 +68,7 @@ def _save_new_progress(engine: sa.Engine, agency_code: str = "OPEC", sub_issue_c
             session=session, actor=actor, assignment_id=assignment.id, round_id=rnd.id, expected_version=report.version, data=data
         )
     with read_session(engine) as session:
-        return f"{heatmap.overall(session=session, round_id=rnd.id):.2f}%"
+        return translate("overview.pct", value=fmt_pct(heatmap.overall(session=session, round_id=rnd.id)))
 
 
 async def _open_heatmap(url: str, **kw) -> tuple[StreamlitSession, str]:

@@ -4,9 +4,13 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from core.db import read_session
+from services import heatmap
 from services.demo import RETURN_COMMENT
 from tests.apptest.conftest import APP_FILE, login
+from tests.helpers import round_of
 
 HEATMAP = str(Path(APP_FILE).parent / "pages" / "heatmap.py")
 
@@ -95,8 +99,18 @@ def test_focal_points_do_not_get_the_heatmap(app, username):
         at.switch_page(HEATMAP)
 
 
-def test_margins_show_overall_and_per_main_issue(app):
-    at = _open(app)
+def test_margins_show_overall_and_per_main_issue(app, app_env):
+    """The margins are the service's figures, with one decimal as on the chair's overview."""
+    at = _open(app, fy="2564", m="12")
     labels = [m.label for m in at.metric]
     assert labels[:4] == ["ความก้าวหน้ารวม (ถ่วงน้ำหนัก)", "ประเด็นหลักที่ 1", "ประเด็นหลักที่ 2", "ประเด็นหลักที่ 3"]
-    assert all(m.value.endswith("%") for m in at.metric[:4])
+    engine = sa.create_engine(f"sqlite:///{app_env}")
+    try:
+        round_id = round_of(engine, 2564, 12).id
+        with read_session(engine) as s:
+            figures = [heatmap.overall(session=s, round_id=round_id)]
+            figures += list(heatmap.by_main_issue(session=s, round_id=round_id)["weighted_progress"])
+    finally:
+        engine.dispose()
+    expected = [f"ร้อยละ {round(float(v), 1):.1f}" for v in figures]
+    assert [m.value for m in at.metric[:4]] == expected
