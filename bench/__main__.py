@@ -55,9 +55,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--scale-out",
         action="store_true",
-        help="on PostgreSQL, also load-test deploy/scale-out.sh (2 processes behind nginx) with --scale-out-sessions",
+        help="on PostgreSQL, also measure capacity: 1 process and deploy/scale-out.sh (2 processes behind nginx) "
+        "at rising session counts (--scale-out-sessions) against one p95 (--scale-out-p95)",
     )
-    p.add_argument("--scale-out-sessions", default="50,100", help="sessions for the scale-out load tests (default 50,100)")
+    p.add_argument(
+        "--scale-out-sessions",
+        default="50,75,100,125,150",
+        help="session counts of the capacity ladder, for 1 process and for 2 (default 50,75,100,125,150)",
+    )
+    p.add_argument(
+        "--scale-out-p95",
+        type=float,
+        default=1000.0,
+        help="the p95 (ms) a setup must keep, with no errors, to hold a session count (default 1000)",
+    )
     p.add_argument(
         "--profile",
         choices=("auto", "always", "never"),
@@ -184,36 +195,54 @@ def run_one(scale_name: str, backend: str, args: argparse.Namespace, bare: Strea
     return run
 
 
-def _scale_out(url: str, pages: list[str], args: argparse.Namespace, tag: str) -> list[dict]:
-    """The same load test through nginx in front of two processes (deploy/scale-out.sh)."""
+def _scale_out(url: str, pages: list[str], args: argparse.Namespace, tag: str) -> dict:
+    """Capacity at one p95: the same load test, at rising session counts, on one process and on
+    deploy/scale-out.sh (2 processes behind nginx), each count on a fresh deployment. A setup's
+    ladder stops at the first count it cannot hold (p95 over the budget, or errors): more sessions
+    only make it worse. Capacity = the largest count held."""
     from bench.scaleout import ScaleOut, nginx_path
 
     if nginx_path() is None:
         print("   scale-out skipped: nginx is not installed", flush=True)
-        return [{"error": "nginx is not installed"}]
-    out = []
-    for n in [int(x) for x in args.scale_out_sessions.split(",") if x.strip()]:
-        # a fresh deployment per session count, so each starts from the same memory
-        with ScaleOut(url, processes=2, log_path=WORK_DIR / f"scale-out-{tag}-{n}.log") as deployment:
-            print(f"   scale-out load test: 2 processes behind nginx, {n} sessions …", flush=True)
-            for app_url in deployment.app_urls:  # warm each process, as the single one was before its load test
-                asyncio.run(measure.time_page(app_url, page="heatmap", n=2))
-            load = asyncio.run(
-                measure.load_test(
-                    deployment.url,
-                    users=["chair", "executive"],
-                    pages=pages,
-                    sessions=n,
-                    think_s=args.think,
-                    duration_s=args.duration,
-                    ramp_s=args.ramp,
-                    rss=deployment.rss_bytes,
-                    cpu=deployment.cpu_seconds,
-                    load_page=True,
-                    servers=2,
-                )
-            )
-            out.append(load.to_dict())
+        return {"error": "nginx is not installed"}
+    budget_ms = args.scale_out_p95
+    ladder = sorted({int(x) for x in args.scale_out_sessions.split(",") if x.strip()})
+    out: dict = {"budget_ms": budget_ms, "ladder": ladder, "single": [], "pair": []}
+
+    def load_at(base_url: str, n: int, *, rss, cpu, servers: int):  # noqa: ANN001, ANN202  (a coroutine)
+        return measure.load_test(
+            base_url,
+            users=["chair", "executive"],
+            pages=pages,
+            sessions=n,
+            think_s=args.think,
+            duration_s=args.duration,
+            ramp_s=args.ramp,
+            rss=rss,
+            cpu=cpu,
+            load_page=servers > 1,
+            servers=servers,
+        )
+
+    for setup in ("single", "pair"):
+        for n in ladder:
+            label = "1 process" if setup == "single" else "2 processes behind nginx"
+            print(f"   capacity: {label}, {n} sessions …", flush=True)
+            if setup == "single":
+                with StreamlitServer(ROOT / "app.py", env=app_env(url), log_path=WORK_DIR / f"capacity-{tag}-1-{n}.log") as srv:
+                    asyncio.run(measure.time_page(srv.url, page="heatmap", n=2))  # warm, as before every load test
+                    load = asyncio.run(load_at(srv.url, n, rss=srv.rss_bytes, cpu=srv.cpu_seconds, servers=1)).to_dict()
+            else:
+                with ScaleOut(url, processes=2, log_path=WORK_DIR / f"capacity-{tag}-2-{n}.log") as deployment:
+                    for app_url in deployment.app_urls:
+                        asyncio.run(measure.time_page(app_url, page="heatmap", n=2))
+                    load = asyncio.run(
+                        load_at(deployment.url, n, rss=deployment.rss_bytes, cpu=deployment.cpu_seconds, servers=2)
+                    ).to_dict()
+            out[setup].append(load)
+            print(f"     p95 {(load.get('reruns') or {}).get('p95_ms', 0):.0f} ms, {load['errors']} errors", flush=True)
+            if not report.held(load, budget_ms):
+                break
     return out
 
 
