@@ -301,6 +301,9 @@ class StreamlitSession:
                 self.widget(submit.id, trigger_value=True),
             ]
         )
-        if len(self.pages) <= 1 or not result.ok:
+        # before login every page path leads to the login form (deep links survive login),
+        # so the navigation's size says nothing: a refused login still shows the password box
+        still_at_login = any(e.password for e in result.widgets("text_input"))
+        if still_at_login or not result.ok:
             raise StreamlitError(f"login of {username!r} refused: {result.alerts or result.exceptions}")
         return result
