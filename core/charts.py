@@ -165,6 +165,15 @@ def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str], large:
     )
 
 
+def spec(chart: alt.TopLevelMixin | dict) -> dict:
+    """The chart's Vega-Lite dict, its data inlined whatever its size. Altair refuses more than
+    5,000 rows by default; a heatmap of 1,000 agencies × 40 sub-issues has 40,000 cells."""
+    if isinstance(chart, dict):
+        return dict(chart)
+    with alt.data_transformers.disable_max_rows():
+        return chart.to_dict(validate=False)
+
+
 def item_trend(trend: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart:
     """One item's progress over the plan's rounds (points joined by a line; gaps where nothing
     was filed) against the progress each round expects (dashed). Needs ``round_label``."""
@@ -227,10 +236,10 @@ def render_png(chart: alt.TopLevelMixin | dict, *, scale: float = 2.0) -> bytes:
 
 
 def _static(chart: alt.TopLevelMixin | dict) -> dict:
-    spec = dict(chart) if isinstance(chart, dict) else chart.to_dict()
-    spec.setdefault("config", {})["font"] = FONT
-    spec.setdefault("background", "white")
-    return spec
+    static = spec(chart)
+    static.setdefault("config", {})["font"] = FONT
+    static.setdefault("background", "white")
+    return static
 
 
 _FONTS_REGISTERED = False

@@ -145,7 +145,7 @@ def authenticator_credentials() -> dict:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _heatmap_spec(_cells: pd.DataFrame, measure: str, _labels: dict[str, str], large: bool, key: tuple) -> dict:  # noqa: ARG001
-    return charts.heatmap(_cells, measure=measure, labels=_labels, large=large).to_dict(validate=False)
+    return charts.spec(charts.heatmap(_cells, measure=measure, labels=_labels, large=large))
 
 
 def heatmap_spec(

@@ -86,6 +86,17 @@ def test_unknown_measure_is_refused():
         charts.heatmap(synthetic_cells(2, 1, 2), measure="colour", labels=LABELS)
 
 
+def test_a_grid_over_altairs_row_limit_still_becomes_a_spec():
+    """Large scale is 1,000 agencies × 40 sub-issues: 40,000 cells, over Altair's 5,000-row limit
+    (the heatmap page failed there with MaxRowsError)."""
+    cells = synthetic_cells(130, 4, 10)  # 5,200 cells
+    chart = charts.heatmap(cells, measure="progress", labels=LABELS)
+    with pytest.raises(Exception, match="5000"):
+        chart.to_dict()  # Altair's default: what the page used to call
+    spec = charts.spec(chart)
+    assert len(spec["datasets"][spec["data"]["name"]]) == len(cells) == 5200
+
+
 def test_svg_export_keeps_thai_text_and_embeds_sarabun():
     svg = charts.render_svg(charts.heatmap(synthetic_cells(7, 3, 5), measure="status", labels=LABELS))
     root = ET.fromstring(svg)  # well-formed
