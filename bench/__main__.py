@@ -142,7 +142,7 @@ def run_one(scale_name: str, backend: str, args: argparse.Namespace, bare: Strea
             for page in PAGES:
                 timing = asyncio.run(measure.time_page(server.url, page=page, n=args.reruns, cpu=server.cpu_seconds))
                 entry = asdict(timing)
-                if timing.errors and timing.warm is None:
+                if timing.errors:
                     entry["note"] = _page_note(page, timing.errors)
                 run["pages"][page or "home"] = entry
                 if timing.warm is not None:

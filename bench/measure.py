@@ -111,7 +111,8 @@ async def time_page(
                 out.errors.append("; ".join(r.exceptions) or "page not found")
             samples.append(r.seconds)
             out.bytes_per_run, out.messages_per_run = r.bytes_received, r.messages
-        out.warm = Stats.of(samples)
+        # an error page is quick to draw: a page that failed has no rerun time, only its errors
+        out.warm = None if out.errors else Stats.of(samples)
         if cpu is not None and n:
             out.server_cpu_ms_per_run = 1000 * cpu_used / n
     return out

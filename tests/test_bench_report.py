@@ -1,4 +1,5 @@
-"""The benchmark's capacity verdict (bench/report.py): which setup holds more sessions at one p95."""
+"""The benchmark's verdicts (bench/report.py): a failing page, and which setup holds more sessions
+at one p95."""
 
 from __future__ import annotations
 
@@ -50,3 +51,11 @@ def test_older_pair_only_results_are_not_compared():
     run = {"scale": "ministry", "backend": "postgres", "scale_out": [_load(50, 300)]}
     assert report.scale_out(run) is None
     assert report.capacity_verdicts(run) == []
+
+
+def test_a_page_that_fails_misses_its_target_instead_of_looking_fast():
+    timing = {"warm": None, "errors": ["MaxRowsError"], "note": "MaxRowsError"}
+    run = {"pages": {"heatmap": timing}, "bare": {"n": 30, "p50_ms": 3.0}, "queries": {"heatmap": {"n": 30, "p50_ms": 40.0}}}
+    verdict = next(v for v in report.targets(run) if v["what"] == "heatmap warm rerun p50")
+    assert verdict["ok"] is False and verdict["measured"] == "MaxRowsError"
+    assert report.mark(verdict["ok"]) == "**MISS**"
