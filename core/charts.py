@@ -237,9 +237,20 @@ def render_png(chart: alt.TopLevelMixin | dict, *, scale: float = 2.0) -> bytes:
 
 def _static(chart: alt.TopLevelMixin | dict) -> dict:
     static = spec(chart)
+    if any(isinstance(rows, bytes) for rows in static.get("datasets", {}).values()):
+        static["datasets"] = {name: _rows(data) for name, data in static["datasets"].items()}
     static.setdefault("config", {})["font"] = FONT
     static.setdefault("background", "white")
     return static
+
+
+def _rows(data: bytes | list) -> list:
+    """A dataset as JSON rows, also from the Arrow IPC bytes a page's cached spec carries."""
+    if not isinstance(data, bytes):
+        return data
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(data).read_all().to_pylist()
 
 
 _FONTS_REGISTERED = False

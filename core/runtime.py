@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from streamlit import dataframe_util
 
 from core import charts, db
 from core.settings import Settings, load_settings
@@ -145,7 +146,11 @@ def authenticator_credentials() -> dict:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _heatmap_spec(_cells: pd.DataFrame, measure: str, _labels: dict[str, str], large: bool, key: tuple) -> dict:  # noqa: ARG001
-    return charts.spec(charts.heatmap(_cells, measure=measure, labels=_labels, large=large))
+    spec = charts.spec(charts.heatmap(_cells, measure=measure, labels=_labels, large=large))
+    # the cells go in as the Arrow bytes Streamlit ships, built once per view: handed JSON rows,
+    # st.vega_lite_chart rebuilds a DataFrame and its Arrow on every rerun (~0.8 s at 40,000 cells)
+    spec["datasets"] = {name: dataframe_util.convert_anything_to_arrow_bytes(rows) for name, rows in spec["datasets"].items()}
+    return spec
 
 
 def heatmap_spec(
@@ -154,7 +159,8 @@ def heatmap_spec(
     """The heatmap's Vega-Lite spec, built once per distinct view: Altair's object building and
     schema validation cost far more than the SQL behind the grid. `view_key` names the view
     (round, data version, sort, filters, open cell, language) so the grid itself is not hashed on
-    every rerun; without it the cells and labels are hashed."""
+    every rerun; without it the cells and labels are hashed. Its datasets are Arrow IPC bytes,
+    ready for st.vega_lite_chart; core.charts.render_svg/render_png read them back."""
     key = (
         (settings().database_url, *view_key)
         if view_key is not None

@@ -105,6 +105,19 @@ def test_svg_export_keeps_thai_text_and_embeds_sarabun():
     assert svg.count("@font-face") == 2 and "data:font/ttf;base64," in svg
 
 
+def test_exports_read_a_page_spec_whose_cells_are_arrow_bytes():
+    """The pages cache the spec with its cells as the Arrow bytes Streamlit ships (core.runtime);
+    the SVG drawn from it is the one drawn from the JSON rows."""
+    from streamlit import dataframe_util
+
+    json_spec = charts.spec(charts.heatmap(synthetic_cells(7, 3, 5), measure="status", labels=LABELS))
+    arrow_spec = json_spec | {
+        "datasets": {k: dataframe_util.convert_anything_to_arrow_bytes(v) for k, v in json_spec["datasets"].items()}
+    }
+    assert all(isinstance(v, bytes) for v in arrow_spec["datasets"].values())
+    assert charts.render_svg(arrow_spec) == charts.render_svg(json_spec)
+
+
 @pytest.mark.parametrize(("agencies", "mains", "subs"), [(7, 3, 5), (100, 4, 10)])
 def test_png_export_draws_the_whole_grid(agencies, mains, subs):
     png = charts.render_png(charts.heatmap(synthetic_cells(agencies, mains, subs), measure="progress", labels=LABELS), scale=1)
