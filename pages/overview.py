@@ -41,6 +41,7 @@ en = lang() == "en"
 
 
 ATTENTION_LINKS = 15
+HIGHLIGHT_CARDS = 8
 
 
 def pct(value: float | None) -> str:
@@ -243,12 +244,28 @@ with right:
 st.subheader(t("overview.highlights"))
 if data.highlights.empty:
     st.caption(t("overview.no_highlights"))
-for _, row in data.highlights.iterrows():
+# the first HIGHLIGHT_CARDS as cards; at ministry scale a round has dozens, so the rest are rows of
+# one table (a card is three elements per run and a wall of cards reads badly on a projector)
+for _, row in data.highlights.head(HIGHLIGHT_CARDS).iterrows():
     with st.container(border=True):
         st.markdown(
             f"**{row['agency_short_name']} · {row['sub_issue_code']} {_name(row, 'sub_issue_name_th', 'sub_issue_name_en')}**"
         )
         st.write(row["achievements"])
+more = data.highlights.iloc[HIGHLIGHT_CARDS:]
+if not more.empty:
+    with st.expander(t("overview.more_highlights", n=len(more))):
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("overview.col.agency"): more["agency_short_name"],
+                    t("overview.col.sub_issue"): more["sub_issue_code"],
+                    t("overview.col.achievements"): more["achievements"],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
 
 # ---------------------------------------------------------------- per agency
 st.subheader(t("overview.agencies"))

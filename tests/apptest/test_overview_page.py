@@ -71,6 +71,24 @@ def test_evaluation_score_and_level_are_shown(app):
     assert ev.value == "85.00" and "2562" in ev.label
 
 
+def test_many_highlights_show_eight_cards_and_the_rest_in_one_table(app, app_env):
+    engine, rid = _round_id(app_env, 2564, 12)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE progress_report SET notable = :t WHERE round_id = :r"), {"t": True, "r": rid})
+        notable = conn.execute(sa.text("SELECT count(*) FROM progress_report WHERE round_id = :r"), {"r": rid}).scalar_one()
+    engine.dispose()
+    assert notable > 8
+    at = _open(app, OVERVIEW, fy="2564", m="12")
+    cards = [m for m in at.main.markdown if m.value.startswith("**") and m.value.endswith("**") and " · " in m.value]
+    assert len(cards) == 8
+    (more,) = [e for e in at.expander if e.label == f"ผลงานเด่นอีก {notable - 8} รายการ"]
+    table = more.dataframe[0].value
+    assert len(table) == notable - 8 and list(table.columns) == ["หน่วยงาน", "ประเด็นย่อย", "ผลการดำเนินงาน"]
+    in_cards = {(a, rest.split(" ", 1)[0]) for a, rest in (c.value.strip("*").split(" · ", 1) for c in cards)}
+    in_table = set(zip(table["หน่วยงาน"], table["ประเด็นย่อย"], strict=True))
+    assert not in_cards & in_table and len(in_cards | in_table) == notable  # every highlight once
+
+
 @pytest.mark.parametrize("username", ["focal_bps"])
 def test_focal_points_get_neither_overview_nor_presentation(app, username):
     at = login(app, username)
