@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import io
 import random
 import statistics
 import time
@@ -229,24 +228,10 @@ def time_saves(engine: Engine, n: int) -> tuple[Stats, list[str]]:
 
 # ----------------------------------------------------------------------------- exports
 def heatmap_exports(cells: pd.DataFrame) -> dict[str, Callable[[], bytes]]:
-    """The heatmap page's two downloads, built exactly as pages/heatmap.py builds them."""
+    """The heatmap page's two table downloads (services.heatmap.grid_csv, grid_xlsx)."""
+    from services import heatmap
 
-    def grid() -> pd.DataFrame:
-        return cells.pivot_table(
-            index="agency_short_name", columns="sub_issue_code", values="progress_pct", aggfunc="first", sort=False
-        ).astype("float64")
-
-    def csv() -> bytes:
-        return grid().to_csv().encode("utf-8-sig")
-
-    def excel() -> bytes:
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-            grid().to_excel(writer, sheet_name="progress")
-            cells.drop(columns=["updated_at"]).to_excel(writer, sheet_name="cells", index=False)
-        return buf.getvalue()
-
-    return {"heatmap CSV": csv, "heatmap Excel": excel}
+    return {"heatmap CSV": lambda: heatmap.grid_csv(cells), "heatmap Excel": lambda: heatmap.grid_xlsx(cells)}
 
 
 def committee_pack_exports(engine: Engine, round_id: int) -> tuple[dict[str, Callable[[], bytes]], str]:

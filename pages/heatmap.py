@@ -4,7 +4,7 @@ cell, so a pasted link opens the same view."""
 
 from __future__ import annotations
 
-import io
+import functools
 
 import pandas as pd
 import streamlit as st
@@ -263,20 +263,10 @@ st.dataframe(
     column_config={t("col.progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f%%")},
 )
 
-grid = cells.pivot_table(
-    index="agency_short_name", columns="sub_issue_code", values="progress_pct", aggfunc="first", sort=False
-).astype("float64")
 stem = f"heatmap-{rnd.fiscal_year}-{rnd.months}m"
 
 
-def _excel() -> bytes:
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        grid.to_excel(writer, sheet_name="progress")
-        cells.drop(columns=["updated_at"]).to_excel(writer, sheet_name="cells", index=False)
-    return buf.getvalue()
-
-
+# every download is built when clicked, not on each rerun
 def _svg() -> bytes:
     return charts.render_svg(chart).encode("utf-8")
 
@@ -288,14 +278,14 @@ def _png() -> bytes:
 d1, d2, d3, d4 = st.columns(4)
 d1.download_button(
     t("heatmap.download_csv"),
-    grid.to_csv().encode("utf-8-sig"),
+    functools.partial(heatmap.grid_csv, cells),
     file_name=f"{stem}.csv",
     mime="text/csv",
     icon=":material/download:",
 )
 d2.download_button(
     t("heatmap.download_xlsx"),
-    _excel,
+    functools.partial(heatmap.grid_xlsx, cells),
     file_name=f"{stem}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",

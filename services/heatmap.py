@@ -13,6 +13,7 @@ so a missing report pulls the figure down instead of vanishing from it.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -207,6 +208,29 @@ def round_grid(*, session: Session, round_id: int) -> RoundGrid:
         by_main_issue=by_main_issue(session=session, round_id=round_id),
         overall=overall(session=session, round_id=round_id),
     )
+
+
+# ----------------------------------------------------------------------------- downloads
+def progress_grid(cells: pd.DataFrame) -> pd.DataFrame:
+    """Agencies × sub-issues of progress (%), rows and columns in the grid's order."""
+    return cells.pivot_table(
+        index="agency_short_name", columns="sub_issue_code", values="progress_pct", aggfunc="first", sort=False
+    ).astype("float64")
+
+
+def grid_csv(cells: pd.DataFrame) -> bytes:
+    """The progress grid as CSV with a byte-order mark, so Excel reads the Thai names."""
+    return progress_grid(cells).to_csv().encode("utf-8-sig")
+
+
+def grid_xlsx(cells: pd.DataFrame) -> bytes:
+    """A workbook of two sheets: ``progress`` (the grid) and ``cells`` (one row per cell, every
+    field). Written by XlsxWriter, several times faster than openpyxl on 40,000 cells."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as writer:
+        progress_grid(cells).to_excel(writer, sheet_name="progress")
+        cells.drop(columns=["updated_at"], errors="ignore").to_excel(writer, sheet_name="cells", index=False)
+    return buf.getvalue()
 
 
 # ----------------------------------------------------------------------------- one cell

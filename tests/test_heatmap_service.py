@@ -55,6 +55,28 @@ def test_each_cell_state_is_distinct(demo_db):
     assert grid.loc[("BIE", "1.1"), ["progress_pct", "weight"]].isna().all()
 
 
+def test_downloads_hold_the_grid_with_thai_names(demo_db):
+    import io
+
+    import openpyxl
+
+    with read_session(demo_db) as s:
+        cells = heatmap.cells(session=s, round_id=open_round(demo_db).id)
+    reported = cells.dropna(subset=["progress_pct"]).iloc[0]
+    csv = heatmap.grid_csv(cells)
+    assert csv.startswith("\ufeff".encode()) and "สนย.".encode() in csv  # BOM: Excel opens it as UTF-8
+    book = openpyxl.load_workbook(io.BytesIO(heatmap.grid_xlsx(cells)))
+    assert book.sheetnames == ["progress", "cells"]
+    rows = list(book["progress"].iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == list(cells["agency_short_name"].drop_duplicates())
+    assert list(rows[0][1:]) == list(cells["sub_issue_code"].drop_duplicates())
+    value = rows[1 + list(cells["agency_short_name"].drop_duplicates()).index(reported["agency_short_name"])][
+        1 + list(cells["sub_issue_code"].drop_duplicates()).index(reported["sub_issue_code"])
+    ]
+    assert value == pytest.approx(float(reported["progress_pct"]))
+    assert book["cells"].max_row == len(cells) + 1
+
+
 def test_cells_carry_change_since_previous_round_and_who_updated(demo_db):
     rnd = round_of(demo_db, 2564, 9)
     with read_session(demo_db) as s:
