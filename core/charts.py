@@ -174,6 +174,31 @@ def spec(chart: alt.TopLevelMixin | dict) -> dict:
         return chart.to_dict(validate=False)
 
 
+def round_trend(lines: pd.DataFrame, *, expected_line: str, labels: dict[str, str]) -> alt.Chart:
+    """The overview's trend: one line per series over the rounds, `expected_line` dashed.
+    ``lines``: ``round`` (label, in order), ``line`` (series label), ``actual`` (%)."""
+    order = list(dict.fromkeys(lines["round"]))
+    domain = list(dict.fromkeys(lines["line"]))
+    return (
+        alt.Chart(lines[["round", "line", "actual"]])
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("round:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("actual:Q", title=labels["progress"], scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color(
+                "line:N", title=None, scale=alt.Scale(domain=domain, scheme="tableau10"), legend=alt.Legend(orient="bottom")
+            ),
+            strokeDash=alt.condition(alt.datum.line == expected_line, alt.value([5, 4]), alt.value([1, 0])),
+            tooltip=[
+                alt.Tooltip("round:N", title=labels["round"]),
+                alt.Tooltip("line:N", title=" "),
+                alt.Tooltip("actual:Q", title=labels["progress"], format=".1f"),
+            ],
+        )
+        .properties(height=320)
+    )
+
+
 def item_trend(trend: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart:
     """One item's progress over the plan's rounds (points joined by a line; gaps where nothing
     was filed) against the progress each round expects (dashed). Needs ``round_label``."""

@@ -5,11 +5,12 @@ same one the pack files are built from."""
 
 from __future__ import annotations
 
-import altair as alt
+import functools
+
 import pandas as pd
 import streamlit as st
 
-from core import runtime
+from core import charts, runtime
 from core.ui import lang, round_label, t, url_selectbox
 from services import committee_pack, heatmap
 from services.overview import OVERALL, fmt_change, fmt_pct
@@ -35,12 +36,13 @@ top_left.title(t("overview.title"))
 chosen = url_selectbox(top_right, t("entry.round"), keys, wanted, key="overview_round", format_func=lambda k: round_label(*k))
 rnd = by_key[chosen]
 st.query_params.update({"fy": str(rnd.fiscal_year), "m": str(rnd.months)})
-data = runtime.round_overview(rnd.id)
+version = runtime.data_version()  # read once: the bundle and the chart cache both name this data
+data = runtime.round_overview(rnd.id, version)
 head = data.headline
 en = lang() == "en"
 
 
-ATTENTION_LINKS = 15
+ATTENTION_LINKS = 10
 HIGHLIGHT_CARDS = 8
 
 
@@ -161,41 +163,31 @@ else:
                     | ({"status": filter_kind} if filter_kind else {}),
                 )
 
+
 # ---------------------------------------------------------------- trend, projection, evaluation
+def _trend_chart(series: pd.DataFrame):  # noqa: ANN202  (an Altair chart, built once per view)
+    trend = series.copy()
+    trend["round"] = [t("round.short", fy=fy, months=m) for fy, m in zip(trend["fiscal_year"], trend["months"], strict=True)]
+    trend["line"] = trend["series"].map(
+        lambda s: t("overview.series.overall") if s == OVERALL else t("heatmap.main_short", n=int(s))
+    )
+    expected_line = t("overview.series.expected")
+    expected = trend[trend["series"] == OVERALL].assign(line=expected_line, actual=lambda f: f["expected"])
+    return charts.round_trend(
+        pd.concat([trend, expected], ignore_index=True),
+        expected_line=expected_line,
+        labels={"progress": t("col.progress"), "round": t("entry.round")},
+    )
+
+
 left, right = st.columns([3, 2], gap="medium")
 with left:
     st.subheader(t("overview.trend"))
-    trend = data.trend.copy()
-    if trend.empty:
+    if data.trend.empty:
         st.info(t("chair.no_trend"))
     else:
-        trend["round"] = [t("round.short", fy=fy, months=m) for fy, m in zip(trend["fiscal_year"], trend["months"], strict=True)]
-        trend["line"] = trend["series"].map(
-            lambda s: t("overview.series.overall") if s == OVERALL else t("heatmap.main_short", n=int(s))
-        )
-        expected = trend[trend["series"] == OVERALL].assign(line=t("overview.series.expected"), actual=lambda f: f["expected"])
-        lines = pd.concat([trend, expected], ignore_index=True)
-        order = list(dict.fromkeys(trend["round"]))
-        domain = list(dict.fromkeys(lines["line"]))
-        chart = (
-            alt.Chart(lines)
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("round:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
-                y=alt.Y("actual:Q", title=t("col.progress"), scale=alt.Scale(domain=[0, 100])),
-                color=alt.Color(
-                    "line:N", title=None, scale=alt.Scale(domain=domain, scheme="tableau10"), legend=alt.Legend(orient="bottom")
-                ),
-                strokeDash=alt.condition(alt.datum.line == t("overview.series.expected"), alt.value([5, 4]), alt.value([1, 0])),
-                tooltip=[
-                    alt.Tooltip("round:N", title=t("entry.round")),
-                    alt.Tooltip("line:N", title=" "),
-                    alt.Tooltip("actual:Q", title=t("col.progress"), format=".1f"),
-                ],
-            )
-            .properties(height=320)
-        )
-        st.altair_chart(chart, width="stretch")
+        trend_key = ("overview_trend", rnd.id, version, lang())  # everything the chart shows
+        st.vega_lite_chart(runtime.chart_spec(functools.partial(_trend_chart, data.trend), view_key=trend_key), width="stretch")
         st.caption(t("overview.trend_note"))
 with right:
     st.subheader(t("overview.evaluation"))

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import make_engine
+from core.i18n import translate
 from services.overview import fmt_change, fmt_pct
 from tests.apptest.conftest import APP_FILE, login
 from tests.test_overview_service import _independent_headline
@@ -69,6 +70,45 @@ def test_evaluation_score_and_level_are_shown(app):
     at = _open(app, OVERVIEW)
     ev = next(m for m in at.metric if "มาตรฐานขั้นสูง" in m.label)
     assert ev.value == "85.00" and "2562" in ev.label
+
+
+def test_trend_chart_draws_each_series_with_the_expected_line_dashed(app, app_env):
+    import json
+
+    import pyarrow as pa
+
+    (chart,) = _open(app, OVERVIEW, fy="2564", m="12").get("vega_lite_chart")
+    rows = pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_all().to_pandas()  # as shipped
+    assert set(rows["line"]) == {"ภาพรวม", "ค่าที่คาดหวัง", "ประเด็นหลักที่ 1", "ประเด็นหลักที่ 2", "ประเด็นหลักที่ 3"}
+    overall = rows[rows["line"] == "ภาพรวม"]
+    assert overall["round"].iloc[-1] == translate("round.short", fy=2564, months=12)  # up to the chosen round
+    dash = json.loads(chart.proto.spec)["encoding"]["strokeDash"]
+    assert dash["condition"]["test"] == "(datum.line === 'ค่าที่คาดหวัง')" and dash["condition"]["value"] == [5, 4]
+    engine, rid = _round_id(app_env, 2564, 12)
+    expected = _independent_headline(engine, rid)
+    engine.dispose()
+    last = overall.iloc[-1]
+    assert round(float(last["actual"]), 1) == round(expected["overall"], 1)  # the line ends at this round's figure
+
+
+def test_a_long_attention_list_shows_ten_links_and_one_to_the_rest(app, app_env):
+    engine, rid = _round_id(app_env, 2564, 12)
+    with engine.begin() as conn:  # nothing filed this round: every assigned item is not reported
+        for child in ("evidence", "review_event"):
+            conn.execute(
+                sa.text(f"DELETE FROM {child} WHERE report_id IN (SELECT id FROM progress_report WHERE round_id = :r)"),
+                {"r": rid},
+            )
+        conn.execute(sa.text("DELETE FROM progress_report WHERE round_id = :r"), {"r": rid})
+        assigned = conn.execute(sa.text("SELECT count(*) FROM assignment")).scalar_one()
+    engine.dispose()
+    at = _open(app, OVERVIEW, fy="2564", m="12")
+    links = [el.proto for el in at.get("page_link") if el.proto.page == "heatmap"]
+    cells = [p for p in links if "cell=" in p.query_string]
+    (rest,) = [p for p in links if "cell=" not in p.query_string]
+    assert len(cells) == 10 and assigned > 10
+    assert rest.label.startswith(f"และอีก {assigned - 10} รายการ")
+    assert "status=not_reported" in rest.query_string and "fy=2564" in rest.query_string
 
 
 def test_many_highlights_show_eight_cards_and_the_rest_in_one_table(app, app_env):
