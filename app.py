@@ -10,7 +10,6 @@ import streamlit as st
 from core import auth, runtime
 from core.settings import SettingsError
 from core.ui import demo_banner, language_switch, show_flash, t, tighten_layout
-from services import plans
 from services.permissions import pages_for
 
 st.set_page_config(page_title="Reform Plan Dashboard", page_icon=":material/monitoring:", layout="wide")
@@ -26,6 +25,7 @@ PAGES = {
     "account": ("pages/account.py", "nav.account", ":material/person:"),
 }
 
+runtime.start_run()
 runtime.leave_folder_page_mode()
 tighten_layout()
 language_switch()
@@ -35,9 +35,7 @@ except SettingsError as exc:
     st.error(t("error.unsafe_config", detail=str(exc)))
     st.stop()
 
-with runtime.read_session() as session:
-    demo = plans.is_demo(session=session)
-if demo:
+if runtime.is_demo():
     demo_banner()
 
 actor, authenticator = auth.current_actor()

@@ -14,7 +14,6 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities.exceptions import LoginError
 
 from core import runtime
-from core.db import read_session, write_session
 from core.ui import fmt_datetime, t
 from services import users
 from services.permissions import Actor
@@ -26,7 +25,6 @@ AUTHENTICATOR_KEY = "_authenticator"  # this run's Authenticate (it owns a cooki
 
 def _authenticator() -> stauth.Authenticate:
     s = runtime.settings()
-    engine = runtime.engine()
     credentials = runtime.authenticator_credentials()
     authenticator = stauth.Authenticate(
         credentials,
@@ -38,7 +36,7 @@ def _authenticator() -> stauth.Authenticate:
     )
 
     def check_credentials(username: str, password: str) -> bool:
-        with write_session(engine, Actor.system("login")) as session:
+        with runtime.write_session(Actor.system("login")) as session:
             result = users.authenticate(
                 session=session,
                 username=username,
@@ -79,8 +77,7 @@ def current_actor() -> tuple[Actor | None, stauth.Authenticate]:
     if not username:
         st.session_state.pop(runtime.ACTOR_KEY, None)
         return None, authenticator
-    with read_session(runtime.engine()) as session:
-        user = users.get_by_username(session=session, username=username)
+    user = runtime.user(username)
     if user is None or not user.active:
         _forget_login(authenticator)
         return None, authenticator

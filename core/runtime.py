@@ -6,8 +6,10 @@ arguments.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +19,7 @@ from streamlit import dataframe_util
 
 from core import charts, db
 from core.settings import Settings, load_settings
-from services import database, heatmap, overview, rounds, users
+from services import database, heatmap, overview, plans, rounds, users
 from services.permissions import Actor, can_view_page
 
 ACTOR_KEY = "actor"
@@ -80,16 +82,50 @@ def read_session() -> Iterator[Session]:
 
 
 @contextmanager
-def write_session() -> Iterator[Session]:
-    with db.write_session(engine(), require_actor()) as session:
-        yield session
+def write_session(actor: Actor | None = None) -> Iterator[Session]:
+    """A write as `actor` (default: the logged-in actor). Once it ends, this run's next
+    data_version() reads the database again, so what the run draws after a save includes it."""
+    try:
+        with db.write_session(engine(), actor or require_actor()) as session:
+            yield session
+    finally:
+        start_run()
 
 
 # ----------------------------------------------------------------------------- reads for pages
-def plan_rounds() -> tuple[list, object]:
-    """services.rounds.plan_rounds: the active plan's rounds in order and the current one."""
+@st.cache_data(max_entries=16, show_spinner=False)
+def _plan_rounds(database_url: str, version: int, today: date) -> tuple[list, object]:  # noqa: ARG001
     with read_session() as session:
-        return rounds.plan_rounds(session=session)
+        return rounds.plan_rounds(session=session, today=today)
+
+
+def plan_rounds() -> tuple[list, object]:
+    """services.rounds.plan_rounds: the active plan's rounds in order and the current one (by
+    today's date), cached until the data changes."""
+    return _plan_rounds(settings().database_url, data_version(), date.today())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _is_demo(database_url: str, version: int) -> bool:  # noqa: ARG001
+    with read_session() as session:
+        return plans.is_demo(session=session)
+
+
+def is_demo() -> bool:
+    """services.plans.is_demo, cached until the data changes."""
+    return _is_demo(settings().database_url, data_version())
+
+
+@st.cache_data(max_entries=4096, show_spinner=False)
+def _user(database_url: str, username: str, version: int) -> users.User | None:  # noqa: ARG001
+    with read_session() as session:
+        return users.get_by_username(session=session, username=username)
+
+
+def user(username: str) -> users.User | None:
+    """The account record, read again after any write (a deactivation or a role change is a write,
+    so it counts from the next run)."""
+    return _user(settings().database_url, username, data_version())
 
 
 def cell_detail(actor: Actor, round_id: int, agency_code: str, sub_issue_code: str) -> heatmap.CellDetail | None:
@@ -104,9 +140,22 @@ def cell_detail(actor: Actor, round_id: int, agency_code: str, sub_issue_code: s
 # Aggregates are cached per process and keyed by the database's data version (one primary-key
 # read per rerun, see models.audit.DataVersion): a save in any process, this one or another
 # behind the same load balancer, changes the version, so the next rerun everywhere recomputes.
+_run = threading.local()  # this script run's data version (Streamlit runs a session's script in one thread)
+
+
+def start_run() -> None:
+    """Called first thing by app.py: the next data_version() reads the database again."""
+    _run.version = None
+
+
 def data_version() -> int:
-    with read_session() as session:
-        return db.data_version(session)
+    """The committed data version, read once per script run (app.py calls start_run() first), so
+    every cache a run touches names the same data."""
+    version = getattr(_run, "version", None)
+    if version is None:
+        with read_session() as session:
+            version = _run.version = db.data_version(session)
+    return version
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
