@@ -258,12 +258,15 @@ def _profiles(run: dict, url: str, engine, args: argparse.Namespace, tag: str) -
     from bench import profile
 
     verdicts = {v["what"]: v["ok"] for v in report.targets(run)}
+    # a missed load test is bounded by the CPU each script run costs: profile the pages it visits
+    load_missed = any(ok is False for what, ok in verdicts.items() if "sessions at" in what)
     pages = [
         page
         for page, label in report.LABELS.items()
         if (run["pages"].get(page) or {}).get("warm")
         and (
             args.profile == "always"
+            or load_missed
             or verdicts.get(f"{label} warm rerun p50") is False
             or verdicts.get(f"{label} within 3× (bare rerun + queries)") is False
         )
