@@ -80,6 +80,24 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+_sqlite_writers: dict[str, threading.RLock] = {}
+
+
+@contextmanager
+def _one_writer(engine: Engine) -> Iterator[None]:
+    """SQLite has one writer at a time. Threads of this process (a Streamlit server's sessions)
+    queue on a lock for the file instead of polling its write lock: under many writers the busy
+    handler's sleep-and-retry can starve one past busy_timeout ("database is locked"). Other
+    processes still wait through busy_timeout."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with _lock:
+        lock = _sqlite_writers.setdefault(str(engine.url.database), threading.RLock())
+    with lock:
+        yield
+
+
 @contextmanager
 def write_session(engine: Engine, actor: Any) -> Iterator[Session]:
     """One write transaction on behalf of `actor`: committed on success, rolled back on error.
@@ -87,7 +105,7 @@ def write_session(engine: Engine, actor: Any) -> Iterator[Session]:
     The actor is recorded on every audit row the transaction writes.
     """
     bind = engine.execution_options(sqlite_immediate=True) if engine.dialect.name == "sqlite" else engine
-    with Session(bind, expire_on_commit=False) as session:
+    with _one_writer(engine), Session(bind, expire_on_commit=False) as session:
         session.info["actor"] = actor
         try:
             yield session
