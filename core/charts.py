@@ -186,7 +186,10 @@ def round_trend(lines: pd.DataFrame, *, expected_line: str, labels: dict[str, st
             x=alt.X("round:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("actual:Q", title=labels["progress"], scale=alt.Scale(domain=[0, 100])),
             color=alt.Color(
-                "line:N", title=None, scale=alt.Scale(domain=domain, scheme="tableau10"), legend=alt.Legend(orient="bottom")
+                "line:N",
+                title=None,
+                scale=alt.Scale(domain=domain, scheme="tableau10"),
+                legend=alt.Legend(orient="bottom", columns=3, labelLimit=220),  # wraps instead of running off a phone
             ),
             strokeDash=alt.condition(alt.datum.line == expected_line, alt.value([5, 4]), alt.value([1, 0])),
             tooltip=[
