@@ -164,10 +164,9 @@ def _round_grid(database_url: str, round_id: int, version: int) -> heatmap.Round
         return heatmap.round_grid(session=session, round_id=round_id)
 
 
-def round_grid(round_id: int, version: int | None = None) -> heatmap.RoundGrid:
-    """services.heatmap.round_grid, cached until the data changes. Pass the `version` the page
-    read once when it keys further caches by it too, so both name the same data."""
-    return _round_grid(settings().database_url, round_id, data_version() if version is None else version)
+def round_grid(round_id: int) -> heatmap.RoundGrid:
+    """services.heatmap.round_grid, cached until the data changes."""
+    return _round_grid(settings().database_url, round_id, data_version())
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -176,9 +175,9 @@ def _round_overview(database_url: str, round_id: int, version: int) -> overview.
         return overview.round_overview(session=session, round_id=round_id)
 
 
-def round_overview(round_id: int, version: int | None = None) -> overview.RoundOverview:
-    """services.overview.round_overview, cached until the data changes (see round_grid)."""
-    return _round_overview(settings().database_url, round_id, data_version() if version is None else version)
+def round_overview(round_id: int) -> overview.RoundOverview:
+    """services.overview.round_overview, cached until the data changes."""
+    return _round_overview(settings().database_url, round_id, data_version())
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -213,10 +212,10 @@ def _chart_spec(_build: Callable[[], object], key: tuple) -> dict:  # noqa: ARG0
 
 
 def chart_spec(build: Callable[[], object], *, view_key: tuple) -> dict:
-    """The spec of the Altair chart `build()` returns, built once per `view_key` (which must name
-    everything the chart shows: the data version, the round, the language …), for
+    """The spec of the Altair chart `build()` returns, built once per data version and `view_key`
+    (which must name everything else the chart shows: the round, the language …), for
     st.vega_lite_chart. Building an Altair chart and converting it costs ~4 ms a layer a run."""
-    return _chart_spec(build, (settings().database_url, *view_key))
+    return _chart_spec(build, (settings().database_url, data_version(), *view_key))
 
 
 def heatmap_spec(
@@ -224,11 +223,11 @@ def heatmap_spec(
 ) -> dict:
     """The heatmap's Vega-Lite spec, built once per distinct view: Altair's object building and
     schema validation cost far more than the SQL behind the grid. `view_key` names the view
-    (round, data version, sort, filters, open cell, language) so the grid itself is not hashed on
+    (round, sort, filters, open cell, language; the data version is added here) so the grid is not hashed on
     every rerun; without it the cells and labels are hashed. Its datasets are Arrow IPC bytes,
     ready for st.vega_lite_chart; core.charts.render_svg/render_png read them back."""
     key = (
-        (settings().database_url, *view_key)
+        (settings().database_url, data_version(), *view_key)
         if view_key is not None
         else (
             pd.util.hash_pandas_object(cells.drop(columns=["updated_at"], errors="ignore").astype(str)).sum(),

@@ -64,8 +64,7 @@ sort = c3.selectbox(
 )
 rnd = by_key[chosen]
 
-version = runtime.data_version()  # read once: the grid and the chart cache both name this data
-grid_data = runtime.round_grid(rnd.id, version)
+grid_data = runtime.round_grid(rnd.id)
 cells, agency_margin, main_margin, total = (
     grid_data.cells,
     grid_data.by_agency,
@@ -222,7 +221,6 @@ chart = runtime.heatmap_spec(
     labels,
     view_key=(
         rnd.id,
-        version,
         sort,
         tuple(main_filter or ()),
         tuple(status_filter or ()),

@@ -7,13 +7,12 @@ import streamlit as st
 
 from core import auth, runtime
 from core.ui import t
-from services import demo, plans
+from services import demo
 
 
 def render() -> None:
     authenticator = auth.this_run_authenticator()
-    with runtime.read_session() as session:
-        show_demo_accounts = runtime.settings().demo_mode and plans.is_demo(session=session)
+    show_demo_accounts = runtime.settings().demo_mode and runtime.is_demo()
     st.title(t("app.title"))
     st.caption(t("app.subtitle"))
     _, center, _ = st.columns([1, 2, 1])

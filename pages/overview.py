@@ -36,8 +36,7 @@ top_left.title(t("overview.title"))
 chosen = url_selectbox(top_right, t("entry.round"), keys, wanted, key="overview_round", format_func=lambda k: round_label(*k))
 rnd = by_key[chosen]
 st.query_params.update({"fy": str(rnd.fiscal_year), "m": str(rnd.months)})
-version = runtime.data_version()  # read once: the bundle and the chart cache both name this data
-data = runtime.round_overview(rnd.id, version)
+data = runtime.round_overview(rnd.id)
 head = data.headline
 en = lang() == "en"
 
@@ -186,7 +185,7 @@ with left:
     if data.trend.empty:
         st.info(t("chair.no_trend"))
     else:
-        trend_key = ("overview_trend", rnd.id, version, lang())  # everything the chart shows
+        trend_key = ("overview_trend", rnd.id, lang())  # with the data version: everything the chart shows
         st.vega_lite_chart(runtime.chart_spec(functools.partial(_trend_chart, data.trend), view_key=trend_key), width="stretch")
         st.caption(t("overview.trend_note"))
 with right:

@@ -24,8 +24,7 @@ try:
 except ValueError:
     wanted = None
 rnd = by_key.get(wanted) or current or all_rounds[-1]
-version = runtime.data_version()  # read once: the bundle and the chart cache both name this data
-data = runtime.round_overview(rnd.id, version)
+data = runtime.round_overview(rnd.id)
 head = data.headline
 en = lang() == "en"
 
@@ -101,7 +100,7 @@ elif current_view.startswith("main-"):
     assigned_agencies = set(cells.loc[cells["state"] != "not_assigned", "agency_code"])
     cells = cells[cells["agency_code"].isin(assigned_agencies)]
     st.vega_lite_chart(
-        runtime.heatmap_spec(cells, "progress", labels, large=True, view_key=(rnd.id, version, current_view, lang())),
+        runtime.heatmap_spec(cells, "progress", labels, large=True, view_key=(rnd.id, current_view, lang())),
         width="content",
     )
     st.caption(t("heatmap.legend"))
