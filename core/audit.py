@@ -19,6 +19,11 @@ from models.audit import AuditLog
 
 # Fields whose values never enter the trail (only the fact that they changed).
 REDACTED_FIELDS = {"password_hash"}
+# Login bookkeeping, per table: audited like any field, but no cached read shows it (services.users
+# checks lockouts against the database), so a write that changes only these leaves the data
+# version alone. Otherwise every login would empty every process's caches: at a committee
+# session fifty people log in within a minute, and each next page would recompute its aggregates.
+UNVERSIONED_FIELDS = {"app_user": frozenset({"last_login_at", "failed_login_count", "locked_until"})}
 SYSTEM_USERNAME = "system"
 
 
@@ -61,7 +66,6 @@ def _audit_before_flush(session: OrmSession, _ctx: Any, _instances: Any) -> None
     if "actor" not in session.info:
         raise UnauditedWriteError("writes must go through core.db.write_session(engine, actor)")
     user_id, username = _actor_fields(session.info["actor"])
-    session.info["data_changed"] = True  # write_session bumps data_version before commit
     now = datetime.now(UTC)
     pending: list[tuple[Any, str, list[tuple[str, Any, Any]]]] = []
 
@@ -83,6 +87,8 @@ def _audit_before_flush(session: OrmSession, _ctx: Any, _instances: Any) -> None
             pending.append((obj, "update", fields))
     for obj in deleted:
         pending.append((obj, "delete", [("*", _entity_id(obj), None)]))
+    if any(_versioned(obj, action, fields) for obj, action, fields in pending):
+        session.info["data_changed"] = True  # write_session bumps data_version before commit
 
     # New rows get their id during the flush: their audit rows are added right after it and
     # written by the next flush of the same transaction (commit flushes until nothing is left).
@@ -91,6 +97,12 @@ def _audit_before_flush(session: OrmSession, _ctx: Any, _instances: Any) -> None
             session.info.setdefault("audit_new", []).append((obj, fields, user_id, username, now))
         else:
             _add_rows(session, obj, action, fields, user_id, username, now)
+
+
+def _versioned(obj: Any, action: str, fields: list[tuple[str, Any, Any]]) -> bool:
+    """Whether this change can alter what a cached read shows (see UNVERSIONED_FIELDS)."""
+    quiet = UNVERSIONED_FIELDS.get(inspect(obj).mapper.local_table.name)
+    return not quiet or action != "update" or any(name not in quiet for name, _, _ in fields)
 
 
 def _add_rows(

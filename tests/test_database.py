@@ -126,3 +126,35 @@ def test_data_version_moves_with_every_committed_change_and_only_then(demo_db):
         raise RuntimeError("rolled back")
     with read_session(demo_db) as s:
         assert data_version(s) == before + 1  # a rolled-back change leaves the version alone
+
+
+def test_login_bookkeeping_is_audited_but_leaves_the_data_version(demo_db):
+    """A login writes last_login_at and failure counters (audited) but no cached read shows them,
+    so it must not empty every cache; a change to the account itself still moves the version."""
+    from core.db import data_version, read_session, write_session
+    from models import AuditLog, User
+    from services import users
+    from services.permissions import Actor
+
+    def login(password):
+        with write_session(demo_db, Actor.system("login")) as s:
+            return users.authenticate(session=s, username="viewer", password=password, bcrypt_rounds=4)
+
+    with read_session(demo_db) as s:
+        before = data_version(s)
+        trail = s.exec(sa.select(sa.func.count()).select_from(AuditLog)).scalar_one()
+    assert login("bad-password").ok is False
+    assert login("demo2563").ok is True
+    with read_session(demo_db) as s:
+        assert data_version(s) == before
+        fields = set(
+            s.exec(sa.select(AuditLog.field).where(AuditLog.entity == "app_user").order_by(AuditLog.id.desc()).limit(3)).scalars()
+        )
+        assert s.exec(sa.select(sa.func.count()).select_from(AuditLog)).scalar_one() > trail
+    assert "last_login_at" in fields and "failed_login_count" in fields
+    with write_session(demo_db, Actor.system("test")) as s:
+        viewer = s.exec(sa.select(User).where(User.username == "viewer")).scalar_one()
+        viewer.display_name = viewer.display_name + " (2)"
+        viewer.last_login_at = None
+    with read_session(demo_db) as s:
+        assert data_version(s) == before + 1
