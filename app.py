@@ -49,9 +49,10 @@ if actor is None:
 
 st.sidebar.markdown(f"**{actor.username}** · {t('role.' + str(actor.role.value))}")
 auth.logout_button(authenticator)
-pages = [
-    st.Page(PAGES[key][0], title=t(PAGES[key][1]), icon=PAGES[key][2], url_path=key, default=(key == "home"))
+pages = {
+    key: st.Page(PAGES[key][0], title=t(PAGES[key][1]), icon=PAGES[key][2], url_path=key, default=(key == "home"))
     for key in pages_for(actor.role)
-]
+}
+runtime.register_pages(pages)
 show_flash()
-st.navigation(pages).run()
+st.navigation(list(pages.values())).run()

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +24,7 @@ from services import database, heatmap, overview, plans, rounds, users
 from services.permissions import Actor, can_view_page
 
 ACTOR_KEY = "actor"
+T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner=False)
@@ -89,7 +91,7 @@ def write_session(actor: Actor | None = None) -> Iterator[Session]:
         with db.write_session(engine(), actor or require_actor()) as session:
             yield session
     finally:
-        start_run()
+        _run.version = None
 
 
 # ----------------------------------------------------------------------------- reads for pages
@@ -144,8 +146,22 @@ _run = threading.local()  # this script run's data version (Streamlit runs a ses
 
 
 def start_run() -> None:
-    """Called first thing by app.py: the next data_version() reads the database again."""
+    """Called first thing by app.py: the next data_version() reads the database again, and the
+    pages registered by the previous run are forgotten."""
     _run.version = None
+    _run.pages = {}
+
+
+def register_pages(pages: dict[str, st.Page]) -> None:
+    """app.py hands over the pages it gave st.navigation this run, by key (see nav_page)."""
+    _run.pages = dict(pages)
+
+
+def nav_page(key: str, path: str):  # noqa: ANN201  (a StreamlitPage, or `path`)
+    """The page registered as `key` this run, for st.page_link; `path` if none was. A link to a
+    page object skips Streamlit's lookup by path (a realpath and a scan of every page, ~0.4 ms a
+    link), which the overview's dozens of attention links paid on every rerun."""
+    return getattr(_run, "pages", {}).get(key, path)
 
 
 def data_version() -> int:
@@ -192,7 +208,7 @@ def authenticator_credentials() -> dict:
     return _credentials(settings().database_url, data_version())
 
 
-def _shippable(chart) -> dict:  # noqa: ANN001  (an Altair chart)
+def shippable(chart) -> dict:  # noqa: ANN001  (an Altair chart)
     """The chart's spec with its datasets as the Arrow bytes Streamlit ships. Handed JSON rows,
     st.vega_lite_chart rebuilds a DataFrame and its Arrow on every rerun (~0.8 s at 40,000 cells);
     cached this way they are built once per view."""
@@ -203,19 +219,26 @@ def _shippable(chart) -> dict:  # noqa: ANN001  (an Altair chart)
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _heatmap_spec(_cells: pd.DataFrame, measure: str, _labels: dict[str, str], large: bool, key: tuple) -> dict:  # noqa: ARG001
-    return _shippable(charts.heatmap(_cells, measure=measure, labels=_labels, large=large))
+    return shippable(charts.heatmap(_cells, measure=measure, labels=_labels, large=large))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _chart_spec(_build: Callable[[], object], key: tuple) -> dict:  # noqa: ARG001
-    return _shippable(_build())
+@st.cache_data(max_entries=128, show_spinner=False)
+def _view(_build: Callable[[], object], key: tuple) -> object:  # noqa: ARG001
+    return _build()
+
+
+def view(build: Callable[[], T], *, view_key: tuple) -> T:
+    """What `build()` returns (display rows, labels, tables a page derives from cached data),
+    built once per data version and `view_key`, which must name everything else it depends on:
+    the page, the round, the language … It must be small and picklable: every rerun gets a copy."""
+    return _view(build, (settings().database_url, data_version(), *view_key))
 
 
 def chart_spec(build: Callable[[], object], *, view_key: tuple) -> dict:
     """The spec of the Altair chart `build()` returns, built once per data version and `view_key`
-    (which must name everything else the chart shows: the round, the language …), for
-    st.vega_lite_chart. Building an Altair chart and converting it costs ~4 ms a layer a run."""
-    return _chart_spec(build, (settings().database_url, data_version(), *view_key))
+    (as view()), for st.vega_lite_chart. Building an Altair chart and converting it costs ~4 ms
+    a layer a run."""
+    return view(lambda: shippable(build()), view_key=("chart_spec", *view_key))
 
 
 def heatmap_spec(

@@ -31,9 +31,10 @@ def fmt_date(d: date, *, short: bool = False) -> str:
     return thaidate.format_date(d, short=short, lang=lang())
 
 
-def fmt_datetime(dt: datetime) -> str:
+def fmt_datetime(dt: datetime, language: str | None = None) -> str:
+    """`dt` in local time with a Buddhist-Era year, in `language` (default: the session's)."""
     local = dt.astimezone(LOCAL_TZ) if dt.tzinfo else dt
-    return thaidate.format_datetime(local, lang=lang())
+    return thaidate.format_datetime(local, lang=language or lang())
 
 
 def round_label(fiscal_year: int, months: int) -> str:

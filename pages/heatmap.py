@@ -7,9 +7,11 @@ from __future__ import annotations
 import functools
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from core import charts, runtime
+from core.i18n import translate
 from core.ui import chart_labels, evidence_item, fmt_datetime, lang, round_label, show_refusal, t, url_selectbox
 from services import heatmap
 from services.errors import UserFacingError
@@ -114,29 +116,74 @@ st.query_params.update(
     }
 )
 
-# ---------------------------------------------------------------- the grid
-if main_filter:
-    cells = cells[cells["main_issue_number"].isin(main_filter)]
-if status_filter:
-    chosen_set = set(status_filter)
-    match = cells["status"].isin(chosen_set) | cells["state"].isin(chosen_set & {"not_reported", "returned"})
-    keep = set(cells.loc[match, "agency_code"])
-    cells = cells.assign(match=match)[cells["agency_code"].isin(keep)]
 
-order = agency_margin.set_index("agency_code")
-if sort == "progress":
-    cells = cells.assign(agency_order=cells["agency_code"].map(-order["weighted_progress"].fillna(0)))
-elif sort == "missing":
-    missing = order["assigned"] - order["reported"]
-    cells = cells.assign(agency_order=cells["agency_code"].map(-missing))
-# vectorised: one translation per main issue and one formatted date per distinct value, not per cell
-dates = {d: fmt_datetime(d) for d in cells["updated_at"].dropna().unique()}
-main_labels = {n: t("heatmap.main_short", n=n) for n in cells["main_issue_number"].unique()}
-cells = cells.assign(
-    updated_at_text=cells["updated_at"].map(dates).fillna(""),
-    main_issue_label=cells["main_issue_number"].map(main_labels),
-    selected=(cells["agency_code"] == (open_cell or ("", ""))[0]) & (cells["sub_issue_code"] == (open_cell or ("", ""))[1]),
+# ---------------------------------------------------------------- the grid
+def _view_cells(  # noqa: PLR0913
+    grid: heatmap.RoundGrid,
+    sort: str,
+    main_filter: tuple,
+    status_filter: tuple,
+    open_cell,
+    language: str,  # noqa: ANN001
+) -> pd.DataFrame:
+    """The grid's cells as this view shows them: filtered, ordered, labelled in `language`, the
+    open cell marked. No Streamlit call: a download button runs it outside the script run."""
+    cells = grid.cells
+    if main_filter:
+        cells = cells[cells["main_issue_number"].isin(main_filter)]
+    if status_filter:
+        chosen_set = set(status_filter)
+        match = cells["status"].isin(chosen_set) | cells["state"].isin(chosen_set & {"not_reported", "returned"})
+        keep = set(cells.loc[match, "agency_code"])
+        cells = cells.assign(match=match)[cells["agency_code"].isin(keep)]
+    order = grid.by_agency.set_index("agency_code")
+    if sort == "progress":
+        cells = cells.assign(agency_order=cells["agency_code"].map(-order["weighted_progress"].fillna(0)))
+    elif sort == "missing":
+        missing = order["assigned"] - order["reported"]
+        cells = cells.assign(agency_order=cells["agency_code"].map(-missing))
+    # vectorised: one translation per main issue and one formatted date per distinct value, not per cell
+    dates = {d: fmt_datetime(d, language) for d in cells["updated_at"].dropna().unique()}
+    main_labels = {n: translate("heatmap.main_short", language, n=n) for n in cells["main_issue_number"].unique()}
+    return cells.assign(
+        updated_at_text=cells["updated_at"].map(dates).fillna(""),
+        main_issue_label=cells["main_issue_number"].map(main_labels),
+        selected=(cells["agency_code"] == (open_cell or ("", ""))[0]) & (cells["sub_issue_code"] == (open_cell or ("", ""))[1]),
+    )
+
+
+def _grid_view(grid: heatmap.RoundGrid, measure: str, *view) -> dict:  # noqa: ANN002
+    """What the page draws from the view's cells (the chart's spec, the main-issue names, the
+    per-agency table), built once per view and data version instead of on every rerun."""
+    cells = _view_cells(grid, *view)
+    name_col = f"main_issue_name_{'en' if lang() == 'en' else 'th'}"
+    names = cells[["main_issue_number", name_col]].drop_duplicates().sort_values("main_issue_number")
+    table = grid.by_agency.merge(cells[["agency_code", "agency_short_name"]].drop_duplicates(), on="agency_code")
+    return {
+        "spec": runtime.shippable(charts.heatmap(cells, measure=measure, labels=chart_labels())),
+        "empty": cells.empty,
+        "tall": cells["agency_code"].nunique() > charts.COMPACT_AT,  # 100 agencies: scroll down too
+        "names": " · ".join(f"{t('heatmap.main_short', n=n)}: {name}" for n, name in names.itertuples(index=False)),
+        "table": pa.Table.from_pandas(
+            pd.DataFrame(
+                {
+                    t("users.agency"): table["agency_short_name"],
+                    t("col.progress"): table["weighted_progress"].astype(float).round(1),
+                    t("heatmap.reported"): table["reported"].astype(str) + "/" + table["assigned"].astype(str),
+                    t("status.delayed"): table["delayed"],
+                }
+            ),
+            preserve_index=False,
+        ),
+    }
+
+
+view_args = (sort, tuple(main_filter or ()), tuple(status_filter or ()), open_cell, lang())
+grid_view = runtime.view(
+    functools.partial(_grid_view, grid_data, measure, *view_args),
+    view_key=("heatmap_grid", rnd.id, measure, *view_args),
 )
+chart = grid_view["spec"]
 
 m1, *rest = st.columns(1 + len(main_margin))
 m1.metric(t("heatmap.overall"), t("overview.pct", value=fmt_pct(total)))  # aggregates: as the overview shows them
@@ -215,47 +262,24 @@ def detail_panel() -> None:
     st.altair_chart(charts.item_trend(trend, labels=labels), width="stretch")
 
 
-chart = runtime.heatmap_spec(
-    cells,
-    measure,
-    labels,
-    view_key=(
-        rnd.id,
-        sort,
-        tuple(main_filter or ()),
-        tuple(status_filter or ()),
-        open_cell,
-        lang(),
-    ),
-)
 # wide grids scroll inside their frame instead of spilling over the detail panel
 st.html("<style>.st-key-heatmap_frame { overflow-x: auto; }</style>")
 left, right = st.columns([7, 4], gap="medium")
 with left:
-    if cells.empty:
+    if grid_view["empty"]:
         st.info(t("heatmap.no_match"), icon=":material/filter_alt_off:")
     else:
-        tall = cells["agency_code"].nunique() > charts.COMPACT_AT  # 100 agencies: scroll down too
+        tall = grid_view["tall"]
         with st.container(height=720 if tall else "content", border=tall, key="heatmap_frame"):
             st.vega_lite_chart(chart, width="content", on_select="rerun", selection_mode=charts.SELECTION, key=chart_event_key)
         st.caption(t("heatmap.legend"))
-        name_col = f"main_issue_name_{'en' if lang() == 'en' else 'th'}"
-        names = cells[["main_issue_number", name_col]].drop_duplicates().sort_values("main_issue_number")
-        st.caption(" · ".join(f"{t('heatmap.main_short', n=n)}: {name}" for n, name in names.itertuples(index=False)))
+        st.caption(grid_view["names"])
 with right, st.container(border=True, key="heatmap_detail"):
     detail_panel()
 
 st.subheader(t("heatmap.by_agency"))
-table = agency_margin.merge(cells[["agency_code", "agency_short_name"]].drop_duplicates(), on="agency_code")
 st.dataframe(
-    pd.DataFrame(
-        {
-            t("users.agency"): table["agency_short_name"],
-            t("col.progress"): table["weighted_progress"].astype(float).round(1),
-            t("heatmap.reported"): table["reported"].astype(str) + "/" + table["assigned"].astype(str),
-            t("status.delayed"): table["delayed"],
-        }
-    ),
+    grid_view["table"],
     hide_index=True,
     width="stretch",
     column_config={t("col.progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f%%")},
@@ -273,17 +297,22 @@ def _png() -> bytes:
     return charts.render_png(chart, scale=2)
 
 
+def _cells_download(build):  # noqa: ANN001, ANN202
+    """The view's cells through `build` (grid_csv, grid_xlsx), made when the button is clicked."""
+    return lambda: build(_view_cells(grid_data, *view_args))
+
+
 d1, d2, d3, d4 = st.columns(4)
 d1.download_button(
     t("heatmap.download_csv"),
-    functools.partial(heatmap.grid_csv, cells),
+    _cells_download(heatmap.grid_csv),
     file_name=f"{stem}.csv",
     mime="text/csv",
     icon=":material/download:",
 )
 d2.download_button(
     t("heatmap.download_xlsx"),
-    functools.partial(heatmap.grid_xlsx, cells),
+    _cells_download(heatmap.grid_xlsx),
     file_name=f"{stem}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",

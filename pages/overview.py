@@ -8,12 +8,13 @@ from __future__ import annotations
 import functools
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from core import charts, runtime
 from core.ui import lang, round_label, t, url_selectbox
 from services import committee_pack, heatmap
-from services.overview import OVERALL, fmt_change, fmt_pct
+from services.overview import OVERALL, RoundOverview, fmt_change, fmt_pct
 
 actor = runtime.require_actor("overview")
 all_rounds, current = runtime.plan_rounds()
@@ -95,7 +96,7 @@ c[4].metric(t("chair.m.not_reported"), head.items_not_reported, help=t("overview
 # ---------------------------------------------------------------- pack and presentation
 p1, p2, p3, p4 = st.columns(4)
 p1.page_link(
-    "pages/present.py",
+    runtime.nav_page("present", "pages/present.py"),
     label=t("chair.present"),
     icon=":material/slideshow:",
     query_params={"fy": str(rnd.fiscal_year), "m": str(rnd.months), "view": "summary"},
@@ -125,42 +126,49 @@ for col, kind, mime in (
         on_click="ignore",
     )
 
+
 # ---------------------------------------------------------------- attention
+def _attention_tabs(
+    attention: pd.DataFrame, fy: int, months: int
+) -> list[tuple[str, list[tuple[str, dict]], tuple[str, dict] | None]]:
+    """Per kind that has items: the tab label, at most ATTENTION_LINKS (label, query) links to
+    heatmap cells (each link is a widget) and the link to the rest, which are one click away in
+    the heatmap filtered to the same kind. Built once per round, language and data version."""
+    round_query = {"fy": str(fy), "m": str(months)}
+    tabs = []
+    for kind, rows in attention.groupby("kind", sort=False):
+        links = []
+        for row in rows.head(ATTENTION_LINKS).itertuples(index=False):
+            sub_name = row.sub_issue_name_en if en and row.sub_issue_name_en else row.sub_issue_name_th
+            progress = "" if pd.isna(row.progress_pct) else f" · {t('overview.pct', value=fmt_pct(row.progress_pct))}"
+            label = f"{row.agency_short_name} · {row.sub_issue_code} {sub_name}{progress}"
+            links.append((label, round_query | {"cell": heatmap.cell_key(row.agency_code, row.sub_issue_code)}))
+        rest = None
+        if len(rows) > ATTENTION_LINKS:
+            status = {"not_reported": "not_reported", "returned": "returned", "delayed": "delayed"}.get(kind)
+            rest = (
+                t("chair.more_in_heatmap", n=len(rows) - ATTENTION_LINKS),
+                round_query | ({"status": status} if status else {}),
+            )
+        tabs.append((f"{t('overview.kind.' + kind)} ({len(rows)})", links, rest))
+    return tabs
+
+
 st.subheader(t("overview.attention"))
-attention = data.attention
-if attention.empty:
+if data.attention.empty:
     st.success(t("overview.no_attention"), icon=":material/task_alt:")
 else:
-    kinds = [k for k in ("not_reported", "returned", "delayed", "no_change") if (attention["kind"] == k).any()]
-    tabs = st.tabs([f"{t('overview.kind.' + k)} ({int((attention['kind'] == k).sum())})" for k in kinds])
-    heatmap_page = "pages/heatmap.py"
-    for tab, kind in zip(tabs, kinds, strict=True):
-        rows = attention[attention["kind"] == kind]
+    attention_tabs = runtime.view(
+        functools.partial(_attention_tabs, data.attention, rnd.fiscal_year, rnd.months),
+        view_key=("overview_attention", rnd.id, lang()),
+    )
+    heatmap_page = runtime.nav_page("heatmap", "pages/heatmap.py")
+    for tab, (_, links, rest) in zip(st.tabs([label for label, _, _ in attention_tabs]), attention_tabs, strict=True):
         with tab:
-            # at most ATTENTION_LINKS links per tab (each link is a widget); the rest are one
-            # click away in the heatmap, filtered to the same kind
-            for row in rows.head(ATTENTION_LINKS).itertuples(index=False):
-                sub_name = row.sub_issue_name_en if en and row.sub_issue_name_en else row.sub_issue_name_th
-                progress = "" if pd.isna(row.progress_pct) else f" · {t('overview.pct', value=fmt_pct(row.progress_pct))}"
-                st.page_link(
-                    heatmap_page,
-                    label=f"{row.agency_short_name} · {row.sub_issue_code} {sub_name}{progress}",
-                    icon=":material/grid_on:",
-                    query_params={
-                        "fy": str(rnd.fiscal_year),
-                        "m": str(rnd.months),
-                        "cell": heatmap.cell_key(row.agency_code, row.sub_issue_code),
-                    },
-                )
-            if len(rows) > ATTENTION_LINKS:
-                filter_kind = {"not_reported": "not_reported", "returned": "returned", "delayed": "delayed"}.get(kind)
-                st.page_link(
-                    heatmap_page,
-                    label=t("chair.more_in_heatmap", n=len(rows) - ATTENTION_LINKS),
-                    icon=":material/more_horiz:",
-                    query_params={"fy": str(rnd.fiscal_year), "m": str(rnd.months)}
-                    | ({"status": filter_kind} if filter_kind else {}),
-                )
+            for label, query in links:
+                st.page_link(heatmap_page, label=label, icon=":material/grid_on:", query_params=query)
+            if rest is not None:
+                st.page_link(heatmap_page, label=rest[0], icon=":material/more_horiz:", query_params=rest[1])
 
 
 # ---------------------------------------------------------------- trend, projection, evaluation
@@ -179,6 +187,70 @@ def _trend_chart(series: pd.DataFrame):  # noqa: ANN202  (an Altair chart, built
     )
 
 
+def _arrow(columns: dict[str, pd.Series]) -> pa.Table:
+    return pa.Table.from_pandas(pd.DataFrame(columns), preserve_index=False)
+
+
+def _tables(data: RoundOverview) -> dict[str, object]:
+    """The page's tables as Arrow, which st.dataframe ships as they are, and its highlight cards:
+    built once per round, language and data version instead of on every rerun."""
+    history, projection, highlights, agencies = data.evaluations, data.projection, data.highlights, data.agencies
+    more = highlights.iloc[HIGHLIGHT_CARDS:]
+    level = "level_en" if en else "level_th"
+    return {
+        "evaluations": None
+        if len(history) <= 1
+        else _arrow(
+            {
+                t("overview.col.fiscal_year"): history["fiscal_year"],
+                t("overview.col.score"): history["score"],
+                t("overview.col.level"): history[level],
+            }
+        ),
+        "projection": None
+        if projection.empty
+        else _arrow(
+            {
+                t("overview.col.agency"): projection["agency_short_name"],
+                t("overview.col.sub_issue"): projection["sub_issue_code"],
+                t("overview.col.plan_progress"): projection["plan_progress"].astype(float).round(1),
+                t("overview.col.projected_end"): projection["projected_end"].astype(float).round(1),
+            }
+        ),
+        # the first HIGHLIGHT_CARDS as cards; at ministry scale a round has dozens, so the rest are
+        # rows of one table (a card is three elements per run and a wall of cards reads badly on a projector)
+        "cards": [
+            (
+                f"**{row['agency_short_name']} · {row['sub_issue_code']} {_name(row, 'sub_issue_name_th', 'sub_issue_name_en')}**",
+                row["achievements"],
+            )
+            for _, row in highlights.head(HIGHLIGHT_CARDS).iterrows()
+        ],
+        "more_highlights": None
+        if more.empty
+        else _arrow(
+            {
+                t("overview.col.agency"): more["agency_short_name"],
+                t("overview.col.sub_issue"): more["sub_issue_code"],
+                t("overview.col.achievements"): more["achievements"],
+            }
+        ),
+        "agencies": _arrow(
+            {
+                t("overview.col.agency"): agencies["agency_short_name"],
+                t("overview.col.weighted"): agencies["weighted_progress"].astype(float).round(1),
+                t("chair.col.submitted"): agencies["submitted"].astype(int),
+                t("chair.col.assigned"): agencies["assigned"].astype(int),
+                t("overview.col.approved"): agencies["approved"].astype(int),
+                t("overview.col.delayed"): agencies["delayed"].astype(int),
+                t("overview.col.returned"): agencies["returned"].astype(int),
+                t("overview.col.not_reported"): agencies["not_reported"].astype(int),
+            }
+        ),
+    }
+
+
+tables = runtime.view(functools.partial(_tables, data), view_key=("overview_tables", rnd.id, lang()))
 left, right = st.columns([3, 2], gap="medium")
 with left:
     st.subheader(t("overview.trend"))
@@ -199,81 +271,31 @@ with right:
             f"{ev.score:.2f}",
             border=True,
         )
-        history = data.evaluations
-        if len(history) > 1:
-            st.dataframe(
-                history.rename(
-                    columns={
-                        "fiscal_year": t("overview.col.fiscal_year"),
-                        "score": t("overview.col.score"),
-                        "level_th" if not en else "level_en": t("overview.col.level"),
-                    }
-                )[[t("overview.col.fiscal_year"), t("overview.col.score"), t("overview.col.level")]],
-                hide_index=True,
-                width="stretch",
-            )
+        if tables["evaluations"] is not None:
+            st.dataframe(tables["evaluations"], hide_index=True, width="stretch")
     st.subheader(t("overview.projection"))
-    projection = data.projection
-    if projection.empty:
+    if tables["projection"] is None:
         st.success(t("overview.no_projection"), icon=":material/task_alt:")
     else:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    t("overview.col.agency"): projection["agency_short_name"],
-                    t("overview.col.sub_issue"): projection["sub_issue_code"],
-                    t("overview.col.plan_progress"): projection["plan_progress"].astype(float).round(1),
-                    t("overview.col.projected_end"): projection["projected_end"].astype(float).round(1),
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        st.dataframe(tables["projection"], hide_index=True, width="stretch")
     st.caption(t("overview.projection_rule"))
 
 # ---------------------------------------------------------------- highlights
 st.subheader(t("overview.highlights"))
-if data.highlights.empty:
+if not tables["cards"]:
     st.caption(t("overview.no_highlights"))
-# the first HIGHLIGHT_CARDS as cards; at ministry scale a round has dozens, so the rest are rows of
-# one table (a card is three elements per run and a wall of cards reads badly on a projector)
-for _, row in data.highlights.head(HIGHLIGHT_CARDS).iterrows():
+for title, achievements in tables["cards"]:
     with st.container(border=True):
-        st.markdown(
-            f"**{row['agency_short_name']} · {row['sub_issue_code']} {_name(row, 'sub_issue_name_th', 'sub_issue_name_en')}**"
-        )
-        st.write(row["achievements"])
-more = data.highlights.iloc[HIGHLIGHT_CARDS:]
-if not more.empty:
-    with st.expander(t("overview.more_highlights", n=len(more))):
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    t("overview.col.agency"): more["agency_short_name"],
-                    t("overview.col.sub_issue"): more["sub_issue_code"],
-                    t("overview.col.achievements"): more["achievements"],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        st.markdown(title)
+        st.write(achievements)
+if tables["more_highlights"] is not None:
+    with st.expander(t("overview.more_highlights", n=tables["more_highlights"].num_rows)):
+        st.dataframe(tables["more_highlights"], hide_index=True, width="stretch")
 
 # ---------------------------------------------------------------- per agency
 st.subheader(t("overview.agencies"))
-agencies = data.agencies
 st.dataframe(
-    pd.DataFrame(
-        {
-            t("overview.col.agency"): agencies["agency_short_name"],
-            t("overview.col.weighted"): agencies["weighted_progress"].astype(float).round(1),
-            t("chair.col.submitted"): agencies["submitted"].astype(int),
-            t("chair.col.assigned"): agencies["assigned"].astype(int),
-            t("overview.col.approved"): agencies["approved"].astype(int),
-            t("overview.col.delayed"): agencies["delayed"].astype(int),
-            t("overview.col.returned"): agencies["returned"].astype(int),
-            t("overview.col.not_reported"): agencies["not_reported"].astype(int),
-        }
-    ),
+    tables["agencies"],
     hide_index=True,
     width="stretch",
     column_config={

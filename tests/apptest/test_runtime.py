@@ -26,3 +26,36 @@ def test_cached_account_follows_a_deactivation(app_env):
         account.active = False
         session.add(account)
     assert runtime.user("chair").active is False  # the write moved the version: read again
+
+
+def test_a_view_is_built_once_per_data_version_and_view_key(app_env):
+    built = []
+
+    def build(label):
+        built.append(label)
+        return {"label": label}
+
+    runtime.start_run()
+    assert runtime.view(lambda: build("th"), view_key=("test_view", 1, "th")) == {"label": "th"}
+    runtime.start_run()  # the next rerun, nothing written: the cached copy
+    assert runtime.view(lambda: build("th"), view_key=("test_view", 1, "th")) == {"label": "th"}
+    assert runtime.view(lambda: build("en"), view_key=("test_view", 1, "en")) == {"label": "en"}  # another view
+    with runtime.write_session(Actor.system("secretariat")) as session:
+        db.bump_data_version(session)
+    assert runtime.view(lambda: build("th"), view_key=("test_view", 1, "th")) == {"label": "th"}  # new data: built again
+    assert built == ["th", "en", "th"]
+
+
+def test_pages_registered_by_a_run_are_linked_by_object_and_forgotten_by_the_next(app_env):
+    import streamlit as st
+
+    page = st.Page("pages/heatmap.py", title="heatmap", url_path="heatmap")
+    runtime.start_run()
+    assert runtime.nav_page("heatmap", "pages/heatmap.py") == "pages/heatmap.py"  # nothing registered yet
+    runtime.register_pages({"heatmap": page})
+    assert runtime.nav_page("heatmap", "pages/heatmap.py") is page
+    with runtime.write_session(Actor.system("this run")):
+        pass
+    assert runtime.nav_page("heatmap", "pages/heatmap.py") is page  # a write keeps this run's pages
+    runtime.start_run()
+    assert runtime.nav_page("heatmap", "pages/heatmap.py") == "pages/heatmap.py"

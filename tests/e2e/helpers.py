@@ -53,3 +53,21 @@ def go(page: Page, name: str, heading_name: str | None = None) -> None:
         except AssertionError:
             continue
     expect(heading).to_be_visible()
+
+
+def download(page: Page, button: str, *, timeout: float = 30_000):  # noqa: ANN201  (a Playwright Download)
+    """Click a download button once the page is idle and return the download. A button whose
+    file is built on click (a deferred download) is replaced by every rerun; a click that lands
+    on the old one starts nothing, so it is clicked again on the new one, as a person would."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(2):
+        settle(page)
+        try:
+            with page.expect_download(timeout=timeout / 2 if attempt == 0 else timeout) as started:
+                page.get_by_role("button", name=button).click()
+            return started.value
+        except PlaywrightTimeout:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")

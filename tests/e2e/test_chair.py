@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.helpers import go, login, settle, wait_for_login_cookie
+from tests.e2e.helpers import download, go, login, settle, wait_for_login_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -86,11 +86,8 @@ def test_chair_reviews_a_round_follows_an_item_presents_and_takes_the_pack(page:
 
     # the committee pack
     go_link(page, "ออกจากโหมดนำเสนอ", "ภาพรวมสำหรับประธาน")
-    with page.expect_download() as pdf:
-        page.get_by_role("button", name="เอกสารประกอบการประชุม (PDF)").click()
-    reader = PdfReader(Path(pdf.value.path()))
+    reader = PdfReader(Path(download(page, "เอกสารประกอบการประชุม (PDF)").path()))
     assert len(reader.pages) >= 2
     assert "ความก้าวหน้า" in reader.pages[0].extract_text()
-    with page.expect_download() as xlsx:
-        page.get_by_role("button", name="ข้อมูลรอบนี้ (Excel)").click()
-    assert len(load_workbook(io.BytesIO(Path(xlsx.value.path()).read_bytes())).sheetnames) >= 4
+    xlsx = Path(download(page, "ข้อมูลรอบนี้ (Excel)").path())
+    assert len(load_workbook(io.BytesIO(xlsx.read_bytes())).sheetnames) >= 4

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from services import excel_io
-from tests.e2e.helpers import go, login, settle, wait_for_login_cookie
+from tests.e2e.helpers import download, go, login, settle, wait_for_login_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -115,10 +115,8 @@ def test_excel_template_bad_row_refused_then_fixed_and_applied(page: Page, serve
     go(page, "รายงานผลการดำเนินงาน")
     settle(page)
     page.get_by_role("tab", name="นำเข้า/ส่งออก Excel").click()
-    with page.expect_download(timeout=30_000) as download:
-        page.get_by_role("button", name="ดาวน์โหลดแบบฟอร์ม Excel").click()
     template = tmp_path / "template.xlsx"
-    download.value.save_as(template)
+    download(page, "ดาวน์โหลดแบบฟอร์ม Excel").save_as(template)
     wb = load_workbook(template)
     ws = wb[excel_io.SHEET]
     rows = {ws.cell(row=r, column=excel_io.COL["sub_issue"]).value: r for r in range(2, ws.max_row + 1)}

@@ -1,16 +1,18 @@
 """The heatmap in Chromium: a pasted deep link opens the same view with the cell's detail; a click
-on another cell opens that one and updates the URL; the PNG download is a real image."""
+on another cell opens that one and updates the URL; the PNG download is a real image and the
+grid downloads hold the view on screen."""
 
 import io
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, StreamlitServer
-from tests.e2e.helpers import login, settle, wait_for_login_cookie
+from tests.e2e.helpers import download, login, settle, wait_for_login_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -50,11 +52,17 @@ def test_deep_link_opens_the_view_and_a_click_opens_another_cell(page: Page, ser
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "heatmap-demo-scale.png"))
 
-    with page.expect_download() as download:
-        page.get_by_role("button", name="ดาวน์โหลดแผนภาพ (PNG)").click()
-    png = Path(download.value.path()).read_bytes()
+    png = Path(download(page, "ดาวน์โหลดแผนภาพ (PNG)").path()).read_bytes()
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.width > 600 and image.height > 250
+
+    # the grid downloads are built when clicked, outside the script run, from the view on screen
+    grid = pd.read_csv(download(page, "ดาวน์โหลดตาราง (CSV)").path(), encoding="utf-8-sig", index_col=0)
+    assert "สนย." in grid.index and "2.4" in grid.columns and len(grid) == 7
+    xlsx = download(page, "ดาวน์โหลดตาราง (Excel)").path()
+    cells = pd.read_excel(xlsx, sheet_name="cells", dtype={"sub_issue_code": str})
+    assert set(cells["main_issue_label"]) == {"ประเด็นหลักที่ 1", "ประเด็นหลักที่ 2", "ประเด็นหลักที่ 3"}
+    assert cells.loc[cells["selected"], ["agency_short_name", "sub_issue_code"]].values.tolist() == [["สนก.", "1.3"]]
 
 
 def test_a_link_opened_before_login_opens_after_it(page: Page, server):
