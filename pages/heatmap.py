@@ -118,13 +118,13 @@ st.query_params.update(
 
 
 # ---------------------------------------------------------------- the grid
-def _view_cells(  # noqa: PLR0913
+def _view_cells(
     grid: heatmap.RoundGrid,
     sort: str,
     main_filter: tuple,
     status_filter: tuple,
-    open_cell,
-    language: str,  # noqa: ANN001
+    open_cell: tuple[str, str] | None,
+    language: str,
 ) -> pd.DataFrame:
     """The grid's cells as this view shows them: filtered, ordered, labelled in `language`, the
     open cell marked. No Streamlit call: a download button runs it outside the script run."""
