@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from datetime import date
 from typing import TypeVar
 
-import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -217,11 +216,6 @@ def shippable(chart) -> dict:  # noqa: ANN001  (an Altair chart)
     return spec
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _heatmap_spec(_cells: pd.DataFrame, measure: str, _labels: dict[str, str], large: bool, key: tuple) -> dict:  # noqa: ARG001
-    return shippable(charts.heatmap(_cells, measure=measure, labels=_labels, large=large))
-
-
 @st.cache_data(max_entries=128, show_spinner=False)
 def _view(_build: Callable[[], object], key: tuple) -> object:  # noqa: ARG001
     return _build()
@@ -239,22 +233,3 @@ def chart_spec(build: Callable[[], object], *, view_key: tuple) -> dict:
     (as view()), for st.vega_lite_chart. Building an Altair chart and converting it costs ~4 ms
     a layer a run."""
     return view(lambda: shippable(build()), view_key=("chart_spec", *view_key))
-
-
-def heatmap_spec(
-    cells: pd.DataFrame, measure: str, labels: dict[str, str], *, large: bool = False, view_key: tuple | None = None
-) -> dict:
-    """The heatmap's Vega-Lite spec, built once per distinct view: Altair's object building and
-    schema validation cost far more than the SQL behind the grid. `view_key` names the view
-    (round, sort, filters, open cell, language; the data version is added here) so the grid is not hashed on
-    every rerun; without it the cells and labels are hashed. Its datasets are Arrow IPC bytes,
-    ready for st.vega_lite_chart; core.charts.render_svg/render_png read them back."""
-    key = (
-        (settings().database_url, data_version(), *view_key)
-        if view_key is not None
-        else (
-            pd.util.hash_pandas_object(cells.drop(columns=["updated_at"], errors="ignore").astype(str)).sum(),
-            tuple(sorted(labels.items())),
-        )
-    )
-    return _heatmap_spec(cells, measure, labels, large, key)

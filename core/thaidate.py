@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 BE_OFFSET = 543
+LOCAL_TZ = ZoneInfo("Asia/Bangkok")
 ROUND_MONTHS = (3, 6, 9, 12)
 
 MONTHS_TH = (
@@ -77,6 +79,11 @@ def format_time(t: time | datetime, *, lang: str = "th") -> str:
 
 def format_datetime(dt: datetime, *, lang: str = "th", short: bool = True) -> str:
     return f"{format_date(dt.date(), short=short, lang=lang)} {format_time(dt, lang=lang)}"
+
+
+def format_local_datetime(dt: datetime, *, lang: str = "th") -> str:
+    """`dt` (stored in UTC) as it reads in Thailand, with a Buddhist-Era year."""
+    return format_datetime(dt.astimezone(LOCAL_TZ) if dt.tzinfo else dt, lang=lang)
 
 
 def fiscal_year_of(d: date) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -15,7 +14,6 @@ from services.errors import UserFacingError
 
 LANG_KEY = "lang"
 LANG_WIDGET_KEY = "lang_switch"
-LOCAL_TZ = ZoneInfo("Asia/Bangkok")
 
 
 def lang() -> str:
@@ -31,10 +29,8 @@ def fmt_date(d: date, *, short: bool = False) -> str:
     return thaidate.format_date(d, short=short, lang=lang())
 
 
-def fmt_datetime(dt: datetime, language: str | None = None) -> str:
-    """`dt` in local time with a Buddhist-Era year, in `language` (default: the session's)."""
-    local = dt.astimezone(LOCAL_TZ) if dt.tzinfo else dt
-    return thaidate.format_datetime(local, lang=language or lang())
+def fmt_datetime(dt: datetime) -> str:
+    return thaidate.format_local_datetime(dt, lang=lang())
 
 
 def round_label(fiscal_year: int, months: int) -> str:

@@ -11,7 +11,6 @@ import pyarrow as pa
 import streamlit as st
 
 from core import charts, runtime
-from core.i18n import translate
 from core.ui import chart_labels, evidence_item, fmt_datetime, lang, round_label, show_refusal, t, url_selectbox
 from services import heatmap
 from services.errors import UserFacingError
@@ -25,7 +24,7 @@ if not all_rounds:
     st.info(t("home.no_round"))
     st.stop()
 
-SORTS = ("plan", "progress", "missing")
+SORTS = heatmap.VIEW_SORTS
 # the status filter: a report's status, or one of the two states that need action
 FILTERS = ("delayed", "not_started", "on_track", "completed", "cancelled", "not_reported", "returned")
 
@@ -67,14 +66,9 @@ sort = c3.selectbox(
 rnd = by_key[chosen]
 
 grid_data = runtime.round_grid(rnd.id)
-cells, agency_margin, main_margin, total = (
-    grid_data.cells,
-    grid_data.by_agency,
-    grid_data.by_main_issue,
-    grid_data.overall,
-)
+main_margin, total = grid_data.by_main_issue, grid_data.overall
 
-mains = sorted(cells["main_issue_number"].unique().tolist())
+mains = sorted(grid_data.cells["main_issue_number"].unique().tolist())
 f1, f2 = st.columns(2)
 main_filter = f1.pills(
     t("heatmap.filter_main"),
@@ -118,47 +112,13 @@ st.query_params.update(
 
 
 # ---------------------------------------------------------------- the grid
-def _view_cells(
-    grid: heatmap.RoundGrid,
-    sort: str,
-    main_filter: tuple,
-    status_filter: tuple,
-    open_cell: tuple[str, str] | None,
-    language: str,
-) -> pd.DataFrame:
-    """The grid's cells as this view shows them: filtered, ordered, labelled in `language`, the
-    open cell marked. No Streamlit call: a download button runs it outside the script run."""
-    cells = grid.cells
-    if main_filter:
-        cells = cells[cells["main_issue_number"].isin(main_filter)]
-    if status_filter:
-        chosen_set = set(status_filter)
-        match = cells["status"].isin(chosen_set) | cells["state"].isin(chosen_set & {"not_reported", "returned"})
-        keep = set(cells.loc[match, "agency_code"])
-        cells = cells.assign(match=match)[cells["agency_code"].isin(keep)]
-    order = grid.by_agency.set_index("agency_code")
-    if sort == "progress":
-        cells = cells.assign(agency_order=cells["agency_code"].map(-order["weighted_progress"].fillna(0)))
-    elif sort == "missing":
-        missing = order["assigned"] - order["reported"]
-        cells = cells.assign(agency_order=cells["agency_code"].map(-missing))
-    # vectorised: one translation per main issue and one formatted date per distinct value, not per cell
-    dates = {d: fmt_datetime(d, language) for d in cells["updated_at"].dropna().unique()}
-    main_labels = {n: translate("heatmap.main_short", language, n=n) for n in cells["main_issue_number"].unique()}
-    return cells.assign(
-        updated_at_text=cells["updated_at"].map(dates).fillna(""),
-        main_issue_label=cells["main_issue_number"].map(main_labels),
-        selected=(cells["agency_code"] == (open_cell or ("", ""))[0]) & (cells["sub_issue_code"] == (open_cell or ("", ""))[1]),
-    )
-
-
-def _grid_view(grid: heatmap.RoundGrid, measure: str, *view) -> dict:  # noqa: ANN002
+def _grid_view(grid: heatmap.RoundGrid, measure: str, **view) -> dict:  # noqa: ANN003
     """What the page draws from the view's cells (the chart's spec, the main-issue names, the
     per-agency table), built once per view and data version instead of on every rerun."""
-    cells = _view_cells(grid, *view)
+    cells = heatmap.view_cells(grid, **view)
     name_col = f"main_issue_name_{'en' if lang() == 'en' else 'th'}"
     names = cells[["main_issue_number", name_col]].drop_duplicates().sort_values("main_issue_number")
-    table = grid.by_agency.merge(cells[["agency_code", "agency_short_name"]].drop_duplicates(), on="agency_code")
+    table = heatmap.view_agencies(grid, cells)
     return {
         "spec": runtime.shippable(charts.heatmap(cells, measure=measure, labels=chart_labels())),
         "empty": cells.empty,
@@ -178,10 +138,16 @@ def _grid_view(grid: heatmap.RoundGrid, measure: str, *view) -> dict:  # noqa: A
     }
 
 
-view_args = (sort, tuple(main_filter or ()), tuple(status_filter or ()), open_cell, lang())
+view_args = {
+    "sort": sort,
+    "main_filter": tuple(main_filter or ()),
+    "status_filter": tuple(status_filter or ()),
+    "open_cell": open_cell,
+    "language": lang(),
+}
 grid_view = runtime.view(
-    functools.partial(_grid_view, grid_data, measure, *view_args),
-    view_key=("heatmap_grid", rnd.id, measure, *view_args),
+    functools.partial(_grid_view, grid_data, measure, **view_args),
+    view_key=("heatmap_grid", rnd.id, measure, *view_args.values()),
 )
 chart = grid_view["spec"]
 
@@ -299,7 +265,7 @@ def _png() -> bytes:
 
 def _cells_download(build):  # noqa: ANN001, ANN202
     """The view's cells through `build` (grid_csv, grid_xlsx), made when the button is clicked."""
-    return lambda: build(_view_cells(grid_data, *view_args))
+    return lambda: build(heatmap.view_cells(grid_data, **view_args))
 
 
 d1, d2, d3, d4 = st.columns(4)

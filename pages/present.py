@@ -4,6 +4,8 @@ keyboard (← →), each view addressable by URL (?fy=2564&m=12&view=main-2 / ag
 
 from __future__ import annotations
 
+import functools
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -63,6 +65,16 @@ st.query_params.update({"fy": str(rnd.fiscal_year), "m": str(rnd.months), "view"
 labels = chart_labels()
 current_view = views[index]
 
+
+def _main_issue_heatmap(cells: pd.DataFrame, number: int, labels: dict[str, str]):  # noqa: ANN202  (an Altair chart)
+    """One main issue's heatmap, of the agencies assigned any of its sub-issues."""
+    cells = cells[cells["main_issue_number"] == number].assign(
+        main_issue_label=t("heatmap.main_short", n=number), updated_at_text=""
+    )
+    assigned_agencies = set(cells.loc[cells["state"] != "not_assigned", "agency_code"])
+    return charts.heatmap(cells[cells["agency_code"].isin(assigned_agencies)], measure="progress", labels=labels, large=True)
+
+
 if current_view == "summary":
     st.title(t("present.summary_title"))
     a, b, c = st.columns(3)
@@ -94,13 +106,10 @@ elif current_view.startswith("main-"):
     a, b = st.columns(2)
     a.metric(t("overview.overall"), t("overview.pct", value=fmt_pct(main.weighted_progress)), border=True)
     b.metric(t("overview.expected"), t("overview.pct", value=fmt_pct(main.expected_progress)), border=True)
-    cells = data.cells[data.cells["main_issue_number"] == number].assign(
-        main_issue_label=t("heatmap.main_short", n=number), updated_at_text=""
-    )
-    assigned_agencies = set(cells.loc[cells["state"] != "not_assigned", "agency_code"])
-    cells = cells[cells["agency_code"].isin(assigned_agencies)]
     st.vega_lite_chart(
-        runtime.heatmap_spec(cells, "progress", labels, large=True, view_key=(rnd.id, current_view, lang())),
+        runtime.chart_spec(
+            functools.partial(_main_issue_heatmap, data.cells, number, labels), view_key=("present", rnd.id, current_view, lang())
+        ),
         width="content",
     )
     st.caption(t("heatmap.legend"))

@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from core.i18n import translate
+from core.thaidate import format_local_datetime
 from models import (
     Agency,
     Assignment,
@@ -211,6 +213,53 @@ def round_grid(*, session: Session, round_id: int) -> RoundGrid:
 
 
 # ----------------------------------------------------------------------------- downloads
+# ----------------------------------------------------------------------------- one view of the grid
+VIEW_SORTS = ("plan", "progress", "missing")
+STATE_FILTERS = frozenset({NOT_REPORTED, "returned"})  # a status filter may also name these states
+
+
+def view_cells(  # noqa: PLR0913
+    grid: RoundGrid,
+    *,
+    sort: str = "plan",
+    main_filter: tuple[int, ...] = (),
+    status_filter: tuple[str, ...] = (),
+    open_cell: tuple[str, str] | None = None,
+    language: str = "th",
+) -> pd.DataFrame:
+    """The grid's cells as one heatmap view shows them: only the chosen main issues; with a status
+    filter, every cell of each agency that has a matching one (`match` marks those); ordered by
+    `agency_order` (plan order, weighted progress, or most unreported first); labelled in
+    `language`; the open cell `selected`. Vectorised: one translation per main issue and one
+    formatted date per distinct value. The page's chart and its CSV/Excel downloads use it."""
+    cells = grid.cells
+    if main_filter:
+        cells = cells[cells["main_issue_number"].isin(main_filter)]
+    if status_filter:
+        chosen = set(status_filter)
+        match = cells["status"].isin(chosen) | cells["state"].isin(chosen & STATE_FILTERS)
+        keep = set(cells.loc[match, "agency_code"])
+        cells = cells.assign(match=match)[cells["agency_code"].isin(keep)]
+    order = grid.by_agency.set_index("agency_code")
+    if sort == "progress":
+        cells = cells.assign(agency_order=cells["agency_code"].map(-order["weighted_progress"].fillna(0)))
+    elif sort == "missing":
+        cells = cells.assign(agency_order=cells["agency_code"].map(-(order["assigned"] - order["reported"])))
+    dates = {d: format_local_datetime(d, lang=language) for d in cells["updated_at"].dropna().unique()}
+    main_labels = {n: translate("heatmap.main_short", language, n=n) for n in cells["main_issue_number"].unique()}
+    agency, sub_issue = open_cell or ("", "")
+    return cells.assign(
+        updated_at_text=cells["updated_at"].map(dates).fillna(""),
+        main_issue_label=cells["main_issue_number"].map(main_labels),
+        selected=(cells["agency_code"] == agency) & (cells["sub_issue_code"] == sub_issue),
+    )
+
+
+def view_agencies(grid: RoundGrid, cells: pd.DataFrame) -> pd.DataFrame:
+    """The per-agency margins (`by_agency`) of the agencies a view of the cells shows, with their short names."""
+    return grid.by_agency.merge(cells[["agency_code", "agency_short_name"]].drop_duplicates(), on="agency_code")
+
+
 def progress_grid(cells: pd.DataFrame) -> pd.DataFrame:
     """Agencies × sub-issues of progress (%), rows and columns in the grid's order."""
     return cells.pivot_table(

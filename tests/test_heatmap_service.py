@@ -1,5 +1,6 @@
 """Heatmap aggregation: every cell state, and weighted margins recomputed independently."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -75,6 +76,29 @@ def test_downloads_hold_the_grid_with_thai_names(demo_db):
     ]
     assert value == pytest.approx(float(reported["progress_pct"]))
     assert book["cells"].max_row == len(cells) + 1
+
+
+def test_a_view_filters_whole_agencies_orders_them_and_labels_in_its_language(demo_db):
+    with read_session(demo_db) as s:
+        grid = heatmap.round_grid(session=s, round_id=round_of(demo_db, 2564, 12).id)
+    plain = heatmap.view_cells(grid)
+    assert len(plain) == len(grid.cells) and not plain["selected"].any()
+    assert plain["agency_order"].equals(grid.cells["agency_order"])  # plan order
+
+    view = heatmap.view_cells(grid, main_filter=(2,), status_filter=("returned",), open_cell=("BPS", "2.4"), language="en")
+    assert set(view["main_issue_number"]) == {2}
+    assert set(view["agency_code"]) == set(view.loc[view["match"], "agency_code"]) == {"BPS"}  # every cell of a matching agency
+    assert view["match"].sum() == 1 and len(view) == (grid.cells.query("agency_code == 'BPS'")["main_issue_number"] == 2).sum()
+    assert set(view["main_issue_label"]) == {"Main issue 2"}
+    assert view.loc[view["selected"], "sub_issue_code"].tolist() == ["2.4"]
+    dated = view.dropna(subset=["updated_at"]).iloc[0]
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} 25\d\d \d\d:\d\d", dated["updated_at_text"])  # English months, BE years
+
+    by_progress = heatmap.view_cells(grid, sort="progress")
+    first = by_progress.sort_values("agency_order", kind="stable")["agency_code"].iloc[0]
+    assert first == grid.by_agency.sort_values("weighted_progress", ascending=False)["agency_code"].iloc[0]
+    table = heatmap.view_agencies(grid, view)
+    assert table["agency_code"].tolist() == ["BPS"] and table["agency_short_name"].tolist() == ["สนย."]
 
 
 def test_cells_carry_change_since_previous_round_and_who_updated(demo_db):
