@@ -19,7 +19,7 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 
 run: $(VENV)/.runtime-installed
 	$(PY) cli.py migrate
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	$(VENV)/bin/streamlit run server.py --server.port $(PORT)
 
 test: $(VENV)/.dev-installed
 	bash scripts/install-test-system-deps.sh

@@ -5,6 +5,9 @@ A page not handed to st.navigation for the user's role cannot be opened, even by
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
+
 import streamlit as st
 
 from core import auth, runtime
@@ -12,7 +15,9 @@ from core.settings import SettingsError
 from core.ui import demo_banner, language_switch, show_flash, t, tighten_layout
 from services.permissions import pages_for
 
-st.set_page_config(page_title="Reform Plan Dashboard", page_icon=":material/monitoring:", layout="wide")
+# The tab icon is inline: a Material icon would make every browser fetch it from a public font server.
+ICON = "data:image/png;base64," + base64.b64encode((Path(__file__).parent / "assets" / "icon.png").read_bytes()).decode()
+st.set_page_config(page_title="Reform Plan Dashboard", page_icon=ICON, layout="wide")
 
 PAGES = {
     "home": ("pages/home.py", "nav.home", ":material/home:"),
@@ -38,7 +43,8 @@ except SettingsError as exc:
 if runtime.is_demo():
     demo_banner()
 
-actor, authenticator = auth.current_actor()
+actor = auth.current_actor()
+auth.sync_browser_cookie()
 if actor is None:
     # Every page's address shows the login form, so a link to a page (a heatmap cell, a round)
     # survives the login: the rerun after it runs the same address with the real page behind it.
@@ -48,7 +54,7 @@ if actor is None:
     st.stop()
 
 st.sidebar.markdown(f"**{actor.username}** · {t('role.' + str(actor.role.value))}")
-auth.logout_button(authenticator)
+auth.logout_button(actor)
 pages = {
     key: st.Page(PAGES[key][0], title=t(PAGES[key][1]), icon=PAGES[key][2], url_path=key, default=(key == "home"))
     for key in pages_for(actor.role)

@@ -24,6 +24,7 @@ from bench.servers import (
     BENCH_DIR,
     EXTRA_ENV,
     ROOT,
+    SERVER_SCRIPT,
     WORK_DIR,
     StreamlitServer,
     app_env,
@@ -133,7 +134,7 @@ def run_one(scale_name: str, backend: str, args: argparse.Namespace, bare: Strea
     print(f"   {gen.reports:,} reports, {gen.assignments:,} assignments in {gen.seconds:.1f} s", flush=True)
     round_id = measure.current_round_id(engine)
     try:
-        with StreamlitServer(ROOT / "app.py", env=app_env(url), log_path=WORK_DIR / f"server-{tag}.log") as server:
+        with StreamlitServer(SERVER_SCRIPT, env=app_env(url), log_path=WORK_DIR / f"server-{tag}.log") as server:
             print("   floors and page reruns …", flush=True)
             bare_timing = asyncio.run(measure.time_bare(bare.url, n=args.reruns, cpu=bare.cpu_seconds))
             run["bare"] = _asdict(bare_timing.warm)
@@ -229,7 +230,7 @@ def _scale_out(url: str, pages: list[str], args: argparse.Namespace, tag: str) -
             label = "1 process" if setup == "single" else "2 processes behind nginx"
             print(f"   capacity: {label}, {n} sessions …", flush=True)
             if setup == "single":
-                with StreamlitServer(ROOT / "app.py", env=app_env(url), log_path=WORK_DIR / f"capacity-{tag}-1-{n}.log") as srv:
+                with StreamlitServer(SERVER_SCRIPT, env=app_env(url), log_path=WORK_DIR / f"capacity-{tag}-1-{n}.log") as srv:
                     asyncio.run(measure.time_page(srv.url, page="heatmap", n=2))  # warm, as before every load test
                     load = asyncio.run(load_at(srv.url, n, rss=srv.rss_bytes, cpu=srv.cpu_seconds, servers=1)).to_dict()
             else:

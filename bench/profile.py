@@ -115,7 +115,7 @@ def profile_pages(database_url: str, pages: list[str], *, n: int, tag: str) -> d
             f.unlink()
     mirror = profiled_root(out_dir)
     results: dict[str, dict] = {}
-    with StreamlitServer(mirror / "app.py", env=app_env(database_url), log_path=WORK_DIR / f"profile-{tag}.log") as server:
+    with StreamlitServer(mirror / "server.py", env=app_env(database_url), log_path=WORK_DIR / f"profile-{tag}.log") as server:
         for page in pages:
             hashes = asyncio.run(_drive(server.url, page, n))
             page_hash = hashes.get(page)

@@ -19,6 +19,7 @@ from core.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "bench"
+SERVER_SCRIPT = ROOT / "server.py"  # app.py inside st.App, with the login cookie and access rules (server.py)
 WORK_DIR = ROOT / "bench-results" / "tmp"  # git-ignored
 PG_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

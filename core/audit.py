@@ -18,12 +18,15 @@ from sqlalchemy.orm import Session as OrmSession
 from models.audit import AuditLog
 
 # Fields whose values never enter the trail (only the fact that they changed).
-REDACTED_FIELDS = {"password_hash"}
+REDACTED_FIELDS = {"password_hash", "token_hash", "ticket_hash"}
 # Login bookkeeping, per table: audited like any field, but no cached read shows it (services.users
 # checks lockouts against the database), so a write that changes only these leaves the data
 # version alone. Otherwise every login would empty every process's caches: at a committee
 # session fifty people log in within a minute, and each next page would recompute its aggregates.
 UNVERSIONED_FIELDS = {"app_user": frozenset({"last_login_at", "failed_login_count", "locked_until"})}
+# Tables no cached read shows at all: login sessions (services.login_sessions) are checked against
+# the database on every run, so starting or ending one leaves the data version alone.
+UNVERSIONED_TABLES = frozenset({"login_session"})
 SYSTEM_USERNAME = "system"
 
 
@@ -101,7 +104,10 @@ def _audit_before_flush(session: OrmSession, _ctx: Any, _instances: Any) -> None
 
 def _versioned(obj: Any, action: str, fields: list[tuple[str, Any, Any]]) -> bool:
     """Whether this change can alter what a cached read shows (see UNVERSIONED_FIELDS)."""
-    quiet = UNVERSIONED_FIELDS.get(inspect(obj).mapper.local_table.name)
+    table = inspect(obj).mapper.local_table.name
+    if table in UNVERSIONED_TABLES:
+        return False
+    quiet = UNVERSIONED_FIELDS.get(table)
     return not quiet or action != "update" or any(name not in quiet for name, _, _ in fields)
 
 

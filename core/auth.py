@@ -1,26 +1,57 @@
-"""Login through streamlit-authenticator, with credentials and lockout kept in the database.
+"""Login: streamlit-authenticator's form, our password check, and a login session on the server.
 
-The library renders the form and handles the re-login cookie. Its password check is replaced by
-services.users.authenticate, which counts failures in the User table (so a lock holds across
-processes and restarts) and pays for a bcrypt check whatever the username.
+The library renders the form. Its password check is replaced by services.users.authenticate,
+which counts failures in the User table (so a lock holds across processes and restarts) and pays
+for a bcrypt check whatever the username. Its re-login cookie is not used: that cookie was
+written by a browser script (so never HttpOnly), held only the username and an expiry, and
+outlived a logout. Instead a successful login starts a row of `login_session`
+(services.login_sessions) and the browser trades a one-time ticket for an HttpOnly cookie at the
+server (server.py). Every run re-checks the session, so a logout anywhere, a deactivation or a
+password reset ends it at the next click, and a copy of the cookie logs nobody in.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from types import SimpleNamespace
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit_authenticator.models import cookie_model as _stauth_cookie_model
 from streamlit_authenticator.utilities.exceptions import LoginError
 
 from core import runtime
-from core.ui import fmt_datetime, t
-from services import users
+from core.ui import t
+from services import login_sessions, users
 from services.permissions import Actor
 
 LOGIN_RESULT_KEY = "login_result"
-LOGIN_COOKIE_KEY = "_login_cookie"  # (token, expiry) of the re-login cookie this session wrote
-AUTHENTICATOR_KEY = "_authenticator"  # this run's Authenticate (it owns a cookie widget: one per run)
+SESSION_KEY = "_login_session"  # id of this browser session's login_session row
+TICKET_KEY = "_login_ticket"  # the one-time ticket the browser has yet to trade for its cookie
+DROP_COOKIE_KEY = "_drop_login_cookie"  # after a logout: tell the browser to delete the cookie
+AUTHENTICATOR_KEY = "_authenticator"  # this run's Authenticate, for the login page
+LIBRARY_KEYS = ("name", "username", "authentication_status", "email", "roles")
+
+
+class _NoBrowserCookies:
+    """Stands in for the library's cookie component (extra_streamlit_components.CookieManager),
+    an iframe on every run that reads and writes document.cookie: the login cookie is HttpOnly
+    now, set and deleted by the server, so the component has nothing to do."""
+
+    def __init__(self, key: str = "init") -> None:  # noqa: ARG002
+        self.cookies: dict[str, str] = {}
+
+    def get(self, cookie: str) -> None:  # noqa: ARG002
+        return None
+
+    def set(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    def delete(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_stauth_cookie_model.stx = SimpleNamespace(CookieManager=_NoBrowserCookies)
 
 
 def _authenticator() -> stauth.Authenticate:
@@ -28,14 +59,15 @@ def _authenticator() -> stauth.Authenticate:
     credentials = runtime.authenticator_credentials()
     authenticator = stauth.Authenticate(
         credentials,
-        cookie_name=s.cookie_name,
+        cookie_name="_stauth_unused",  # the library's own cookie: never written (see _NoBrowserCookies)
         cookie_key=s.cookie_key,
-        cookie_expiry_days=s.cookie_expiry_days,
+        cookie_expiry_days=0,
         auto_hash=False,
         login_sleep_time=0,
     )
 
     def check_credentials(username: str, password: str) -> bool:
+        known = username.strip().lower() in credentials["usernames"]  # the library reads the name from here
         with runtime.write_session(Actor.system("login")) as session:
             result = users.authenticate(
                 session=session,
@@ -45,9 +77,15 @@ def _authenticator() -> stauth.Authenticate:
                 lock_minutes=s.login_lock_minutes,
                 bcrypt_rounds=s.bcrypt_rounds,
             )
+            started = None
+            if result.ok and known:
+                started = login_sessions.start(session=session, user_id=result.user_id, cookie_expiry_days=s.cookie_expiry_days)
         st.session_state[LOGIN_RESULT_KEY] = result
-        # The library reads the user's name and roles from its credentials after a success.
-        return result.ok and username.strip().lower() in credentials["usernames"]
+        if started is not None:
+            st.session_state[SESSION_KEY] = started.session_id
+            st.session_state[TICKET_KEY] = started.ticket
+            st.session_state.pop(DROP_COOKIE_KEY, None)
+        return started is not None
 
     authenticator.authentication_controller.authentication_model.check_credentials = check_credentials
     st.session_state[AUTHENTICATOR_KEY] = authenticator
@@ -59,60 +97,77 @@ def this_run_authenticator() -> stauth.Authenticate:
     return st.session_state[AUTHENTICATOR_KEY]
 
 
-def _forget_login(authenticator: stauth.Authenticate) -> None:
-    """Log out: the library clears its session keys and the cookie; we drop the actor."""
-    authenticator.logout(location="unrendered")
-    st.session_state.pop(runtime.ACTOR_KEY, None)
-    st.session_state.pop(LOGIN_COOKIE_KEY, None)
+def _forget_login() -> None:
+    """Drop everything this browser session knew of its login (the library's keys included)."""
+    for key in (runtime.ACTOR_KEY, SESSION_KEY, TICKET_KEY, LOGIN_RESULT_KEY):
+        st.session_state.pop(key, None)
+    for key in LIBRARY_KEYS:
+        st.session_state[key] = None
 
 
-def current_actor() -> tuple[Actor | None, stauth.Authenticate]:
-    """Run the login step; return the logged-in actor (or None) and the authenticator."""
-    authenticator = _authenticator()
-    try:
-        authenticator.login(location="unrendered")  # re-login from a valid cookie, if any
-    except LoginError:  # a cookie for an account that no longer exists or is inactive
-        authenticator.cookie_controller.delete_cookie()
-    username = st.session_state.get("username") if st.session_state.get("authentication_status") else None
-    if not username:
-        st.session_state.pop(runtime.ACTOR_KEY, None)
-        return None, authenticator
-    user = runtime.user(username)
-    if user is None or not user.active:
-        _forget_login(authenticator)
-        return None, authenticator
+def _session_from_cookie() -> int | None:
+    """The login session the browser's cookie stands for, if it is still live."""
+    token = st.context.cookies.get(runtime.settings().cookie_name)
+    if not isinstance(token, str) or not token:  # (AppTest's context has no real cookies)
+        return None
+    found = runtime.login_session_by_token(token)
+    return found[0].id if found else None
+
+
+def current_actor() -> Actor | None:
+    """Run the login step: the logged-in actor, or None (the login page then shows the form)."""
+    _authenticator()
+    session_id = st.session_state.get(SESSION_KEY)
+    if session_id is None:
+        session_id = _session_from_cookie()  # a reload, or a new tab of a logged-in browser
+    user = runtime.session_user(session_id) if session_id is not None else None
+    if user is None:
+        for key in (runtime.ACTOR_KEY, SESSION_KEY, TICKET_KEY):
+            st.session_state.pop(key, None)
+        if st.session_state.get("authentication_status"):  # the session ended elsewhere
+            _forget_login()
+        return None
+    st.session_state[SESSION_KEY] = session_id
+    st.session_state.update(authentication_status=True, username=user.username, name=user.display_name)
     actor = users.actor_for(user)
     st.session_state[runtime.ACTOR_KEY] = actor
-    _keep_login_cookie(authenticator)
-    return actor, authenticator
+    return actor
 
 
-def _keep_login_cookie(authenticator: stauth.Authenticate) -> None:
-    """Render the cookie writer with the same token on every run of a logged-in session.
-
-    The login run ends in st.rerun(), which can remove the library's cookie component before
-    the browser has run it. Rendering one with unchanging arguments on every later run lets the
-    browser write the cookie once, whenever the component first mounts, and never again.
-    """
-    stored = st.session_state.get(LOGIN_COOKIE_KEY)
-    if stored is None:
-        return
-    token, expires_at = stored
-    model = authenticator.cookie_controller.cookie_model
-    model.cookie_manager.set(model.cookie_name, token, key="keep_login_cookie", expires_at=expires_at)
+def current_session_id() -> int | None:
+    """The login session of this browser session (the account page keeps it on a password change)."""
+    return st.session_state.get(SESSION_KEY)
 
 
-def _issue_login_cookie(authenticator: stauth.Authenticate) -> None:
-    s = runtime.settings()
-    if s.cookie_expiry_days <= 0:
-        return
-    model = authenticator.cookie_controller.cookie_model
-    model.exp_date = model._set_exp_date()
-    st.session_state[LOGIN_COOKIE_KEY] = (model._token_encode(), datetime.fromtimestamp(model.exp_date))
+def _browser_call(path: str, body: dict | None = None) -> None:
+    """Have the browser POST to one of server.py's session routes. Drawn the same way on every run
+    while needed, so the element (and its request) is made once, whenever the browser mounts it."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    url = json.dumps(f"/{base}{path}" if base else path)
+    payload = json.dumps(json.dumps(body or {}))
+    st.sidebar.html(
+        f"""<script>fetch({url}, {{method: "POST", credentials: "same-origin", cache: "no-store",
+        headers: {{"Content-Type": "application/json"}}, body: {payload}}});</script>""",
+        unsafe_allow_javascript=True,
+    )
+
+
+def sync_browser_cookie() -> None:
+    """Called by app.py on every run: after a login, until the browser has its HttpOnly cookie,
+    hand it the ticket to redeem; after a logout, tell it to delete the cookie."""
+    session_id, ticket = st.session_state.get(SESSION_KEY), st.session_state.get(TICKET_KEY)
+    if session_id is not None and ticket:
+        if runtime.ticket_redeemed(session_id):
+            st.session_state.pop(TICKET_KEY, None)
+        else:
+            _browser_call("/_session/start", {"ticket": ticket})
+    if st.session_state.get(DROP_COOKIE_KEY):
+        _browser_call("/_session/end")
 
 
 def render_login_form(authenticator: stauth.Authenticate) -> None:
-    """The login form, then a plain-Thai reason when a login is refused."""
+    """The login form, then one plain-Thai refusal whatever the reason (a wrong password, an
+    unknown name, a locked account), so the answer does not tell which accounts exist."""
     fields = {
         "Form name": t("login.title"),
         "Username": t("login.username"),
@@ -122,21 +177,21 @@ def render_login_form(authenticator: stauth.Authenticate) -> None:
     try:
         authenticator.login(location="main", fields=fields, key="login_form")
     except LoginError:
-        st.error(t("login.invalid"))
+        st.error(t("login.refused"), icon=":material/error:")
         return
-    result = st.session_state.get(LOGIN_RESULT_KEY)
-    if st.session_state.get("authentication_status") is False and result is not None:
-        if result.reason == "locked" and result.locked_until is not None:
-            st.error(t("login.locked", until=fmt_datetime(result.locked_until)), icon=":material/lock:")
-        else:
-            st.error(t("login.invalid"), icon=":material/error:")
+    if st.session_state.get("authentication_status") is False and st.session_state.get(LOGIN_RESULT_KEY) is not None:
+        st.error(t("login.refused"), icon=":material/error:")
     elif st.session_state.get("authentication_status"):
         st.session_state.pop(LOGIN_RESULT_KEY, None)
-        _issue_login_cookie(authenticator)
         st.rerun()
 
 
-def logout_button(authenticator: stauth.Authenticate) -> None:
+def logout_button(actor: Actor) -> None:
     if st.sidebar.button(t("account.logout"), key="logout_button", icon=":material/logout:", width="stretch"):
-        _forget_login(authenticator)
+        session_id = st.session_state.get(SESSION_KEY)
+        if session_id is not None:
+            with runtime.write_session(actor) as session:
+                login_sessions.revoke(session=session, session_id=session_id, reason="logout")
+        _forget_login()
+        st.session_state[DROP_COOKIE_KEY] = True
         st.rerun()

@@ -19,7 +19,7 @@ from streamlit import dataframe_util
 
 from core import charts, db
 from core.settings import Settings, load_settings
-from services import database, heatmap, overview, plans, rounds, users
+from services import database, heatmap, login_sessions, overview, plans, rounds, users
 from services.permissions import Actor, can_view_page
 
 ACTOR_KEY = "actor"
@@ -117,16 +117,22 @@ def is_demo() -> bool:
     return _is_demo(settings().database_url, data_version())
 
 
-@st.cache_data(max_entries=4096, show_spinner=False)
-def _user(database_url: str, username: str, version: int) -> users.User | None:  # noqa: ARG001
+def session_user(session_id: int) -> users.User | None:
+    """The user of a live login session, read from the database on every run (not cached): a
+    logout in another tab, a deactivation or a password reset ends the session at the next click."""
     with read_session() as session:
-        return users.get_by_username(session=session, username=username)
+        return login_sessions.active_user(session=session, session_id=session_id)
 
 
-def user(username: str) -> users.User | None:
-    """The account record, read again after any write (a deactivation or a role change is a write,
-    so it counts from the next run)."""
-    return _user(settings().database_url, username, data_version())
+def login_session_by_token(token: str):  # noqa: ANN201  (LoginSession, User) or None
+    """services.login_sessions.by_token: the live session a re-login cookie stands for."""
+    with read_session() as session:
+        return login_sessions.by_token(session=session, token=token)
+
+
+def ticket_redeemed(session_id: int) -> bool:
+    with read_session() as session:
+        return login_sessions.ticket_redeemed(session=session, session_id=session_id)
 
 
 def cell_detail(actor: Actor, round_id: int, agency_code: str, sub_issue_code: str) -> heatmap.CellDetail | None:

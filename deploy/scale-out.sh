@@ -88,7 +88,7 @@ trap 'cleanup; exit 143' INT TERM
 upstreams=""
 for i in $(seq 0 $((PROCESSES - 1))); do
   port=$((APP_PORT + i))
-  "$PY" -m streamlit run app.py --server.port "$port" --server.address 127.0.0.1 --server.headless true \
+  "$PY" -m streamlit run server.py --server.port "$port" --server.address 127.0.0.1 --server.headless true \
     >"$RUN_DIR/streamlit-$port.log" 2>&1 &
   pids+=("$!")
   echo "$!" >"$RUN_DIR/streamlit-$port.pid"

@@ -6,6 +6,7 @@ from models.evaluation import EvaluationLevelBand, EvaluationScore
 from models.meetings import Meeting
 from models.plan import Agency, Assignment, ExpectedProgress, MainIssue, Plan, SubIssue
 from models.rounds import Evidence, ProgressReport, ReviewEvent, Round
+from models.sessions import LoginSession
 from models.users import User
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "ExpectedProgress",
     "EvaluationLevelBand",
     "EvaluationScore",
+    "LoginSession",
     "MainIssue",
     "Meeting",
     "Plan",

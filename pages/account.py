@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import runtime
+from core import auth, runtime
 from core.ui import show_refusal, t
 from services import users
 from services.errors import UserFacingError
@@ -35,6 +35,7 @@ if submitted:
                     current_password=current,
                     new_password=new,
                     bcrypt_rounds=runtime.settings().bcrypt_rounds,
+                    keep_session_id=auth.current_session_id(),  # this browser stays in; others are logged out
                 )
         except UserFacingError as exc:
             show_refusal(exc)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from models import Agency, Role, User
+from models import Agency, LoginSession, Role, User
+from services import login_sessions
 from services.errors import UserFacingError
 from services.passwords import hash_password, verify_password
 from services.permissions import Actor, require_user_manager
@@ -162,18 +163,30 @@ def set_active(*, session: Session, actor: Actor, username: str, active: bool) -
         raise UserInputError("error.cannot_deactivate_self")
     user.active = active
     session.add(user)
+    if not active:
+        login_sessions.revoke_all_for_user(session=session, user_id=user.id, reason="deactivated")
     return user
 
 
 def change_own_password(
-    *, session: Session, actor: Actor, current_password: str, new_password: str, bcrypt_rounds: int = 12
+    *,
+    session: Session,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    bcrypt_rounds: int = 12,
+    keep_session_id: int | None = None,
 ) -> None:
-    """A user changes their own password after proving the current one."""
+    """A user changes their own password after proving the current one; every other login
+    session of theirs ends (`keep_session_id`, the one they are using, stays)."""
     user = session.get(User, actor.user_id) if actor.user_id else None
     if user is None or not verify_password(current_password, user.password_hash, rounds=bcrypt_rounds):
         raise UserInputError("error.current_password_wrong")
     user.password_hash = hash_password(new_password, rounds=bcrypt_rounds)
     session.add(user)
+    for row in session.exec(select(LoginSession).where(LoginSession.user_id == user.id)):
+        if row.id != keep_session_id:
+            login_sessions.revoke(session=session, session_id=row.id, reason="password_changed")
 
 
 def reset_password(*, session: Session, actor: Actor | None, username: str, new_password: str, bcrypt_rounds: int = 12) -> None:
@@ -187,6 +200,7 @@ def reset_password(*, session: Session, actor: Actor | None, username: str, new_
     user.locked_until = None
     user.failed_login_count = 0
     session.add(user)
+    login_sessions.revoke_all_for_user(session=session, user_id=user.id, reason="password_reset")
 
 
 def authenticator_credentials(*, session: Session) -> dict:

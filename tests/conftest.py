@@ -21,6 +21,7 @@ os.environ.setdefault("BCRYPT_ROUNDS", "4")  # fast hashes in tests; production 
 from core.db import make_engine, write_session  # noqa: E402
 from services import database, demo  # noqa: E402
 from services.permissions import Actor  # noqa: E402
+from tests import figures  # noqa: E402
 
 TEST_BCRYPT_ROUNDS = 4
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -52,6 +53,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ANN0
         terminalreporter.write_sep("=", "test tiers skipped on this machine")
         for reason in reasons:
             terminalreporter.write_line(f"  {reason}")
+    passed = [r for r in terminalreporter.stats.get("passed", []) if getattr(r, "when", "call") == "call"]
+    lines = figures.summary_lines(figures.totals(passed))
+    if lines:
+        terminalreporter.write_sep("=", "reliability and security figures")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def seed_demo_into(engine: Engine) -> None:

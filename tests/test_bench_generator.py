@@ -66,9 +66,8 @@ def test_generation_is_deterministic_and_scales(tmp_path):
 
 def test_websocket_client_logs_in_and_reruns_the_heatmap(demo_sqlite_path, tmp_path):
     """A real server, spoken to over Streamlit's websocket protocol as a browser would."""
-    from bench.servers import StreamlitServer, app_env
+    from bench.servers import SERVER_SCRIPT, StreamlitServer, app_env
     from bench.wsclient import StreamlitError, StreamlitSession
-    from tests.e2e.conftest import ROOT
 
     async def scenario(url: str) -> None:
         async with StreamlitSession(url, timeout=30) as s:
@@ -86,7 +85,7 @@ def test_websocket_client_logs_in_and_reruns_the_heatmap(demo_sqlite_path, tmp_p
             assert again.ok and again.headings() == first.headings() and again.seconds > 0
             assert "fy=2564" in s.query_string  # the page keeps its view in the URL
 
-    server = StreamlitServer(ROOT / "app.py", env=app_env(f"sqlite:///{demo_sqlite_path}"), log_path=tmp_path / "server.log")
+    server = StreamlitServer(SERVER_SCRIPT, env=app_env(f"sqlite:///{demo_sqlite_path}"), log_path=tmp_path / "server.log")
     try:
         # in a thread of its own: this worker may hold sync Playwright's running event loop
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:

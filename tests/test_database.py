@@ -10,6 +10,7 @@ from services import database
 TABLES = {
     "agency",
     "evidence",
+    "login_session",
     "review_event",
     "app_user",
     "assignment",

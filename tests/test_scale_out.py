@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from bench.servers import ROOT, StreamlitServer, app_env
+from bench.servers import SERVER_SCRIPT, StreamlitServer, app_env
 from bench.wsclient import StreamlitSession
 from core.db import read_session, write_session
 from core.i18n import translate
@@ -81,7 +81,7 @@ async def _open_heatmap(url: str, **kw) -> tuple[StreamlitSession, str]:
 
 def test_a_save_is_seen_by_every_process_on_its_next_rerun(pg_clone, tmp_path):
     engine = pg_clone("demo")
-    servers = [StreamlitServer(ROOT / "app.py", env=app_env(_url(engine)), log_path=tmp_path / f"app-{i}.log") for i in range(2)]
+    servers = [StreamlitServer(SERVER_SCRIPT, env=app_env(_url(engine)), log_path=tmp_path / f"app-{i}.log") for i in range(2)]
 
     async def scenario() -> None:
         a, before_a = await _open_heatmap(servers[0].url)

@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.i18n import translate
 from tests.apptest.conftest import APP_FILE, APP_TIMEOUT, login
 
 DEMO_MARKER = "ข้อมูลสาธิต"
+REFUSED = translate("login.refused", "th")
 USERS_PAGE = str(Path(APP_FILE).parent / "pages" / "users.py")
 ACCOUNT_PAGE = str(Path(APP_FILE).parent / "pages" / "account.py")
 
@@ -31,7 +33,16 @@ def test_login_page_shows_demo_marker_and_accounts(app):
 def test_wrong_password_shows_plain_thai_error(app):
     at = login(app, "chair", "not-the-password")
     assert not at.exception
-    assert [e.value for e in at.error] == ["ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง กรุณาตรวจสอบแล้วลองใหม่"]
+    assert [e.value for e in at.error] == [REFUSED]
+
+
+def test_a_locked_account_and_an_unknown_name_are_refused_with_the_same_words(app):
+    at = app
+    for _ in range(5):
+        at = login(at, "chair", "not-the-password")
+    locked = [e.value for e in at.error]
+    at = login(at, "nobody_here", "not-the-password")
+    assert locked == [e.value for e in at.error] == [REFUSED]
 
 
 @pytest.mark.parametrize(
@@ -99,7 +110,9 @@ def test_admin_unlocks_a_locked_account_from_the_users_page(app):
     at = login(app, "viewer", "wrong-password")
     for _ in range(4):
         at = login(at, "viewer", "wrong-password")
-    assert "ถูกล็อกชั่วคราว" in at.error[0].value
+    assert [e.value for e in at.error] == [REFUSED]  # locked, refused like any wrong password
+    at = login(at, "viewer")
+    assert [e.value for e in at.error] == [REFUSED]  # the right password cannot open a locked account
     at = login(at, "admin")
     at.switch_page(USERS_PAGE).run()
     assert at.selectbox(key="unlock_who").value == "viewer"

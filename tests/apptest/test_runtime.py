@@ -2,6 +2,7 @@
 write, so every cache a run touches names the same data and a save shows in the same run."""
 
 from core import db, runtime
+from services import login_sessions
 from services.permissions import Actor
 
 
@@ -18,14 +19,19 @@ def test_a_run_reads_the_data_version_once_and_again_after_its_own_write(app_env
     assert runtime.data_version() == before + 2
 
 
-def test_cached_account_follows_a_deactivation(app_env):
+def test_a_login_session_is_read_on_every_run_and_ends_with_a_deactivation(app_env):
+    with runtime.write_session(Actor.system("login")) as session:
+        chair = runtime.users.get_by_username(session=session, username="chair")
+        started = login_sessions.start(session=session, user_id=chair.id, cookie_expiry_days=1)
     runtime.start_run()
-    assert runtime.user("chair").active
-    with runtime.write_session(Actor.system("secretariat")) as session:
-        account = runtime.users.get_by_username(session=session, username="chair")
-        account.active = False
-        session.add(account)
-    assert runtime.user("chair").active is False  # the write moved the version: read again
+    assert runtime.session_user(started.session_id).username == "chair"
+    with db.write_session(runtime.engine(), Actor.system("secretariat")) as session:  # another process
+        runtime.users.set_active(session=session, actor=secretariat(session), username="chair", active=False)
+    assert runtime.session_user(started.session_id) is None  # same run, no cache to wait for
+
+
+def secretariat(session):
+    return runtime.users.actor_for(runtime.users.get_by_username(session=session, username="secretariat"))
 
 
 def test_a_view_is_built_once_per_data_version_and_view_key(app_env):

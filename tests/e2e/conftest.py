@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.servers import ROOT
+from bench.servers import ROOT, SERVER_SCRIPT
 from bench.servers import StreamlitServer as BenchServer
 from tests.conftest import missing_part
 
@@ -34,10 +34,20 @@ CHROMIUM_ARGS = [
 class StreamlitServer(BenchServer):
     """app.py on a SQLite file (bench.servers.StreamlitServer, the benchmark's server)."""
 
-    def __init__(self, db_path: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, db_path: Path, log_path: Path, extra_env: dict[str, str] | None = None, bind: str = "127.0.0.1") -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEMO_MODE", "COOKIE_KEY")}
         env.update({"SQLITE_PATH": str(db_path), "BCRYPT_ROUNDS": "4", **(extra_env or {})})
-        super().__init__(ROOT / "app.py", env=env, log_path=log_path)
+        self.db_path, self._env, self._bind = db_path, env, bind
+        super().__init__(SERVER_SCRIPT, env=env, log_path=log_path, address=bind)
+        self.url = f"http://127.0.0.1:{self.port}"  # bound to every interface or not, reached on loopback
+
+    def restart(self) -> None:
+        """Stop the process and start a new one on the same port and database (a server restart)."""
+        self.stop()
+        super().__init__(
+            SERVER_SCRIPT, env=self._env, log_path=self.log_path.with_suffix(".restarted.log"), port=self.port, address=self._bind
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
 
 
 @pytest.fixture(scope="session")
@@ -59,10 +69,10 @@ def browser():
 def start_server(sqlite_templates, tmp_path):
     servers: list[StreamlitServer] = []
 
-    def start(**extra_env: str) -> StreamlitServer:
+    def start(*, bind: str = "127.0.0.1", **extra_env: str) -> StreamlitServer:
         db_path = tmp_path / f"app-{len(servers)}.db"
         shutil.copyfile(sqlite_templates["demo"], db_path)
-        server = StreamlitServer(db_path, tmp_path / f"server-{len(servers)}.log", extra_env)
+        server = StreamlitServer(db_path, tmp_path / f"server-{len(servers)}.log", extra_env, bind=bind)
         servers.append(server)
         return server
 
