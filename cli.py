@@ -5,6 +5,10 @@ python cli.py check-config          refuse unsafe settings (exit 1), print where
 python cli.py create-admin USERNAME [--name NAME]   password from ADMIN_PASSWORD or a prompt
 python cli.py load-plan FILE.yaml   validate a plan file and load it into the database
 python cli.py seed-demo             load the demo data set into an empty database
+
+Every error is one line on stderr, "COMMAND: refused: …" (a plan file with several problems adds
+one indented line per problem), and the exit status says what happened: 0 done, 1 refused or
+failed, 2 wrong usage. Set CLI_DEBUG=1 to see the traceback of an unexpected error.
 """
 
 from __future__ import annotations
@@ -14,17 +18,77 @@ import getpass
 import os
 import sys
 
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
 from core.db import get_engine, read_session, write_session
+from core.i18n import MissingTranslation, translate
 from core.settings import SettingsError, load_settings
 from models import Role
 from services import database, demo, rounds, users
-from services.passwords import WeakPassword
+from services.errors import UserFacingError
 from services.permissions import Actor
 from services.plan_loader import PlanFileError, apply_plan, load_plan_file
 
+MAX_PROBLEMS_SHOWN = 20
+MAX_LINE = 500
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cli.py", description=__doc__.splitlines()[0])
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (exit 2) instead of the usage text plus the error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: usage error: {_one_line(message)} (python cli.py --help lists the commands)\n")
+
+
+class _Refused(Exception):
+    """A refusal the command states itself (exit 1)."""
+
+
+def _one_line(text: object, limit: int = MAX_LINE) -> str:
+    """`text` fit for one line of a terminal: control characters escaped, long text shortened."""
+    flat = " ".join(str(text).splitlines())
+    flat = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in flat)
+    return flat if len(flat) <= limit else flat[:limit] + "…"
+
+
+def _say(command: str, text: str) -> None:
+    print(f"{command}: {_one_line(text)}", file=sys.stderr)
+
+
+def _user_message(exc: UserFacingError) -> str:
+    try:
+        text = translate(exc.message_key, "en", **exc.params)
+    except (MissingTranslation, KeyError, IndexError, ValueError):
+        text = exc.message_key
+    return f"{text} ({exc.message_key})"
+
+
+def _db_message(exc: SQLAlchemyError) -> str:
+    """The driver's first line, without the SQL and parameters SQLAlchemy appends."""
+    source = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first = (str(source).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _os_message(exc: OSError) -> str:
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return f"{text}: {exc.filename}" if exc.filename else text
+
+
+def _print_plan_refusal(command: str, file: str, exc: PlanFileError) -> None:
+    problems = exc.problems or []
+    if len(problems) <= 1:
+        _say(command, f"refused: {file}: {problems[0] if problems else 'the plan file was refused'}")
+        return
+    _say(command, f"refused: {file}: the plan was not loaded, {len(problems)} problems:")
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        print(f"  {_one_line(problem)}", file=sys.stderr)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        print(f"  … and {len(problems) - MAX_PROBLEMS_SHOWN} more", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cli.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate")
     sub.add_parser("check-config")
@@ -34,18 +98,45 @@ def main(argv: list[str] | None = None) -> int:
     plan = sub.add_parser("load-plan")
     plan.add_argument("file")
     sub.add_parser("seed-demo")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command
+    try:
+        return _run(args)
+    except PlanFileError as exc:
+        _print_plan_refusal(command, getattr(args, "file", ""), exc)
+    except _Refused as exc:
+        _say(command, f"refused: {exc}")
+    except UserFacingError as exc:
+        _say(command, f"refused: {_user_message(exc)}")
+    except SettingsError as exc:
+        _say(command, f"refused: {exc}")
+    except SQLAlchemyError as exc:
+        _say(command, f"database error: {_db_message(exc)}")
+    except OSError as exc:
+        _say(command, f"failed: {_os_message(exc)}")
+    except KeyboardInterrupt:
+        _say(command, "interrupted")
+        return 130
+    except Exception as exc:  # an operator gets one line; CLI_DEBUG=1 shows the traceback
+        if os.environ.get("CLI_DEBUG", "").strip().lower() in {"1", "true", "yes"}:
+            raise
+        _say(command, f"failed: unexpected {type(exc).__name__}: {exc} (set CLI_DEBUG=1 to see the traceback)")
+    return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if args.command == "load-plan":
+        spec = load_plan_file(args.file)  # a refused file never touches the database
     engine = get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     if args.command == "check-config":
         for name, source in sorted(settings.sources.items()):
             print(f"{name:24} from {source}")
-        try:
-            settings.check_secure()
-        except SettingsError as exc:
-            print(f"refused: {exc}", file=sys.stderr)
-            return 1
+        settings.check_secure()
         print("configuration is safe to start" + (" (demo mode)" if settings.demo_mode else ""))
         return 0
     if args.command == "migrate":
@@ -56,32 +147,29 @@ def main(argv: list[str] | None = None) -> int:
     database.upgrade(engine)
     actor = Actor.system(f"cli:{args.command}")
     if args.command == "create-admin":
-        password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass("Password for the new admin: ")
-        try:
-            with write_session(engine, actor) as session:
-                users.create_user(
-                    session=session,
-                    actor=None,
-                    username=args.username,
-                    display_name=args.name,
-                    role=Role.admin,
-                    password=password,
-                    bcrypt_rounds=settings.bcrypt_rounds,
-                )
-        except (users.UserInputError, WeakPassword) as exc:
-            print(f"refused: {exc.args[0]}", file=sys.stderr)
-            return 1
+        password = os.environ.get("ADMIN_PASSWORD")
+        if not password:  # a prompt on a terminal; piped in otherwise (getpass would warn about echo)
+            try:
+                password = getpass.getpass("Password for the new admin: ") if sys.stdin.isatty() else sys.stdin.readline()
+            except EOFError:
+                password = ""
+            password = password.rstrip("\r\n")
+        if not password:
+            raise _Refused("no password given: set ADMIN_PASSWORD or type it at the prompt")
+        with write_session(engine, actor) as session:
+            users.create_user(
+                session=session,
+                actor=None,
+                username=args.username,
+                display_name=args.name,
+                role=Role.admin,
+                password=password,
+                bcrypt_rounds=settings.bcrypt_rounds,
+            )
         print(f"created admin {args.username}")
         return 0
     if args.command == "load-plan":
-        try:
-            spec = load_plan_file(args.file)
-        except PlanFileError as exc:
-            print(f"{args.file}: the plan was not loaded:", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  {problem}", file=sys.stderr)
-            return 1
-        with write_session(engine, actor) as session:
+        with write_session(engine, actor) as session:  # one transaction: all of the plan or nothing
             created = apply_plan(session=session, spec=spec)
             rounds.create_rounds(session=session, plan=created)
         print(f"loaded plan '{spec.plan.name_th}' ({len(spec.agencies)} agencies, {len(spec.main_issues)} main issues)")
@@ -89,8 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "seed-demo":
         with read_session(engine) as session:
             if users.count_users(session=session):
-                print("refused: the database is not empty", file=sys.stderr)
-                return 1
+                raise _Refused("the database is not empty")
         with write_session(engine, actor) as session:
             demo.seed_demo(session=session, bcrypt_rounds=settings.bcrypt_rounds)
         print("demo data loaded")

@@ -1,14 +1,20 @@
-"""Load a plan structure from a YAML file, with errors that name the line and the field."""
+"""Load a plan structure from a YAML file, with errors that name the line and the field.
+
+A plan file is untrusted input: it is refused, with one plain problem per fault, before any heavy
+work when it is too large (bytes, YAML nodes, nesting, entries) or not UTF-8 text, and nothing is
+written when it clashes with what the database already holds.
+"""
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from sqlmodel import Session, select
 
 from core.thaidate import ROUND_MONTHS
@@ -22,45 +28,71 @@ from models import (
     SubIssue,
 )
 
+# A real ministry plan: a few hundred agencies, ~50 sub-issues, a few owners each; the demo plan is
+# 14 KB. The limits leave ample room for that and refuse what only a mistake or an attack produces.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_AGENCIES = 2_000
+MAX_MAIN_ISSUES = 20
+MAX_SUB_ISSUES = 500  # in the whole plan
+MAX_ASSIGNMENTS = 20_000  # in the whole plan (300 agencies x 50 sub-issues, every one owning each, is 15,000)
+MAX_BANDS = 200
+MAX_YAML_NODES = 250_000  # bounds composing to ~1.5 s and ~120 MB; a 2 MB plan holds under 200,000
+MAX_YAML_DEPTH = 20  # a plan nests 7 levels; the C parser would overflow the stack on ~100,000
+MAX_TEXT = 2_000  # output, outcome, description (TEXT columns)
+# the column lengths of models/plan.py and models/evaluation.py
+PLAN_NAME_MAX = 300
+AGENCY_CODE_MAX = 20
+AGENCY_NAME_MAX = 300
+AGENCY_SHORT_NAME_MAX = 100
+ISSUE_NAME_MAX = 500
+SUB_ISSUE_CODE_MAX = 20
+UNIT_MAX = 100
+LEVEL_MAX = 100
+MAX_TARGET = Decimal("999999999999.99")  # Numeric(14, 2)
+MAX_WEIGHT = Decimal("999999.99")  # Numeric(8, 2)
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: 5x faster
+_FIELD_PART_MAX = 60  # a field name longer than this (an unknown key) is shortened in messages
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class AssignmentSpec(_Spec):
-    agency: str
-    output: str = ""
-    outcome: str = ""
-    target: Decimal | None = None
-    unit: str = ""
-    weight: Decimal = Field(default=Decimal("1"), ge=0, allow_inf_nan=False)
+    agency: str = Field(max_length=AGENCY_CODE_MAX)
+    output: str = Field(default="", max_length=MAX_TEXT)
+    outcome: str = Field(default="", max_length=MAX_TEXT)
+    target: Decimal | None = Field(default=None, ge=0, le=MAX_TARGET, allow_inf_nan=False)
+    unit: str = Field(default="", max_length=UNIT_MAX)
+    weight: Decimal = Field(default=Decimal("1"), ge=0, le=MAX_WEIGHT, allow_inf_nan=False)
 
 
 class SubIssueSpec(_Spec):
-    code: str = Field(pattern=r"^\d+\.\d+$")
-    name_th: str = Field(min_length=1)
-    name_en: str = ""
-    description: str = ""
-    assignments: list[AssignmentSpec] = []
+    code: str = Field(pattern=r"^\d+\.\d+$", max_length=SUB_ISSUE_CODE_MAX)
+    name_th: str = Field(min_length=1, max_length=ISSUE_NAME_MAX)
+    name_en: str = Field(default="", max_length=ISSUE_NAME_MAX)
+    description: str = Field(default="", max_length=MAX_TEXT)
+    assignments: list[AssignmentSpec] = Field(default=[], max_length=MAX_AGENCIES)
 
 
 class MainIssueSpec(_Spec):
-    number: int = Field(ge=1)
-    name_th: str = Field(min_length=1)
-    name_en: str = ""
-    sub_issues: list[SubIssueSpec] = Field(min_length=1)
+    number: int = Field(ge=1, le=99)
+    name_th: str = Field(min_length=1, max_length=ISSUE_NAME_MAX)
+    name_en: str = Field(default="", max_length=ISSUE_NAME_MAX)
+    sub_issues: list[SubIssueSpec] = Field(min_length=1, max_length=MAX_SUB_ISSUES)
 
 
 class AgencySpec(_Spec):
-    code: str = Field(pattern=r"^[A-Z0-9_]{2,20}$")
-    name_th: str = Field(min_length=1)
-    short_name_th: str = Field(min_length=1)
-    name_en: str = ""
+    code: str = Field(pattern=r"^[A-Z0-9_]{2,20}$", max_length=AGENCY_CODE_MAX)
+    name_th: str = Field(min_length=1, max_length=AGENCY_NAME_MAX)
+    short_name_th: str = Field(min_length=1, max_length=AGENCY_SHORT_NAME_MAX)
+    name_en: str = Field(default="", max_length=AGENCY_NAME_MAX)
 
 
 class PlanHeaderSpec(_Spec):
-    name_th: str = Field(min_length=1)
-    name_en: str = ""
+    name_th: str = Field(min_length=1, max_length=PLAN_NAME_MAX)
+    name_en: str = Field(default="", max_length=PLAN_NAME_MAX)
     first_fiscal_year: int = Field(ge=2500, le=2700)
     last_fiscal_year: int = Field(ge=2500, le=2700)
     demo: bool = False
@@ -70,16 +102,20 @@ class BandSpec(_Spec):
     fiscal_year: int = Field(ge=2500, le=2700)
     min: Decimal = Field(ge=0, le=100, allow_inf_nan=False)
     max: Decimal = Field(ge=0, le=100, allow_inf_nan=False)
-    level_th: str = Field(min_length=1)
-    level_en: str = ""
+    level_th: str = Field(min_length=1, max_length=LEVEL_MAX)
+    level_en: str = Field(default="", max_length=LEVEL_MAX)
 
 
 class PlanFileSpec(_Spec):
     plan: PlanHeaderSpec
-    agencies: list[AgencySpec] = Field(min_length=1)
-    main_issues: list[MainIssueSpec] = Field(min_length=1)
-    expected_progress: dict[int, Decimal] = {3: Decimal(25), 6: Decimal(50), 9: Decimal(75), 12: Decimal(100)}
-    evaluation_bands: list[BandSpec] = []
+    agencies: list[AgencySpec] = Field(min_length=1, max_length=MAX_AGENCIES)
+    main_issues: list[MainIssueSpec] = Field(min_length=1, max_length=MAX_MAIN_ISSUES)
+    expected_progress: dict[int, Decimal] = Field(
+        default={3: Decimal(25), 6: Decimal(50), 9: Decimal(75), 12: Decimal(100)}, max_length=len(ROUND_MONTHS)
+    )
+    evaluation_bands: list[BandSpec] = Field(default=[], max_length=MAX_BANDS)
+    # lines of the entries apply_plan may refuse (a clash with the database), filled by parse_plan
+    _lines: dict[tuple[Any, ...], int | None] = PrivateAttr(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,6 +125,8 @@ class PlanProblem:
     message: str
 
     def __str__(self) -> str:
+        if not self.field:
+            return f"line {self.line}: {self.message}" if self.line else self.message
         where = f"line {self.line}" if self.line else "file"
         return f"{where}, {self.field}: {self.message}"
 
@@ -99,10 +137,18 @@ class PlanFileError(ValueError):
         self.problems = problems
 
 
+def _refuse(message: str, *, line: int | None = None, field: str = "") -> PlanFileError:
+    return PlanFileError([PlanProblem(line, field, message)])
+
+
 def _field_path(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if not isinstance(part, int):
+            part = str(part)
+            if len(part) > _FIELD_PART_MAX:
+                part = part[:_FIELD_PART_MAX] + "…"
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out or "(top)"
 
 
@@ -164,42 +210,258 @@ def _cross_checks(spec: PlanFileSpec) -> list[tuple[tuple[Any, ...], str]]:
         elif pct < previous:
             problems.append((("expected_progress", months), "must not fall from one round to the next"))
         previous = max(previous, pct)
+    levels: set[tuple[int, str]] = set()
     for i, band in enumerate(spec.evaluation_bands):
         if band.min > band.max:
             problems.append((("evaluation_bands", i, "max"), "must not be below min"))
+        if (band.fiscal_year, band.level_th) in levels:
+            problems.append(
+                (("evaluation_bands", i, "level_th"), f"'{band.level_th}' is given twice for fiscal year {band.fiscal_year}")
+            )
+        levels.add((band.fiscal_year, band.level_th))
     return problems
+
+
+def _text_line(text: str, position: int) -> int:
+    return text.count("\n", 0, position) + 1
+
+
+def _check_size(size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise _refuse(
+            f"the file is {size / 1_048_576:.1f} MB ({size:,} bytes); a plan file may be at most "
+            f"{MAX_FILE_BYTES // 1_048_576} MB ({MAX_FILE_BYTES:,} bytes)"
+        )
+
+
+def _short(text: object, limit: int = 300) -> str:
+    """`text` on one line and at most `limit` characters (messages may quote the file)."""
+    one = " ".join(str(text).split())
+    return one if len(one) <= limit else one[:limit] + "…"
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> PlanProblem:
+    """One plain line for a YAML error (PyYAML's own text spans several lines)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        at = text.find(chr(char))  # libyaml counts `position` in bytes, PyYAML in characters
+        return PlanProblem(
+            _text_line(text, at if at >= 0 else exc.position),
+            "(syntax)",
+            f"character #x{char:04x} is not allowed in a YAML file (is this a text file?)",
+        )
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem, context = getattr(exc, "problem", None), getattr(exc, "context", None)
+    message = f"{problem} ({context})" if problem and context else str(problem or exc)
+    return PlanProblem(mark.line + 1 if mark else None, "(syntax)", _short(message))
+
+
+def _scan(text: str) -> None:
+    """Walk the YAML events (no tree is built) and refuse aliases, deep nesting and too many nodes."""
+    depth = nodes = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise _refuse(
+                f"YAML aliases (*{event.anchor}) are not allowed in a plan file: write each value out",
+                line=event.start_mark.line + 1,
+                field="(syntax)",
+            )
+        if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+            nodes += 1
+            if nodes > MAX_YAML_NODES:
+                raise _refuse(
+                    f"the file holds more than {MAX_YAML_NODES:,} YAML values; a plan file is far smaller",
+                    line=event.start_mark.line + 1,
+                    field="(syntax)",
+                )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise _refuse(
+                    f"lists and mappings are nested more than {MAX_YAML_DEPTH} levels deep; a plan nests 7",
+                    line=event.start_mark.line + 1,
+                    field="(syntax)",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _compose(text: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for lines) and its data, from one parse."""
+    _scan(text)
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is not None and not isinstance(root, yaml.MappingNode):
+            raise _refuse("the file must be a mapping with plan, agencies and main_issues", line=1, field="(top)")
+        try:
+            data = loader.construct_document(root) if root is not None else None
+        except (ValueError, OverflowError) as exc:  # e.g. a 5,000-digit integer, the date 2562-13-45
+            reason = "a number has too many digits" if "digits" in str(exc) else _short(exc)
+            raise _refuse(f"a value could not be read: {reason}", field="(syntax)") from exc
+    finally:
+        loader.dispose()
+    return root, data
+
+
+def _entries(value: Any, key: str) -> list[Any]:
+    entries = value.get(key) if isinstance(value, dict) else None
+    return entries if isinstance(entries, list) else []
+
+
+def _check_counts(root: yaml.Node | None, data: dict[Any, Any]) -> None:
+    """Refuse a plan with more entries than any real plan before validating each of them."""
+    mains = _entries(data, "main_issues")
+    subs = [sub for main in mains for sub in _entries(main, "sub_issues")]
+    assignments = sum(len(_entries(sub, "assignments")) for sub in subs)
+    counts = [
+        (("agencies",), len(_entries(data, "agencies")), MAX_AGENCIES, "agencies"),
+        (("main_issues",), len(mains), MAX_MAIN_ISSUES, "main issues"),
+        (("main_issues",), len(subs), MAX_SUB_ISSUES, "sub-issues"),
+        (("main_issues",), assignments, MAX_ASSIGNMENTS, "assignments"),
+        (("evaluation_bands",), len(_entries(data, "evaluation_bands")), MAX_BANDS, "evaluation bands"),
+    ]
+    problems = [
+        PlanProblem(_line_of(root, loc), _field_path(loc), f"{n:,} {what}: a plan file may hold at most {cap:,}")
+        for loc, n, cap, what in counts
+        if n > cap
+    ]
+    if problems:
+        raise PlanFileError(problems)
 
 
 def parse_plan(text: str) -> PlanFileSpec:
     """Parse and validate plan YAML; raise PlanFileError listing every problem with its line."""
+    if len(text) > MAX_FILE_BYTES:  # cheaper than encoding: a character is at least one byte
+        _check_size(len(text))
+    _check_size(len(text.encode("utf-8", errors="replace")))
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise _refuse("the file contains NUL bytes: it is not a text file", line=_text_line(text, nul))
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root, data = _compose(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise PlanFileError(
-            [PlanProblem(mark.line + 1 if mark else None, "(syntax)", str(getattr(exc, "problem", exc)))]
-        ) from exc
+        raise PlanFileError([_yaml_problem(exc, text)]) from exc
+    if data is None:
+        raise _refuse("the file is empty: a plan file needs plan, agencies and main_issues")
     if not isinstance(data, dict):
         raise PlanFileError([PlanProblem(1, "(top)", "the file must be a mapping with plan, agencies and main_issues")])
+    _check_counts(root, data)
     try:
         spec = PlanFileSpec.model_validate(data)
     except ValidationError as exc:
         raise PlanFileError(
-            [PlanProblem(_line_of(root, tuple(e["loc"])), _field_path(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
+            [PlanProblem(_line_of(root, tuple(e["loc"])), _field_path(tuple(e["loc"])), _short(e["msg"])) for e in exc.errors()]
         ) from exc
     cross = _cross_checks(spec)
     if cross:
         raise PlanFileError([PlanProblem(_line_of(root, loc), _field_path(loc), msg) for loc, msg in cross])
+    spec._lines = {("plan", "name_th"): _line_of(root, ("plan", "name_th"))} | {
+        ("evaluation_bands", i): _line_of(root, ("evaluation_bands", i)) for i in range(len(spec.evaluation_bands))
+    }
     return spec
 
 
+def read_plan_text(path: Path | str) -> str:
+    """The text of a plan file; a missing, unreadable, oversized or non-UTF-8 file is a PlanFileError."""
+    path = Path(path)
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise _refuse("this is a folder, not a plan file")
+        if not stat.S_ISREG(info.st_mode):
+            raise _refuse("this is not a regular file (a device, pipe or socket?)")
+        _check_size(info.st_size)
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)  # never more, even if the file grows meanwhile
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise _refuse("there is no such file") from exc
+    except PermissionError as exc:
+        raise _refuse("permission denied: this account may not read the file") from exc
+    except IsADirectoryError as exc:
+        raise _refuse("this is a folder, not a plan file") from exc
+    except OSError as exc:
+        raise _refuse(f"the file could not be read: {exc.strerror or exc}") from exc
+    _check_size(len(raw))
+    if raw.startswith(b"PK\x03\x04"):
+        raise _refuse("this is a ZIP archive (an Excel or Word file?), not a YAML plan file")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _refuse("the file is UTF-16 text, not UTF-8 (save it as UTF-8)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise _refuse("the file is not UTF-8 text (save it as UTF-8)", line=line) from exc
+
+
 def load_plan_file(path: Path | str) -> PlanFileSpec:
-    return parse_plan(Path(path).read_text(encoding="utf-8"))
+    return parse_plan(read_plan_text(path))
+
+
+def plan_clashes(*, session: Session, spec: PlanFileSpec) -> list[PlanProblem]:
+    """What in `spec` collides with the database; an empty list means apply_plan may write it.
+
+    - A plan's name is its identity: a plan whose name_th is already in the database is refused
+      (the same file loaded twice, or a new plan that needs its own name).
+    - Evaluation bands are shared by every plan, one set per fiscal year: a year the database
+      already has exactly the file's bands for is kept as it is; different bands for it are refused.
+    - Agencies are shared too and reused by code (their names are updated from the file).
+    """
+    problems: list[PlanProblem] = []
+    same = session.exec(select(Plan).where(Plan.name_th == spec.plan.name_th)).first()
+    if same is not None:
+        problems.append(
+            PlanProblem(
+                spec._lines.get(("plan", "name_th")),
+                "plan.name_th",
+                f"a plan with this name is already in the database (plan {same.id}, FY{same.first_fiscal_year}"
+                f"-{same.last_fiscal_year}); a plan is loaded once, a new plan needs its own name",
+            )
+        )
+    for year, (indexes, bands) in _bands_by_year(spec).items():
+        stored = _stored_bands(session, year)
+        if stored and stored != bands:
+            problems.append(
+                PlanProblem(
+                    spec._lines.get(("evaluation_bands", indexes[0])),
+                    f"evaluation_bands[{indexes[0]}]",
+                    f"the database already has different evaluation bands for fiscal year {year}",
+                )
+            )
+    return problems
+
+
+_BandKey = tuple[str, Decimal, Decimal, str]
+_CENT = Decimal("0.01")
+
+
+def _band_key(level_th: str, low: Decimal, high: Decimal, level_en: str) -> _BandKey:
+    return level_th, Decimal(low).quantize(_CENT), Decimal(high).quantize(_CENT), level_en
+
+
+def _bands_by_year(spec: PlanFileSpec) -> dict[int, tuple[list[int], set[_BandKey]]]:
+    years: dict[int, tuple[list[int], set[_BandKey]]] = {}
+    for i, b in enumerate(spec.evaluation_bands):
+        indexes, keys = years.setdefault(b.fiscal_year, ([], set()))
+        indexes.append(i)
+        keys.add(_band_key(b.level_th, b.min, b.max, b.level_en))
+    return years
+
+
+def _stored_bands(session: Session, year: int) -> set[_BandKey]:
+    rows = session.exec(select(EvaluationLevelBand).where(EvaluationLevelBand.fiscal_year == year))
+    return {_band_key(b.level_th, b.min_score, b.max_score, b.level_en) for b in rows}
 
 
 def apply_plan(*, session: Session, spec: PlanFileSpec) -> Plan:
-    """Create the plan, its agencies (reused by code), issues, assignments, thresholds and bands."""
+    """Create the plan, its agencies (reused by code), issues, assignments, thresholds and bands.
+
+    Refuses with PlanFileError, before writing anything, when the plan clashes with the database
+    (see plan_clashes).
+    """
+    clashes = plan_clashes(session=session, spec=spec)
+    if clashes:
+        raise PlanFileError(clashes)
     plan = Plan(
         name_th=spec.plan.name_th,
         name_en=spec.plan.name_en,
@@ -246,7 +508,10 @@ def apply_plan(*, session: Session, spec: PlanFileSpec) -> Plan:
                 )
     for months, pct in sorted(spec.expected_progress.items()):
         session.add(ExpectedProgress(plan_id=plan.id, months=months, pct=pct))
+    kept = {year for year in _bands_by_year(spec) if _stored_bands(session, year)}  # identical, see plan_clashes
     for b in spec.evaluation_bands:
+        if b.fiscal_year in kept:
+            continue
         session.add(
             EvaluationLevelBand(
                 fiscal_year=b.fiscal_year, min_score=b.min, max_score=b.max, level_th=b.level_th, level_en=b.level_en
