@@ -23,6 +23,7 @@ from services import database, demo  # noqa: E402
 from services.permissions import Actor  # noqa: E402
 from tests import figures  # noqa: E402
 
+pytest_plugins = ["tests.browser"]  # browser, server, start_server, page
 TEST_BCRYPT_ROUNDS = 4
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SKIPPED_TIERS: dict[str, str] = {}

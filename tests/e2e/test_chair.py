@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.browser import ARTIFACTS
 from tests.e2e.helpers import download, go, login, settle, wait_for_login_cookie
 
 pytestmark = pytest.mark.browser

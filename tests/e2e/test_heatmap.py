@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ARTIFACTS, StreamlitServer
+from tests.browser import ARTIFACTS, StreamlitServer
 from tests.e2e.helpers import download, login, settle, wait_for_login_cookie
 
 pytestmark = pytest.mark.browser

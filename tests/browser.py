@@ -1,5 +1,7 @@
 """Browser fixtures: a real Streamlit server on a copy of the demo database, driven by Debian's
-Chromium through Playwright (Playwright cannot download its own browser here).
+Chromium through Playwright (Playwright cannot download its own browser here). Registered once
+for the whole suite (tests/conftest.py's pytest_plugins): the browser tier (tests/e2e) and the
+reliability suite (tests/reliability) share one Chromium per worker.
 
 Without /usr/bin/chromium the tier skips, unless REQUIRE_BROWSER=1 (set by .ci/run) makes that a
 failure.
