@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, datetime
 
 import streamlit as st
@@ -23,6 +25,51 @@ def lang() -> str:
 
 def t(key: str, **params: object) -> str:
     return translate(key, lang(), **params)
+
+
+_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~:$&^=\"'@/%;,?")
+# Bidi embeddings, overrides and isolates reorder what is shown (a "spoofed" name reads backwards);
+# stored as typed, they are left out of what is displayed.
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+# Streamlit's Markdown also turns bare addresses (http://…, www.…, a@b.c) into links and :name: into
+# emoji *after* parsing, on the text itself, so escaping cannot stop them: an invisible word joiner
+# (U+2060) before each such address and after such a colon does.
+_WJ = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(https?:|ftp:|mailto:|www\.)")
+_EMAIL_AT = re.compile(r"(?<=[\w.+-])@")
+_SHORTCODE = re.compile(r":(?=[\w+-]+:)")
+
+
+def plain(value: object) -> str:
+    """`value` as text to show: None as "", bidi controls left out (see BIDI_CONTROLS)."""
+    return ("" if value is None else str(value)).translate(BIDI_CONTROLS)
+
+
+def md(value: object) -> str:
+    """`value` (anything a user typed or an admin named: narratives, comments, names, file names)
+    as literal text inside Streamlit Markdown, which every text element, label, toast and error
+    box renders: every ASCII punctuation mark is backslash-escaped, so links, images, emphasis,
+    headings, lists, tables, LaTeX ($), emoji and colour directives (:red[…]) never form; bare
+    addresses and :shortcodes: are broken by a word joiner; line breaks stay line breaks and
+    leading spaces no code block."""
+    text = plain(value).replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+    text = _SHORTCODE.sub(":" + _WJ, _EMAIL_AT.sub(_WJ + "@", _AUTOLINK.sub(lambda m: _WJ + m.group(0), text)))
+    escaped = "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in text)
+    out = []
+    for line in escaped.split("\n"):
+        body = line.lstrip(" \t")
+        out.append("\u00a0" * (len(line) - len(body)) + body)
+    return "  \n".join(out)
+
+
+def clip(value: object, limit: int = 400) -> str:
+    """`value` as text to show (`plain`), cut to `limit` characters with a visible note of how
+    much was left out (a card, a table cell or a slide never silently drops text, nor grows
+    without end)."""
+    text = plain(value)
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + " … " + t("text.clipped", shown=f"{limit:,}", total=f"{len(text):,}")
 
 
 def fmt_date(d: date, *, short: bool = False) -> str:
@@ -107,7 +154,36 @@ def demo_banner() -> None:
 
 def show_refusal(exc: UserFacingError, icon: str = ":material/error:") -> None:
     """A service's refusal, in the user's language."""
-    st.error(t(exc.message_key, **exc.params), icon=icon)
+    st.error(t(exc.message_key, **{name: md(value) for name, value in exc.params.items()}), icon=icon)
+
+
+def _css_text(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def file_uploader(label: str, *, types: list[str], max_mb: int, kinds: str, key: str, help: str | None = None):  # noqa: ANN201, A002
+    """st.file_uploader that speaks the user's language and states one limit. Streamlit's drop
+    zone is English ("Upload", "25MB per file • …") and refuses an over-size file in the browser
+    with an English tooltip; here the widget's own limit is `max_mb` (so the browser refuses what
+    the service would) and its texts are replaced, scoped to this widget, with catalog texts."""
+    limit = t("upload.limit", mb=max_mb, kinds=kinds)
+    st.html(
+        f"""<style>
+        .st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] span {{font-size: 0;}}
+        .st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] span::after {{
+            content: {_css_text(limit)}; font-size: 0.875rem;}}
+        .st-key-{key} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{font-size: 0;}}
+        .st-key-{key} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
+            content: {_css_text(t("upload.choose"))}; font-size: 1rem;}}
+        .st-key-{key} [data-testid="stFileChip"][aria-invalid="true"] span[role="alert"] {{
+            position: static; clip: auto; clip-path: none; width: auto; height: auto; overflow: visible;
+            white-space: normal; font-size: 0; display: block; margin-left: 0.5rem;}}
+        .st-key-{key} [data-testid="stFileChip"][aria-invalid="true"] span[role="alert"]::after {{
+            content: {_css_text(t("upload.refused", mb=max_mb, kinds=kinds))}; font-size: 0.875rem;
+            color: #b91c1c;}}
+        </style>"""
+    )
+    return st.file_uploader(label, type=types, key=key, max_upload_size=max_mb, help=help)
 
 
 FLASH_KEY = "_flash"
@@ -126,9 +202,20 @@ def show_flash() -> None:
 
 def evidence_item(container, ev, *, actor, evidence_dir, key: str) -> None:  # noqa: ANN001
     """One evidence item: a link, or a download button that re-reads the file through the service
-    (which re-checks that `actor` may see the agency's report) only when clicked."""
+    (which re-checks that `actor` may see the agency's report) only when clicked.
+
+    A link is built as HTML from the parsed, percent-encoded address (services.evidence.safe_href),
+    never pasted into Markdown, where a ")" or "]" in it could make another link or an image. A
+    stored address that is not a valid http(s) link (saved before the strict rule) shows as text."""
     if ev.kind == "link":
-        container.markdown(f":material/link: [{ev.url}]({ev.url})")
+        href = evidence.safe_href(ev.url or "")
+        if href is None:
+            container.caption(f"{md(ev.url)} · {t('evidence.link_not_valid')}")
+            return
+        container.html(
+            f'<p style="margin:0 0 0.5rem 0">🔗 <a href="{html.escape(href, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer nofollow">{html.escape(ev.url or href)}</a></p>'
+        )
         return
 
     def load(ev_id: int = ev.id) -> bytes:
@@ -136,7 +223,7 @@ def evidence_item(container, ev, *, actor, evidence_dir, key: str) -> None:  # n
             return evidence.read_file(session=session, actor=actor, evidence_id=ev_id, evidence_dir=evidence_dir).data
 
     container.download_button(
-        f"{ev.original_name} ({ev.size_bytes / 1024:,.0f} KB)",
+        f"{md(ev.original_name)} ({ev.size_bytes / 1024:,.0f} KB)",
         data=load,
         file_name=ev.original_name,
         mime=ev.content_type,
