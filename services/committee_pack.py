@@ -24,6 +24,7 @@ from core.i18n import translate
 from core.thaidate import format_date
 from services import heatmap
 from services.overview import OVERALL, RoundOverview, fmt_change, fmt_pct
+from services.spreadsheet_safety import put_row
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 FONT = "Sarabun"
@@ -237,6 +238,9 @@ def _clusters(word: str) -> list[str]:
         else:
             out.append(ch)
     return out
+
+
+HIGHLIGHT_MAX_LINES = 12  # a highlight's text in the PDF; past it the text is cut, with a note saying so
 
 
 def wrap(measure: Callable[[str], float], text: str, width: float) -> list[str]:
@@ -992,7 +996,13 @@ class _PdfBuilder:
             title = f"{L.agency(r)} · {r['sub_issue_code']} {L.sub_issue(r)} · {L.pct(r['progress_pct'])}"
             self.paragraph(title, size=10, style="S", colour=ACCENT, gap=0.5)
             pdf.font(10)
-            lines = wrap(pdf.get_string_width, str(r["achievements"]), CONTENT_W - 8 - 2 * pdf.c_margin)
+            text = str(r["achievements"])
+            lines = wrap(pdf.get_string_width, text, CONTENT_W - 8 - 2 * pdf.c_margin)
+            if len(lines) > HIGHLIGHT_MAX_LINES:  # cut visibly: a highlight never runs over the footer
+                lines = lines[:HIGHLIGHT_MAX_LINES]
+                shown = sum(len(line) for line in lines)
+                lines[-1] = lines[-1].rstrip() + " …"
+                lines.append(t("text.clipped", shown=f"{shown:,}", total=f"{len(text):,}"))
             line_h = 5.2
             self.need(len(lines) * line_h + 4)
             y = self.y
@@ -1406,9 +1416,10 @@ def _sheet(wb, title: str, header: list[str], rows: list[list[object]], formats:
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title=title[:31])
-    ws.append(header)
-    for row in rows:
-        ws.append([None if _isna(v) else v for v in row])
+    # every text a string cell, formula-like text (a plan or agency name starting with "=") quote-prefixed
+    put_row(ws, 1, header)
+    for r, row in enumerate(rows, start=2):
+        put_row(ws, r, [None if _isna(v) else v for v in row])
     fill = PatternFill("solid", fgColor=ACCENT.lstrip("#"))
     for cell in ws[1]:
         cell.font = Font(bold=True, color="FFFFFF")

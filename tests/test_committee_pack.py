@@ -212,6 +212,42 @@ def test_xlsx_sheets_and_figures(current):
     assert {(r[1], r[3]) for r in missing} == {("BLA", "1.1"), ("ICT", "2.5")}
 
 
+def test_xlsx_keeps_formula_like_plan_and_agency_names_as_text(current, tmp_path):
+    from tests.test_excel_io import formula_parts, libreoffice_csv
+
+    plan_name, bla, ict = '=HYPERLINK("http://example.invalid","x")', "=1+1", "@SUM(A1)"
+
+    def renamed(frame: pd.DataFrame) -> pd.DataFrame:
+        names = {"BLA": bla, "ICT": ict}
+        return frame.assign(
+            agency_short_name=[names.get(c, n) for c, n in zip(frame["agency_code"], frame["agency_short_name"], strict=True)]
+        )
+
+    hostile = dataclasses.replace(
+        current,
+        plan=dataclasses.replace(current.plan, name_th=plan_name),
+        cells=renamed(current.cells),
+        agencies=renamed(current.agencies),
+        attention=renamed(current.attention),
+    )
+    data = committee_pack.build_xlsx(hostile, as_of=AS_OF)
+    assert formula_parts(data) == []
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    plan_cell = book["สรุป"]["B2"]
+    assert (plan_cell.value, plan_cell.data_type, plan_cell.quotePrefix) == (plan_name, "s", True)
+    agencies = {row[0].value: row[1] for row in book["รายหน่วยงาน"].iter_rows(min_row=2)}
+    assert (agencies["BLA"].value, agencies["BLA"].data_type, agencies["BLA"].quotePrefix) == (bla, "s", True)
+    assert (agencies["ICT"].value, agencies["ICT"].quotePrefix) == (ict, True)
+    assert agencies["BPS"].quotePrefix is False
+
+    sheets = libreoffice_csv({"pack.xlsx": data}, tmp_path)["pack"]
+    assert sheets["สรุป"][1][1] == plan_name  # literally: a formula would show "x"
+    names = {row[0]: row[1] for row in sheets["รายหน่วยงาน"][1:]}
+    assert (names["BLA"], names["ICT"]) == (bla, ict)  # not "2"
+    missing = {row[1]: row[2] for row in sheets["รายการที่ควรติดตาม"][1:]}
+    assert missing["BLA"] == bla
+
+
 # ----------------------------------------------------------------------------- scale and helpers
 def _scaled(ov: overview.RoundOverview, n: int) -> overview.RoundOverview:
     """The demo bundle with its agencies repeated up to `n` (no database needed)."""
@@ -252,3 +288,28 @@ def test_wrap_keeps_thai_clusters_and_fits_the_width(text, width):
     combining = re.compile(r"^[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
     assert not any(combining.match(line) for line in lines), "no line starts with a vowel or tone mark"
     assert not any(line.startswith(")") or line.endswith("(") for line in lines)
+
+
+def test_a_long_highlight_is_cut_visibly_and_never_runs_past_the_footer(bundles):
+    """The probe: a 100,000-character highlight ran over the footer and off the page and the rest
+    was silently dropped. Text now stops at the field limit (4,000), and the PDF cuts a highlight
+    it cannot fit with a note saying how much it shows."""
+    long_text = ("ผลการดำเนินงานที่โดดเด่น " * 200)[:4000]
+    nine = bundles[(2563, 9)]  # the round with the e-Inspection and online-teaching highlights
+    highlights = nine.highlights.copy()
+    highlights.loc[highlights.index[0], "achievements"] = long_text
+    reader = PdfReader(io.BytesIO(committee_pack.build_pdf(dataclasses.replace(nine, highlights=highlights), as_of=AS_OF)))
+    text = _squash("".join(_pdf_text(reader)))
+    note = re.search(r"แสดง([\d,]+)จาก4,000ตัวอักษร", text)
+    assert note and 0 < int(note.group(1).replace(",", "")) < 4000  # cut, and says so
+    footer_top_pt = 11 * 72 / 25.4  # the footer rule, 11 mm above the page's bottom edge
+    for page in reader.pages:
+        low: list[str] = []
+
+        def visit(run, _cm, tm, _font, _size, low=low):  # noqa: ANN001
+            if run.strip() and tm[5] < footer_top_pt:
+                low.append(run.strip())
+
+        page.extract_text(visitor_text=visit)
+        body_below_footer = [r for r in low if "ผลการดำเนินงาน" in r or "โดดเด่น" in r]
+        assert not body_below_footer, body_below_footer

@@ -195,3 +195,121 @@ def test_detail_rechecks_who_may_see_the_agency(demo_db):
     assert _detail(demo_db, "BPS", "2.4", who="focal_bps").state == "returned"
     with pytest.raises(PermissionDenied):
         _detail(demo_db, "BPS", "2.4", who="focal_bla")
+
+
+# ----------------------------------------------------------------------------- downloads: text stays text
+HOSTILE_NAMES = {"BPS": '=HYPERLINK("http://example.invalid","x")', "BLA": "-ดำเนินการ", "ICT": "'=already quoted"}
+HOSTILE_SUB = "+1.1"
+HOSTILE_EDITOR = "@SUM(A1)"
+
+
+def _hostile_cells(engine):
+    """The grid with agency names, a sub-issue code and editors' display names that look like formulas."""
+    with read_session(engine) as s:
+        cells = heatmap.cells(session=s, round_id=open_round(engine).id)
+    names = [HOSTILE_NAMES.get(code, name) for code, name in zip(cells["agency_code"], cells["agency_short_name"], strict=True)]
+    return cells.assign(
+        agency_short_name=names,
+        sub_issue_code=cells["sub_issue_code"].replace({"1.1": HOSTILE_SUB}),
+        updated_by=cells["updated_by"].where(cells["updated_by"].isna(), HOSTILE_EDITOR),
+    )
+
+
+def test_grid_csv_neutralises_formula_like_names_reversibly(demo_db, tmp_path):
+    import csv
+    import io
+
+    import openpyxl
+
+    from services.spreadsheet_safety import looks_like_formula, neutralise_csv, unneutralise_csv
+    from tests.test_excel_io import soffice_convert
+
+    cells = _hostile_cells(demo_db)
+    data = heatmap.grid_csv(cells)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    names = list(cells["agency_short_name"].drop_duplicates())
+    assert [r[0] for r in rows[1:]] == [neutralise_csv(n) for n in names]
+    assert [unneutralise_csv(r[0]) for r in rows[1:]] == names  # the exact names come back
+    assert rows[0][1] == "'" + HOSTILE_SUB and unneutralise_csv(rows[0][1]) == HOSTILE_SUB
+    assert "''=already quoted" in [r[0] for r in rows]
+    assert not any(looks_like_formula(field) for field in [*rows[0], *(r[0] for r in rows[1:])])
+
+    out = soffice_convert({"grid.csv": data}, "xlsx:Calc MS Excel 2007 XML", tmp_path, infilter="CSV:44,34,76,1")
+    sheet = openpyxl.load_workbook(out / "grid.xlsx").active  # LibreOffice evaluates formulas in a CSV it opens
+    assert not [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    assert [sheet.cell(row=r, column=1).value for r in range(2, len(names) + 2)] == [neutralise_csv(n) for n in names]
+
+
+def test_grid_xlsx_writes_formula_like_text_as_quote_prefixed_text(demo_db, tmp_path):
+    import io
+
+    import openpyxl
+
+    from tests.test_excel_io import formula_parts, libreoffice_csv
+
+    cells = _hostile_cells(demo_db)
+    data = heatmap.grid_xlsx(cells)
+    assert formula_parts(data) == []
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    progress = book["progress"]
+    names = list(cells["agency_short_name"].drop_duplicates())
+    column_a = [progress.cell(row=r, column=1) for r in range(2, len(names) + 2)]
+    assert [c.value for c in column_a] == names and {c.data_type for c in column_a} == {"s"}
+    assert [c.quotePrefix for c in column_a] == [n.startswith(("=", "-")) for n in names]
+    header = progress.cell(row=1, column=2)
+    assert (header.value, header.quotePrefix) == (HOSTILE_SUB, True)
+    cells_sheet = book["cells"]
+    editor_col = [c.value for c in cells_sheet[1]].index("updated_by") + 1
+    editors = {cells_sheet.cell(row=r, column=editor_col).value for r in range(2, cells_sheet.max_row + 1)}
+    assert HOSTILE_EDITOR in editors
+
+    sheets = libreoffice_csv({"grid.xlsx": data}, tmp_path)["grid"]
+    assert [r[0] for r in sheets["progress"][1 : len(names) + 1]] == names  # literally, not "x"
+    assert sheets["progress"][0][1] == HOSTILE_SUB
+    assert HOSTILE_EDITOR in {r[editor_col - 1] for r in sheets["cells"][1:]}
+
+
+@pytest.mark.parametrize(
+    ("text", "neutralised"),
+    [
+        ("=1+1", "'=1+1"),
+        ('=HYPERLINK("http://example.invalid","x")', '\'=HYPERLINK("http://example.invalid","x")'),
+        ("+66 2 123 4567", "'+66 2 123 4567"),
+        ("-ดำเนินการ", "'-ดำเนินการ"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("＝SUM(A1)", "'＝SUM(A1)"),
+        ("'=1", "''=1"),
+        ("''@x", "'''@x"),
+        ("'plain", "'plain"),
+        ("'", "'"),
+        ("plain", "plain"),
+        (" =1", " =1"),
+        ("สนย.", "สนย."),
+        ("", ""),
+    ],
+)
+def test_csv_neutralisation_cases(text, neutralised):
+    from services.spreadsheet_safety import neutralise_csv, unneutralise_csv
+
+    assert neutralise_csv(text) == neutralised
+    assert unneutralise_csv(neutralised) == text
+
+
+def test_csv_neutralisation_is_a_bijection_over_every_short_string():
+    """Every string of up to 4 characters over the characters that matter: the mapping is
+    injective, undone exactly, never leaves a formula, and the vectorised form agrees."""
+    import itertools
+
+    import pandas as pd
+
+    from services.spreadsheet_safety import looks_like_formula, neutralise_csv, neutralise_csv_labels, unneutralise_csv
+
+    alphabet = ["'", "=", "+", "-", "@", "\t", "\r", "＝", "＠", "a", "ก", " "]
+    texts = ["".join(chars) for n in range(5) for chars in itertools.product(alphabet, repeat=n)]
+    images = [neutralise_csv(t) for t in texts]
+    assert len(set(images)) == len(texts) == 1 + 12 + 12**2 + 12**3 + 12**4
+    assert [unneutralise_csv(i) for i in images] == texts
+    assert not [i for i in images if looks_like_formula(i)]
+    assert list(neutralise_csv_labels(pd.Index(texts))) == images
