@@ -90,7 +90,7 @@ def _cookie_header(conn: HTTPConnection, value: str, max_age: int | None) -> str
 def _redeem(ticket: str) -> str | None:
     try:
         with db.write_session(_engine(), Actor.system("session")) as session:
-            redeemed = login_sessions.redeem_ticket(session=session, ticket=ticket)
+            redeemed = login_sessions.redeem_ticket(session=session, ticket=ticket, key=settings().cookie_key)
             return redeemed[0] if redeemed else None
     except Exception:  # noqa: BLE001  (refuse, never answer with a traceback)
         log.exception("could not redeem a login ticket")
@@ -118,7 +118,7 @@ async def session_start(request: Request) -> Response:
 def _revoke(token: str) -> None:
     try:
         with db.write_session(_engine(), Actor.system("logout")) as session:
-            login_sessions.revoke(session=session, token=token, reason="logout")
+            login_sessions.revoke(session=session, token=token, key=settings().cookie_key, reason="logout")
     except Exception:  # noqa: BLE001  (the cookie is deleted all the same)
         log.exception("could not revoke a login session")
 
@@ -139,7 +139,7 @@ def _session_role(token: str) -> Role | None:
     """The role of the live session `token` stands for; None for anything else."""
     try:
         with db.read_session(_engine()) as session:
-            found = login_sessions.by_token(session=session, token=token)
+            found = login_sessions.by_token(session=session, token=token, key=settings().cookie_key)
     except Exception:  # noqa: BLE001  (no database yet, a broken one: refuse, never serve)
         log.exception("could not check a login cookie")
         return None

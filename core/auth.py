@@ -79,7 +79,9 @@ def _authenticator() -> stauth.Authenticate:
             )
             started = None
             if result.ok and known:
-                started = login_sessions.start(session=session, user_id=result.user_id, cookie_expiry_days=s.cookie_expiry_days)
+                started = login_sessions.start(
+                    session=session, user_id=result.user_id, cookie_expiry_days=s.cookie_expiry_days, key=s.cookie_key
+                )
         st.session_state[LOGIN_RESULT_KEY] = result
         if started is not None:
             st.session_state[SESSION_KEY] = started.session_id

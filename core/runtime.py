@@ -127,7 +127,7 @@ def session_user(session_id: int) -> users.User | None:
 def login_session_by_token(token: str):  # noqa: ANN201  (LoginSession, User) or None
     """services.login_sessions.by_token: the live session a re-login cookie stands for."""
     with read_session() as session:
-        return login_sessions.by_token(session=session, token=token)
+        return login_sessions.by_token(session=session, token=token, key=settings().cookie_key)
 
 
 def ticket_redeemed(session_id: int) -> bool:

@@ -15,6 +15,7 @@ when the session ends. The flow:
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,8 +38,11 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
 
 
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+def digest(secret: str, *, key: str) -> str:
+    """What the table keeps of a token or a ticket: its HMAC-SHA256 under the cookie key, so
+    neither a copy of the table nor a row written into it yields a working cookie without the
+    key (and a new COOKIE_KEY ends every session)."""
+    return hmac.new(key.encode("utf-8"), secret.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def lifetime(cookie_expiry_days: float) -> timedelta:
@@ -53,7 +57,7 @@ class Started:
     ticket: str
 
 
-def start(*, session: Session, user_id: int, cookie_expiry_days: float, now: datetime | None = None) -> Started:
+def start(*, session: Session, user_id: int, cookie_expiry_days: float, key: str, now: datetime | None = None) -> Started:
     """A new session for `user_id`, with the one-time ticket its browser redeems for the cookie."""
     now = now or _now()
     ticket = secrets.token_urlsafe(32)
@@ -61,7 +65,7 @@ def start(*, session: Session, user_id: int, cookie_expiry_days: float, now: dat
         user_id=user_id,
         created_at=now,
         expires_at=now + lifetime(cookie_expiry_days),
-        ticket_hash=digest(ticket),
+        ticket_hash=digest(ticket, key=key),
         ticket_expires_at=now + timedelta(seconds=TICKET_SECONDS),
     )
     session.add(row)
@@ -69,18 +73,18 @@ def start(*, session: Session, user_id: int, cookie_expiry_days: float, now: dat
     return Started(session_id=row.id, ticket=ticket)
 
 
-def redeem_ticket(*, session: Session, ticket: str, now: datetime | None = None) -> tuple[str, LoginSession] | None:
+def redeem_ticket(*, session: Session, ticket: str, key: str, now: datetime | None = None) -> tuple[str, LoginSession] | None:
     """The cookie token for a valid, unused ticket (which is used up); None otherwise."""
     now = now or _now()
     if not ticket or len(ticket) > 100:
         return None
-    row = session.exec(select(LoginSession).where(LoginSession.ticket_hash == digest(ticket)).with_for_update()).first()
+    row = session.exec(select(LoginSession).where(LoginSession.ticket_hash == digest(ticket, key=key)).with_for_update()).first()
     if row is None or row.revoked_at is not None or _aware(row.ticket_expires_at) <= now or _aware(row.expires_at) <= now:
         return None
     token = secrets.token_urlsafe(32)
     row.ticket_hash = None  # one use only
     row.ticket_expires_at = None
-    row.token_hash = digest(token)
+    row.token_hash = digest(token, key=key)
     session.add(row)
     session.flush()
     return token, row
@@ -96,12 +100,14 @@ def _valid(row: LoginSession | None, user: User | None, now: datetime) -> bool:
     return row is not None and user is not None and user.active and row.revoked_at is None and _aware(row.expires_at) > now
 
 
-def by_token(*, session: Session, token: str, now: datetime | None = None) -> tuple[LoginSession, User] | None:
+def by_token(*, session: Session, token: str, key: str, now: datetime | None = None) -> tuple[LoginSession, User] | None:
     """The live session a cookie token stands for, and its user; None for anything else."""
     if not token or len(token) > 100:
         return None
     found = session.exec(
-        select(LoginSession, User).join(User, User.id == LoginSession.user_id).where(LoginSession.token_hash == digest(token))
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token_hash == digest(token, key=key))
     ).first()
     if found is None or not _valid(found[0], found[1], now or _now()):
         return None
@@ -118,12 +124,17 @@ def active_user(*, session: Session, session_id: int, now: datetime | None = Non
     return found[1]
 
 
-def revoke(*, session: Session, session_id: int | None = None, token: str | None = None, reason: str = "logout") -> bool:
-    """End one session, named by id or by its cookie token. True if a live session was ended."""
+def revoke(
+    *, session: Session, session_id: int | None = None, token: str | None = None, key: str = "", reason: str = "logout"
+) -> bool:
+    """End one session, named by id or by its cookie token (with the cookie `key`). True if a
+    live session was ended."""
     if session_id is not None:
         row = session.exec(select(LoginSession).where(LoginSession.id == session_id).with_for_update()).first()
     elif token:
-        row = session.exec(select(LoginSession).where(LoginSession.token_hash == digest(token)).with_for_update()).first()
+        row = session.exec(
+            select(LoginSession).where(LoginSession.token_hash == digest(token, key=key)).with_for_update()
+        ).first()
     else:
         return False
     if row is None or row.revoked_at is not None:

@@ -15,6 +15,7 @@ from services.permissions import Actor
 from tests.helpers import actor
 
 SYSTEM = Actor.system("login")
+KEY = "k" * 40
 
 
 def _user_id(engine, username):
@@ -24,18 +25,18 @@ def _user_id(engine, username):
 
 def _start(engine, username="chair", days=1.0):
     with write_session(engine, SYSTEM) as s:
-        return login_sessions.start(session=s, user_id=_user_id(engine, username), cookie_expiry_days=days)
+        return login_sessions.start(session=s, user_id=_user_id(engine, username), cookie_expiry_days=days, key=KEY)
 
 
 def _redeem(engine, ticket):
     with write_session(engine, Actor.system("session")) as s:
-        found = login_sessions.redeem_ticket(session=s, ticket=ticket)
+        found = login_sessions.redeem_ticket(session=s, ticket=ticket, key=KEY)
         return found[0] if found else None
 
 
 def _user_of(engine, token):
     with read_session(engine) as s:
-        found = login_sessions.by_token(session=s, token=token)
+        found = login_sessions.by_token(session=s, token=token, key=KEY)
         return found[1].username if found else None
 
 
@@ -48,7 +49,7 @@ def test_a_ticket_is_redeemed_once_for_a_token_that_logs_in_until_logout(demo_db
         assert login_sessions.ticket_redeemed(session=s, session_id=started.session_id)
         assert login_sessions.active_user(session=s, session_id=started.session_id).username == "chair"
     with write_session(demo_db, actor(demo_db, "chair")) as s:
-        assert login_sessions.revoke(session=s, token=token)
+        assert login_sessions.revoke(session=s, token=token, key=KEY)
     assert _user_of(demo_db, token) is None
     with read_session(demo_db) as s:
         assert login_sessions.active_user(session=s, session_id=started.session_id) is None
@@ -66,11 +67,13 @@ def test_an_old_ticket_or_an_expired_session_opens_nothing(demo_db):
     started = _start(demo_db)
     later = datetime.now(UTC) + timedelta(seconds=login_sessions.TICKET_SECONDS + 1)
     with write_session(demo_db, SYSTEM) as s:
-        assert login_sessions.redeem_ticket(session=s, ticket=started.ticket, now=later) is None
+        assert login_sessions.redeem_ticket(session=s, ticket=started.ticket, key=KEY, now=later) is None
     other = _start(demo_db)
     token = _redeem(demo_db, other.ticket)
     with read_session(demo_db) as s:
-        assert login_sessions.by_token(session=s, token=token, now=datetime.now(UTC) + timedelta(days=1, minutes=1)) is None
+        assert (
+            login_sessions.by_token(session=s, token=token, key=KEY, now=datetime.now(UTC) + timedelta(days=1, minutes=1)) is None
+        )
 
 
 @pytest.mark.parametrize(
@@ -120,8 +123,15 @@ def test_sessions_keep_only_hashes_are_audited_redacted_and_leave_the_data_versi
     with read_session(demo_db) as s:
         assert db.data_version(s) == before  # no cached page shows sessions: caches stay warm
         row = s.get(LoginSession, started.session_id)
-        assert row.token_hash == login_sessions.digest(token) and token not in row.token_hash
+        assert row.token_hash == login_sessions.digest(token, key=KEY) and token not in row.token_hash
         trail = s.exec(select(AuditLog).where(AuditLog.entity == "login_session")).all()
     assert {r.field for r in trail} >= {"user_id", "ticket_hash", "token_hash", "revoked_at"}
     assert all(r.new_value in (None, "***") and r.old_value in (None, "***") for r in trail if r.field.endswith("_hash"))
     assert not any(started.ticket in (r.new_value or "") or token in (r.new_value or "") for r in trail)
+
+
+def test_a_token_works_only_under_the_key_it_was_made_with(demo_db):
+    token = _redeem(demo_db, _start(demo_db).ticket)
+    with read_session(demo_db) as s:
+        assert login_sessions.by_token(session=s, token=token, key=KEY) is not None
+        assert login_sessions.by_token(session=s, token=token, key="another-key-" * 4) is None  # a new COOKIE_KEY: all out

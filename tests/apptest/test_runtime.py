@@ -22,7 +22,7 @@ def test_a_run_reads_the_data_version_once_and_again_after_its_own_write(app_env
 def test_a_login_session_is_read_on_every_run_and_ends_with_a_deactivation(app_env):
     with runtime.write_session(Actor.system("login")) as session:
         chair = runtime.users.get_by_username(session=session, username="chair")
-        started = login_sessions.start(session=session, user_id=chair.id, cookie_expiry_days=1)
+        started = login_sessions.start(session=session, user_id=chair.id, cookie_expiry_days=1, key=runtime.settings().cookie_key)
     runtime.start_run()
     assert runtime.session_user(started.session_id).username == "chair"
     with db.write_session(runtime.engine(), Actor.system("secretariat")) as session:  # another process
