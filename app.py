@@ -12,7 +12,7 @@ import streamlit as st
 
 from core import auth, runtime
 from core.settings import SettingsError
-from core.ui import demo_banner, language_switch, show_flash, t, tighten_layout
+from core.ui import demo_banner, language_switch, md, show_flash, t, tighten_layout
 from services.permissions import pages_for
 
 # The tab icon is inline: a Material icon would make every browser fetch it from a public font server.
@@ -53,7 +53,7 @@ if actor is None:
     st.navigation(login, position="hidden").run()
     st.stop()
 
-st.sidebar.markdown(f"**{actor.username}** · {t('role.' + str(actor.role.value))}")
+st.sidebar.markdown(f"**{md(actor.username)}** · {t('role.' + str(actor.role.value))}")
 auth.logout_button(actor)
 pages = {
     key: st.Page(PAGES[key][0], title=t(PAGES[key][1]), icon=PAGES[key][2], url_path=key, default=(key == "home"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import auth, runtime
-from core.ui import show_refusal, t
+from core.ui import md, show_refusal, t
 from services import users
 from services.errors import UserFacingError
 
@@ -13,8 +13,8 @@ actor = runtime.require_actor("account")
 st.title(t("account.title"))
 with runtime.read_session() as session:
     me = users.get_by_username(session=session, username=actor.username)
-st.write(f"**{t('users.display_name')}:** {me.display_name}")
-st.write(f"**{t('login.username')}:** {me.username}")
+st.markdown(f"**{t('users.display_name')}:** {md(me.display_name)}")
+st.markdown(f"**{t('login.username')}:** {md(me.username)}")
 st.write(f"**{t('users.role')}:** {t('role.' + str(actor.role))}")
 
 st.subheader(t("account.change_password"))

@@ -9,10 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from core import runtime
-from core.ui import evidence_item, flash, fmt_date, fmt_datetime, lang, round_label, show_refusal, t
-from models import ProgressStatus, Role, RoundState
+from core.ui import clip, evidence_item, file_uploader, flash, fmt_date, fmt_datetime, lang, md, round_label, show_refusal, t
+from models import ProgressStatus, Role, RoundState, SubmissionState
 from services import evidence, excel_io, plans, progress, rounds
 from services.errors import UserFacingError
+from services.numbers import format_figure
 from services.progress import EntryItem, ReportConflict, ReportInput, ValidationFailed
 
 actor = runtime.require_actor("entry")
@@ -100,32 +101,34 @@ def _run_write(action, success: str) -> bool:  # noqa: ANN001
 
 # --------------------------------------------------------------------------- whole-round actions
 can_edit_round = round_open and actor.role in (Role.focal_point, Role.secretariat)
-if can_edit_round:
-    a1, a2 = st.columns(2)
-    missing = [i for i in items if i.missing]
-    if a1.button(
-        t("entry.copy_forward", n=len(missing)),
-        disabled=not missing,
-        icon=":material/content_copy:",
-        help=t("entry.copy_forward_help"),
-        key="copy_forward",
-    ):
-        if _run_write(
-            lambda s: progress.copy_forward(session=s, actor=actor, agency_id=agency.id, round_id=round_id), t("entry.copied")
-        ):
-            st.rerun()
-    editable_left = [i for i in items if i.state in ("missing", "draft", "returned")]
-    if a2.button(t("entry.submit_round"), type="primary", disabled=not editable_left, icon=":material/send:", key="submit_round"):
-        if _run_write(
-            lambda s: progress.submit_agency_round(session=s, actor=actor, agency_id=agency.id, round_id=round_id),
-            t("entry.submitted"),
-        ):
-            st.rerun()
-
+actions_box = st.container()  # filled below, once each item's unsaved state is known
 tab_form, tab_excel = st.tabs([t("entry.tab.form"), t("entry.tab.excel")])
 
 # --------------------------------------------------------------------------- one item
 STATUS_OPTIONS = [None, *ProgressStatus]
+limits = progress.TEXT_LIMITS
+TEXT_WIDGETS = (  # (field, widget, help)
+    ("achievements", st.text_area, None),
+    ("obstacles", st.text_area, None),
+    ("next_steps", st.text_area, None),
+    ("evidence", st.text_input, "entry.evidence_note_help"),
+)
+
+
+def shown_value(field: str, value: str | None) -> str:
+    """A stored value as the history and the conflict table show it: figures in the one number
+    format, statuses and yes/no in words, text cut to a table cell."""
+    if value is None or value == "":
+        return ""
+    if field in ("progress_pct", "actual_value"):
+        return format_figure(value)
+    if field == "status":
+        return t(f"status.{value}") if value in {s.value for s in ProgressStatus} else value
+    if field == "submission_state":
+        return t(f"state.{value}") if value in {s.value for s in SubmissionState} else value
+    if field == "notable":
+        return t("common.yes") if value == "True" else t("common.no")
+    return clip(value, 300)
 
 
 def _load_widgets(item: EntryItem, prefix: str) -> None:
@@ -182,12 +185,14 @@ def item_editor(item: EntryItem, dirty: bool) -> None:
         round_open and (actor.role == Role.secretariat or (is_focal and item.state in ("missing", "draft", "returned")))
     ) or correcting
     a = item.assignment
-    st.markdown(f"**{t('entry.indicator')}:** {a.output_text or '-'}  \n**{t('entry.outcome')}:** {a.outcome_text or '-'}")
-    target = f"{a.target_value:,.2f} {a.unit}" if a.target_value is not None else "-"
+    st.markdown(
+        f"**{t('entry.indicator')}:** {md(a.output_text or '-')}  \n**{t('entry.outcome')}:** {md(a.outcome_text or '-')}"
+    )
+    target = f"{format_figure(a.target_value)} {md(a.unit)}" if a.target_value is not None else "-"
     prev = item.previous
     prev_text = (
         (
-            f"{prev.progress_pct:.2f}% · {prev.actual_value if prev.actual_value is not None else '-'} "
+            f"{format_figure(prev.progress_pct) or '-'}% · {format_figure(prev.actual_value) or '-'} "
             f"· {t('status.' + str(prev.status)) if prev.status else '-'}"
         )
         if prev
@@ -198,9 +203,9 @@ def item_editor(item: EntryItem, dirty: bool) -> None:
     )
 
     if item.report is not None and item.state == "returned" and item.report.review_comment:
-        st.error(t("entry.returned_comment", comment=item.report.review_comment), icon=":material/undo:")
+        st.error(t("entry.returned_comment", comment=md(item.report.review_comment)), icon=":material/undo:")
         if is_focal and round_open:
-            answer = st.text_area(t("entry.answer"), key=f"{prefix}_answer_text")
+            answer = st.text_area(t("entry.answer"), key=f"{prefix}_answer_text", max_chars=progress.COMMENT_LIMIT)
             if st.button(t("entry.send_answer"), key=f"{prefix}_answer_btn"):
                 if _run_write(
                     lambda s: progress.answer_return(session=s, actor=actor, report_id=item.report.id, answer=answer or ""),
@@ -226,16 +231,26 @@ def item_editor(item: EntryItem, dirty: bool) -> None:
     if suggested is not None:
         c3.caption(t("entry.suggested", status=t(f"status.{suggested}")))
     if chosen is not None and ((suggested is not None and chosen != suggested) or chosen == ProgressStatus.cancelled):
-        st.text_input(t("field.status_reason"), key=f"{prefix}_status_reason", disabled=not editable, help=t("entry.reason_help"))
-    st.text_area(t("field.achievements"), key=f"{prefix}_achievements", disabled=not editable)
-    st.text_area(t("field.obstacles"), key=f"{prefix}_obstacles", disabled=not editable)
-    st.text_area(t("field.next_steps"), key=f"{prefix}_next_steps", disabled=not editable)
-    st.text_input(t("field.evidence"), key=f"{prefix}_evidence", disabled=not editable, help=t("entry.evidence_note_help"))
+        st.text_input(
+            t("field.status_reason"),
+            key=f"{prefix}_status_reason",
+            disabled=not editable,
+            help=t("entry.reason_help"),
+            max_chars=limits["status_reason"],
+        )
+    for name, widget, help_key in TEXT_WIDGETS:  # each counts down to its limit
+        widget(
+            t(f"field.{name}"),
+            key=f"{prefix}_{name}",
+            disabled=not editable,
+            max_chars=limits[name],
+            help=t(help_key) if help_key else None,
+        )
     st.checkbox(t("field.notable"), key=f"{prefix}_notable", disabled=not editable)
     _keep_shadow(prefix)
     reason = ""
     if correcting:
-        reason = st.text_input(t("entry.correction_reason"), key=f"{prefix}_correction")
+        reason = st.text_input(t("entry.correction_reason"), key=f"{prefix}_correction", max_chars=progress.COMMENT_LIMIT)
 
     conflict: ReportConflict | None = st.session_state.get("_conflict")
     if conflict is not None and st.session_state.get("_conflict_prefix") == prefix:
@@ -248,8 +263,8 @@ def item_editor(item: EntryItem, dirty: bool) -> None:
                             t("history.who"): c.username,
                             t("history.when"): fmt_datetime(c.at),
                             t("history.field"): t("field." + c.field),
-                            t("history.old"): c.old,
-                            t("history.new"): c.new,
+                            t("history.old"): shown_value(c.field, c.old),
+                            t("history.new"): shown_value(c.field, c.new),
                         }
                         for c in conflict.changes
                     ]
@@ -306,8 +321,8 @@ def item_editor(item: EntryItem, dirty: bool) -> None:
                             t("history.when"): fmt_datetime(e.at),
                             t("history.who"): e.username,
                             t("history.what"): t("field." + e.field) if e.kind == "field" else t("review." + e.kind),
-                            t("history.old"): e.old or "",
-                            t("history.new"): e.new if e.kind == "field" else e.comment,
+                            t("history.old"): shown_value(e.field, e.old) if e.kind == "field" else "",
+                            t("history.new"): shown_value(e.field, e.new) if e.kind == "field" else clip(e.comment, 300),
                         }
                         for e in entries
                     ]
@@ -339,9 +354,11 @@ def evidence_panel(item: EntryItem, editable: bool) -> None:
             lambda s: evidence.add_link(session=s, actor=actor, report_id=item.report.id, url=url or ""), t("evidence.added")
         ):
             st.rerun()
-    upload = st.file_uploader(
-        t("evidence.file", mb=settings.evidence_max_bytes // (1024 * 1024)),
-        type=[e.lstrip(".") for e in evidence.ALLOWED_EXTENSIONS],
+    upload = file_uploader(
+        t("evidence.file"),
+        types=[e.lstrip(".") for e in evidence.ALLOWED_EXTENSIONS],
+        max_mb=settings.evidence_max_bytes // (1024 * 1024),
+        kinds=t("upload.kinds.evidence"),
         key=f"{prefix}_file",
     )
     if upload is not None and st.button(t("evidence.upload"), key=f"{prefix}_upload"):
@@ -362,6 +379,49 @@ def evidence_panel(item: EntryItem, editable: bool) -> None:
             st.rerun()
 
 
+# --------------------------------------------------------------------------- whole-round actions (drawn above the tabs)
+unsaved_codes = [item.sub_issue.code for item in items if _sync_state(item)]
+if can_edit_round:
+    with actions_box:
+        a1, a2 = st.columns(2)
+        missing = [i for i in items if i.missing]
+        if a1.button(
+            t("entry.copy_forward", n=len(missing)),
+            disabled=not missing,
+            icon=":material/content_copy:",
+            help=t("entry.copy_forward_help"),
+            key="copy_forward",
+        ):
+            if _run_write(
+                lambda s: progress.copy_forward(session=s, actor=actor, agency_id=agency.id, round_id=round_id),
+                t("entry.copied"),
+            ):
+                st.rerun()
+        editable_left = [i for i in items if i.state in ("missing", "draft", "returned")]
+        if a2.button(
+            t("entry.submit_round"), type="primary", disabled=not editable_left, icon=":material/send:", key="submit_round"
+        ):
+            # what is submitted is what the form shows: unsaved edits stop it, and so does an item
+            # stored in another version than the one the form was drawn from
+            shown = {i.assignment.id: st.session_state.get(f"{_prefix(i)}_base") for i in items}
+            if _run_write(
+                lambda s: progress.submit_agency_round(
+                    session=s,
+                    actor=actor,
+                    agency_id=agency.id,
+                    round_id=round_id,
+                    unsaved=unsaved_codes,
+                    shown_versions=shown,
+                ),
+                t("entry.submitted"),
+            ):
+                for it in items:  # the form shows what was submitted
+                    st.session_state.pop(f"{_prefix(it)}_base", None)
+                    st.session_state.pop(f"{_prefix(it)}_shadow", None)
+                st.rerun()
+        if unsaved_codes:
+            st.caption(t("entry.unsaved_items", items=", ".join(md(c) for c in unsaved_codes)))
+
 with tab_form:
     if not items:
         st.info(t("home.focal.no_items"))
@@ -370,12 +430,12 @@ with tab_form:
         if item.main_issue.id != current_main:
             current_main = item.main_issue.id
             name = item.main_issue.name_en if lang() == "en" and item.main_issue.name_en else item.main_issue.name_th
-            st.subheader(f"{t('entry.main_issue')} {item.main_issue.number}: {name}")
+            st.subheader(f"{t('entry.main_issue')} {item.main_issue.number}: {md(name)}")
         sub_name = item.sub_issue.name_en if lang() == "en" and item.sub_issue.name_en else item.sub_issue.name_th
         unsaved = _sync_state(item)
         badge = t(f"state.{item.state}") + (f" · {t('entry.unsaved_badge')}" if unsaved else "")
         with st.expander(
-            f"{item.sub_issue.code} {sub_name} — {badge}", expanded=item.state in ("missing", "returned") or unsaved
+            f"{md(item.sub_issue.code)} {md(sub_name)} — {badge}", expanded=item.state in ("missing", "returned") or unsaved
         ):
             item_editor(item, unsaved)
 
@@ -396,14 +456,31 @@ with tab_excel:
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     nonce = st.session_state.setdefault("excel_nonce", 0)  # a new key empties the uploader after an import
-    uploaded = st.file_uploader(t("excel.upload"), type=["xlsx"], key=f"excel_upload_{nonce}")
+    uploaded = file_uploader(
+        t("excel.upload"),
+        types=["xlsx"],
+        max_mb=max(1, excel_io.MAX_UPLOAD_BYTES // (1024 * 1024)),
+        kinds=t("upload.kinds.xlsx"),
+        key=f"excel_upload_{nonce}",
+    )
     if uploaded is not None:
         with st.spinner(t("excel.checking")), runtime.read_session() as session:
             import_plan = excel_io.read_upload(
                 session=session, actor=actor, round_id=round_id, agency_id=agency.id, data=uploaded.getvalue()
             )
-        if not import_plan.ok:
-            st.error(t("excel.problems", count=len(import_plan.problems)), icon=":material/error:")
+        file_problem = import_plan.file_problem
+        if file_problem is not None:  # the file as a whole: one message, no table of rows
+            st.error(
+                f"{t('excel.file_refused')} {t(file_problem.message_key, **{k: md(v) for k, v in file_problem.params.items()})}",
+                icon=":material/error:",
+            )
+        elif not import_plan.ok:
+            heading = (
+                t("excel.problems_listed", count=import_plan.problem_total, shown=len(import_plan.problems))
+                if import_plan.problems_not_listed
+                else t("excel.problems", count=import_plan.problem_total)
+            )
+            st.error(heading, icon=":material/error:")
             st.dataframe(
                 pd.DataFrame(
                     [
@@ -419,9 +496,26 @@ with tab_excel:
                 hide_index=True,
                 width="stretch",
             )
-        elif not import_plan.changes:
+        if import_plan.ok and import_plan.kept:
+            st.info(t("excel.kept"), icon=":material/info:")
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            t("excel.row"): n.row,
+                            t("col.sub_issue"): n.sub_issue_code,
+                            t("history.field"): t("field." + n.field),
+                            t("excel.kept_value"): shown_value(n.field, n.value),
+                        }
+                        for n in import_plan.kept
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+        if import_plan.ok and not import_plan.changes:
             st.info(t("excel.no_changes"))
-        else:
+        elif import_plan.ok:
             st.success(t("excel.preview", rows=len(import_plan.updates), changes=len(import_plan.changes)))
             st.dataframe(
                 pd.DataFrame(
@@ -430,8 +524,8 @@ with tab_excel:
                             t("excel.row"): c.row,
                             t("col.sub_issue"): c.sub_issue_code,
                             t("history.field"): t("field." + c.field),
-                            t("history.old"): c.old,
-                            t("history.new"): c.new,
+                            t("history.old"): shown_value(c.field, c.old),
+                            t("history.new"): shown_value(c.field, c.new),
                         }
                         for c in import_plan.changes
                     ]

@@ -11,8 +11,8 @@ import pyarrow as pa
 import streamlit as st
 
 from core import charts, runtime
-from core.ui import chart_labels, evidence_item, fmt_datetime, lang, round_label, show_refusal, t, url_selectbox
-from services import heatmap
+from core.ui import chart_labels, clip, evidence_item, fmt_datetime, lang, md, round_label, show_refusal, t, url_selectbox
+from services import heatmap, progress
 from services.errors import UserFacingError
 from services.overview import fmt_pct
 
@@ -123,7 +123,7 @@ def _grid_view(grid: heatmap.RoundGrid, measure: str, **view) -> dict:  # noqa: 
         "spec": runtime.shippable(charts.heatmap(cells, measure=measure, labels=chart_labels())),
         "empty": cells.empty,
         "tall": cells["agency_code"].nunique() > charts.COMPACT_AT,  # 100 agencies: scroll down too
-        "names": " · ".join(f"{t('heatmap.main_short', n=n)}: {name}" for n, name in names.itertuples(index=False)),
+        "names": " · ".join(f"{t('heatmap.main_short', n=n)}: {md(name)}" for n, name in names.itertuples(index=False)),
         "table": pa.Table.from_pandas(
             pd.DataFrame(
                 {
@@ -171,13 +171,13 @@ def detail_panel() -> None:
         show_refusal(exc)
         return
     if detail is None:
-        st.warning(t("heatmap.detail_missing", cell=heatmap.cell_key(*open_cell)), icon=":material/help:")
+        st.warning(t("heatmap.detail_missing", cell=md(heatmap.cell_key(*open_cell))), icon=":material/help:")
         return
     en = lang() == "en"
     agency_name = detail.agency.name_en if en and detail.agency.name_en else detail.agency.name_th
     sub_name = detail.sub_issue.name_en if en and detail.sub_issue.name_en else detail.sub_issue.name_th
-    st.subheader(f"{detail.agency.short_name_th} · {detail.sub_issue.code}")
-    st.caption(f"{agency_name} — {sub_name}")
+    st.subheader(f"{md(detail.agency.short_name_th)} · {md(detail.sub_issue.code)}")
+    st.caption(f"{md(agency_name)} — {md(sub_name)}")
     state_key = "state.missing" if detail.state == "not_reported" else f"state.{detail.state}"
     if detail.state == "not_assigned":
         st.info(t("heatmap.not_assigned"), icon=":material/block:")
@@ -191,21 +191,21 @@ def detail_panel() -> None:
             t("col.progress"): "-" if report.progress_pct is None else f"{float(report.progress_pct):.2f}%",
             t("entry.target"): "-"
             if assignment.target_value is None
-            else f"{float(assignment.target_value):,.2f} {assignment.unit}",
+            else f"{float(assignment.target_value):,.2f} {md(assignment.unit)}",
             t("field.actual_value"): "-"
             if report.actual_value is None
-            else f"{float(report.actual_value):,.2f} {assignment.unit}",
+            else f"{float(report.actual_value):,.2f} {md(assignment.unit)}",
         }
         st.markdown("  \n".join(f"**{name}:** {value}" for name, value in figures.items()))
         status = t(f"status.{getattr(report.status, 'value', report.status)}") if report.status else "-"
-        st.markdown(f"**{t('field.status')}:** {status}" + (f" — {report.status_reason}" if report.status_reason else ""))
+        st.markdown(f"**{t('field.status')}:** {status}" + (f" — {md(report.status_reason)}" if report.status_reason else ""))
         if report.updated_at:
-            st.caption(t("heatmap.updated", who=detail.updated_by or "-", when=fmt_datetime(report.updated_at)))
+            st.caption(t("heatmap.updated", who=md(detail.updated_by or "-"), when=fmt_datetime(report.updated_at)))
         for field in ("achievements", "obstacles", "next_steps", "evidence"):
             text = getattr(report, field)
             if text:
                 st.markdown(f"**{t('field.' + field)}**")
-                st.markdown(text)
+                st.text(clip(text, progress.TEXT_LIMITS[field]))
         st.markdown(f"**{t('evidence.title')}**")
         if not detail.evidence:
             st.caption(t("evidence.none"))
@@ -213,12 +213,12 @@ def detail_panel() -> None:
             evidence_item(st, ev, actor=actor, evidence_dir=settings.evidence_dir, key=f"hm_dl_{ev.id}")
         st.markdown(f"**{t('heatmap.comments')}**")
         if report.review_comment:
-            st.warning(report.review_comment, icon=":material/rate_review:")
+            st.warning(md(clip(report.review_comment, progress.COMMENT_LIMIT)), icon=":material/rate_review:")
         if not detail.conversation:
             st.caption(t("heatmap.no_comments"))
         for event in detail.conversation:
-            line = f"{fmt_datetime(event.at)} · {event.username} · {t('review.' + event.action)}"
-            st.markdown(f"- {line}" + (f": {event.comment}" if event.comment else ""))
+            line = f"{fmt_datetime(event.at)} · {md(event.username)} · {t('review.' + event.action)}"
+            st.markdown(f"- {line}" + (f": {md(clip(event.comment, progress.COMMENT_LIMIT))}" if event.comment else ""))
     st.markdown(f"**{t('heatmap.trend')}**")
     trend = detail.trend.assign(
         round_label=[

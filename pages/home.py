@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import runtime
-from core.ui import fmt_date, lang, round_label, t
+from core.ui import clip, fmt_date, lang, md, round_label, t
 from models import Role
 from services import home
 
@@ -16,7 +16,11 @@ with runtime.read_session() as session:
 
 st.title(t("home.title"))
 if summary.plan_name_th:
-    st.caption(summary.plan_name_en if lang() == "en" and summary.plan_name_en else summary.plan_name_th)
+    st.caption(md(summary.plan_name_en if lang() == "en" and summary.plan_name_en else summary.plan_name_th))
+agency = summary.my_agency
+if agency is not None:  # a focal point first sees whom they report for
+    agency_name = agency.name_en if lang() == "en" and agency.name_en else agency.name_th
+    st.markdown(t("home.focal.agency", short=md(agency.short_name_th), name=md(agency_name)))
 
 rnd = summary.current_round
 if rnd is None:
@@ -34,7 +38,16 @@ with st.container(border=True):
     st.write(f"{state_text} · {due}")
 
 counts = summary.counts
+if agency is not None and counts is not None:
+    mine = summary.my_counts
+    cols = st.columns(4)
+    cols[0].metric(t("home.focal.m.reported"), t("home.x_of_y", x=mine.reported, y=mine.items), border=True)
+    cols[1].metric(t("home.focal.m.sent"), t("home.x_of_y", x=mine.sent, y=mine.items), border=True)
+    cols[2].metric(t("home.focal.m.returned"), mine.returned, border=True)
+    cols[3].metric(t("home.focal.m.missing"), mine.missing, border=True)
 if counts is not None:
+    if agency is not None:
+        st.caption(t("home.whole_plan"))
     cols = st.columns(4)
     cols[0].metric(t("home.metric.reported"), f"{counts.reported}/{counts.assignments}")
     cols[1].metric(t("home.metric.approved"), f"{counts.approved}/{counts.assignments}")
@@ -52,7 +65,10 @@ if actor.role == Role.focal_point:
         st.warning(t("home.focal.pending", n=len(pending)), icon=":material/edit_note:")
     for item in summary.my_items:
         if item.state == "returned" and item.review_comment:
-            st.error(t("home.focal.returned", code=item.sub_issue_code, comment=item.review_comment), icon=":material/undo:")
+            st.error(
+                t("home.focal.returned", code=md(item.sub_issue_code), comment=md(clip(item.review_comment, 500))),
+                icon=":material/undo:",
+            )
     table = pd.DataFrame(
         [
             {
@@ -76,7 +92,7 @@ elif actor.role == Role.secretariat and counts is not None:
     st.write(t("home.sec.to_review", n=counts.submitted))
     st.write(t("home.sec.returned", n=counts.returned))
     if summary.agencies_not_submitted:
-        st.write(t("home.sec.not_submitted", agencies=", ".join(summary.agencies_not_submitted)))
+        st.write(t("home.sec.not_submitted", agencies=", ".join(md(a) for a in summary.agencies_not_submitted)))
     else:
         st.success(t("home.sec.all_submitted"))
     if summary.locked_users:
@@ -106,4 +122,4 @@ if summary.last_meeting is not None:
         st.caption(t("home.last_meeting"))
         st.markdown(f"**{t('meeting.title', number=m.number, year=m.year_be)}** · {fmt_date(m.held_on)}")
         if m.resolution:
-            st.write(f"{t('meeting.resolution')}: {m.resolution}")
+            st.write(f"{t('meeting.resolution')}: {md(m.resolution)}")

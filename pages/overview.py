@@ -12,7 +12,7 @@ import pyarrow as pa
 import streamlit as st
 
 from core import charts, runtime
-from core.ui import lang, round_label, t, url_selectbox
+from core.ui import clip, lang, md, round_label, t, url_selectbox
 from services import committee_pack, heatmap
 from services.overview import OVERALL, RoundOverview, fmt_change, fmt_pct
 
@@ -55,7 +55,7 @@ def _name(row, th: str, en_col: str) -> str:  # noqa: ANN001
 
 
 # ---------------------------------------------------------------- headline figures
-st.caption(data.plan.name_en if en and data.plan.name_en else data.plan.name_th)
+st.caption(md(data.plan.name_en if en and data.plan.name_en else data.plan.name_th))
 cols = st.columns(2 + len(head.main_issues))
 cols[0].metric(
     t("chair.m.overall"),
@@ -73,7 +73,7 @@ for col, main in zip(cols[2:], head.main_issues, strict=True):
         t("heatmap.main_short", n=main.number),
         pct(main.weighted_progress),
         delta=gap,
-        help=(main.name_en if en and main.name_en else main.name_th) + " — " + t("chair.vs_expected_help"),
+        help=md(main.name_en if en and main.name_en else main.name_th) + " — " + t("chair.vs_expected_help"),
         border=True,
     )
 c = st.columns(5)
@@ -141,7 +141,7 @@ def _attention_tabs(
         for row in rows.head(ATTENTION_LINKS).itertuples(index=False):
             sub_name = row.sub_issue_name_en if en and row.sub_issue_name_en else row.sub_issue_name_th
             progress = "" if pd.isna(row.progress_pct) else f" · {t('overview.pct', value=fmt_pct(row.progress_pct))}"
-            label = f"{row.agency_short_name} · {row.sub_issue_code} {sub_name}{progress}"
+            label = f"{md(row.agency_short_name)} · {md(row.sub_issue_code)} {md(sub_name)}{progress}"
             links.append((label, round_query | {"cell": heatmap.cell_key(row.agency_code, row.sub_issue_code)}))
         rest = None
         if len(rows) > ATTENTION_LINKS:
@@ -221,8 +221,8 @@ def _tables(data: RoundOverview) -> dict[str, object]:
         # rows of one table (a card is three elements per run and a wall of cards reads badly on a projector)
         "cards": [
             (
-                f"**{row['agency_short_name']} · {row['sub_issue_code']} {_name(row, 'sub_issue_name_th', 'sub_issue_name_en')}**",
-                row["achievements"],
+                f"**{md(row['agency_short_name'])} · {md(row['sub_issue_code'])} {md(_name(row, 'sub_issue_name_th', 'sub_issue_name_en'))}**",
+                clip(row["achievements"]),
             )
             for _, row in highlights.head(HIGHLIGHT_CARDS).iterrows()
         ],
@@ -267,7 +267,7 @@ with right:
         st.info(t("overview.no_evaluation"))
     else:
         st.metric(
-            t("overview.evaluation_level", level=ev.level_en if en and ev.level_en else ev.level_th, fy=ev.fiscal_year),
+            t("overview.evaluation_level", level=md(ev.level_en if en and ev.level_en else ev.level_th), fy=ev.fiscal_year),
             f"{ev.score:.2f}",
             border=True,
         )
@@ -287,7 +287,7 @@ if not tables["cards"]:
 for title, achievements in tables["cards"]:
     with st.container(border=True):
         st.markdown(title)
-        st.write(achievements)
+        st.text(achievements)
 if tables["more_highlights"] is not None:
     with st.expander(t("overview.more_highlights", n=tables["more_highlights"].num_rows)):
         st.dataframe(tables["more_highlights"], hide_index=True, width="stretch")

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, runtime
-from core.ui import chart_labels, lang, round_label, t
+from core.ui import chart_labels, clip, lang, md, round_label, t
 from services.overview import fmt_pct
 
 actor = runtime.require_actor("present")
@@ -102,7 +102,7 @@ elif current_view.startswith("main-"):
     number = int(current_view.removeprefix("main-"))
     main = next(m for m in head.main_issues if m.number == number)
     st.title(f"{t('heatmap.main_short', n=number)}")
-    st.markdown(f"### {main.name_en if en and main.name_en else main.name_th}")
+    st.markdown(f"### {md(main.name_en if en and main.name_en else main.name_th)}")
     a, b = st.columns(2)
     a.metric(t("overview.overall"), t("overview.pct", value=fmt_pct(main.weighted_progress)), border=True)
     b.metric(t("overview.expected"), t("overview.pct", value=fmt_pct(main.expected_progress)), border=True)
@@ -116,8 +116,8 @@ elif current_view.startswith("main-"):
 else:
     code = current_view.removeprefix("agency-")
     row = data.agencies[data.agencies["agency_code"] == code].iloc[0]
-    st.title(row["agency_short_name"])
-    st.markdown(f"### {row['agency_name_en'] if en and row['agency_name_en'] else row['agency_name_th']}")
+    st.title(md(row["agency_short_name"]))
+    st.markdown(f"### {md(row['agency_name_en'] if en and row['agency_name_en'] else row['agency_name_th'])}")
     a, b, c = st.columns(3)
     a.metric(t("overview.col.weighted"), t("overview.pct", value=fmt_pct(row["weighted_progress"])), border=True)
     b.metric(
@@ -148,4 +148,4 @@ else:
     st.altair_chart(chart, width="stretch")
     notable = data.highlights[data.highlights["agency_code"] == code]
     for _, h in notable.iterrows():
-        st.success(f"**{h['sub_issue_code']}** {h['achievements']}", icon=":material/star:")
+        st.success(f"**{md(h['sub_issue_code'])}** {md(clip(h['achievements'], 300))}", icon=":material/star:")

@@ -6,10 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from core import runtime
-from core.ui import flash, fmt_date, fmt_datetime, round_label, show_refusal, t
+from core.ui import clip, flash, fmt_date, fmt_datetime, md, round_label, show_refusal, t
 from models import RoundState
 from services import plans, progress, rounds
 from services.errors import UserFacingError
+from services.numbers import format_figure
 from services.progress import ReportConflict
 
 actor = runtime.require_actor("review")
@@ -103,22 +104,25 @@ for agency, item in shown:
     if item.report is None:
         continue
     r = item.report
-    with st.expander(f"{agency.short_name_th} · {item.sub_issue.code} {item.sub_issue.name_th} — {t('state.' + item.state)}"):
+    with st.expander(
+        f"{md(agency.short_name_th)} · {md(item.sub_issue.code)} {md(item.sub_issue.name_th)} — {t('state.' + item.state)}"
+    ):
         st.write(
-            f"**{t('field.progress_pct')}:** {r.progress_pct if r.progress_pct is not None else '-'} · "
-            f"**{t('field.actual_value')}:** {r.actual_value if r.actual_value is not None else '-'} "
-            f"{item.assignment.unit} · **{t('field.status')}:** {t('status.' + str(r.status)) if r.status else '-'}"
+            f"**{t('field.progress_pct')}:** {format_figure(r.progress_pct) or '-'} · "
+            f"**{t('field.actual_value')}:** {format_figure(r.actual_value) or '-'} "
+            f"{md(item.assignment.unit)} · **{t('field.status')}:** {t('status.' + str(r.status)) if r.status else '-'}"
         )
         if r.status_reason:
-            st.write(f"**{t('field.status_reason')}:** {r.status_reason}")
+            st.markdown(f"**{t('field.status_reason')}:** {md(r.status_reason)}")
         for name in ("achievements", "obstacles", "next_steps", "evidence"):
             if getattr(r, name):
-                st.write(f"**{t('field.' + name)}:** {getattr(r, name)}")
+                st.markdown(f"**{t('field.' + name)}:**")
+                st.text(clip(getattr(r, name), progress.TEXT_LIMITS[name]))
         if r.updated_at:
             st.caption(t("review.updated", when=fmt_datetime(r.updated_at)))
         key = f"rv_{r.id}"
         if item.state in ("submitted", "approved") and rnd.state == RoundState.open:
-            comment = st.text_area(t("review.comment"), key=f"{key}_comment")
+            comment = st.text_area(t("review.comment"), key=f"{key}_comment", max_chars=progress.COMMENT_LIMIT)
             b1, b2 = st.columns(2)
             if item.state == "submitted" and b1.button(t("review.approve"), key=f"{key}_approve", type="primary"):
                 _write(
@@ -135,4 +139,7 @@ for agency, item in shown:
         with runtime.read_session() as session:
             events = [e for e in progress.history(session=session, actor=actor, report_id=r.id) if e.kind != "field"]
         for e in events:
-            st.caption(f"{fmt_datetime(e.at)} · {e.username} · {t('review.' + e.kind)}" + (f": {e.comment}" if e.comment else ""))
+            st.caption(
+                f"{fmt_datetime(e.at)} · {md(e.username)} · {t('review.' + e.kind)}"
+                + (f": {md(clip(e.comment, progress.COMMENT_LIMIT))}" if e.comment else "")
+            )

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import runtime
-from core.ui import flash, fmt_datetime, show_refusal, t
+from core.ui import flash, fmt_datetime, md, show_refusal, t
 from models import Role
 from services import plans, users
 from services.errors import UserFacingError
@@ -64,15 +64,15 @@ with col_active, st.container(border=True):
     target = next((u for u in all_users if u.username == who), None)
     if target is not None:
         label = t("users.deactivate_button") if target.active else t("users.activate_button")
-        confirm = st.checkbox(t("users.confirm", username=who), key="active_confirm") if target.active else True
+        confirm = st.checkbox(t("users.confirm", username=md(who)), key="active_confirm") if target.active else True
         if st.button(label, key="toggle_active", disabled=not confirm):
             _run(users.set_active, "users.saved", username=who, active=not target.active)
 
 with st.expander(t("users.create"), icon=":material/person_add:"):
     with st.form("create_user", clear_on_submit=False):
         username = st.text_input(t("login.username"), help=t("users.username_help"))
-        display_name = st.text_input(t("users.display_name"))
-        email = st.text_input(t("users.email"))
+        display_name = st.text_input(t("users.display_name"), max_chars=users.NAME_LIMIT)
+        email = st.text_input(t("users.email"), max_chars=users.NAME_LIMIT)
         roles = [r for r in Role if actor.role == Role.admin or r != Role.admin]
         role = st.selectbox(t("users.role"), roles, format_func=lambda r: t(f"role.{r}"))
         agency = st.selectbox(

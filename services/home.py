@@ -51,6 +51,17 @@ class RoundCounts:
     agencies_reported: int  # agencies whose every assignment is submitted or approved
 
 
+@dataclass(frozen=True)
+class AgencyCounts:
+    """A focal point's own agency in the current round."""
+
+    items: int
+    reported: int  # any report, draft included
+    sent: int  # submitted or approved
+    returned: int
+    missing: int
+
+
 @dataclass
 class HomeSummary:
     plan_name_th: str | None = None
@@ -59,11 +70,25 @@ class HomeSummary:
     current_round: Round | None = None
     days_to_due: int | None = None
     counts: RoundCounts | None = None
+    my_agency: Agency | None = None  # the agency a focal point reports for
     my_items: list[ItemState] = field(default_factory=list)
     agencies_not_submitted: list[str] = field(default_factory=list)
     locked_users: list[str] = field(default_factory=list)
     user_count: int = 0
     last_meeting: Meeting | None = None
+
+    @property
+    def my_counts(self) -> AgencyCounts:
+        """The focal point's own items, counted as the whole round is (RoundCounts)."""
+        states = [i.state for i in self.my_items]
+        sent = {SubmissionState.submitted.value, SubmissionState.approved.value}
+        return AgencyCounts(
+            items=len(states),
+            reported=sum(s != MISSING for s in states),
+            sent=sum(s in sent for s in states),
+            returned=sum(s == SubmissionState.returned.value for s in states),
+            missing=sum(s == MISSING for s in states),
+        )
 
 
 def _round_counts(session: Session, rnd: Round) -> tuple[RoundCounts, list[str]]:
@@ -136,6 +161,8 @@ def summary_for(*, session: Session, actor: Actor, today: date | None = None) ->
         summary.counts, summary.agencies_not_submitted = _round_counts(session, rnd)
         if actor.role == Role.focal_point and actor.agency_id is not None:
             summary.my_items = _my_items(session, rnd, actor.agency_id)
+    if actor.role == Role.focal_point and actor.agency_id is not None:
+        summary.my_agency = session.get(Agency, actor.agency_id)
     if actor.role in (Role.admin, Role.secretariat):
         all_users = session.exec(select(User)).all()
         summary.user_count = len(all_users)

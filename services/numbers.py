@@ -55,3 +55,16 @@ def parse_number(value: object) -> Decimal | None:
         return Decimal(lowered.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the pattern above already guards
         raise NumberError("error.number.not_a_number") from exc
+
+
+def format_figure(value: object) -> str:
+    """The one way a report's figure (progress %, actual value) is written for people: thousands
+    separated, two decimals ("1,234.50", "60.00"), whether it comes as a Decimal, a float or the
+    text the audit trail stored ("60.0"); blank for None; anything else as it is."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return f"{number:,.2f}" if number.is_finite() else str(value)

@@ -7,7 +7,8 @@ itself, whatever the page showed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -32,8 +33,14 @@ from models import (
 from services import rounds as rounds_service
 from services.errors import UserFacingError
 from services.permissions import Actor, PermissionDenied
+from services.text_rules import FieldProblem, text_problems
 
 TEXT_FIELDS = ("achievements", "obstacles", "next_steps", "evidence")
+# Longest text a field takes (the form counts down to it, an import refuses past it): a report is
+# read on a projector and printed in the committee pack, not a place for whole documents.
+TEXT_LIMITS = {"achievements": 4000, "obstacles": 4000, "next_steps": 4000, "evidence": 1000, "status_reason": 500}
+COMMENT_LIMIT = 2000  # a reviewer's comment or a focal point's answer
+
 EDITABLE_FIELDS = ("progress_pct", "actual_value", "status", "status_reason", *TEXT_FIELDS, "notable")
 DEFAULT_EXPECTED = {3: Decimal(25), 6: Decimal(50), 9: Decimal(75), 12: Decimal(100)}
 FOCAL_EDITABLE_STATES = {SubmissionState.draft, SubmissionState.returned}
@@ -45,18 +52,19 @@ class ProgressError(UserFacingError):
     """A refusal of a progress-report action."""
 
 
-@dataclass(frozen=True)
-class FieldProblem:
-    field: str
-    message_key: str
-    params: dict = field(default_factory=dict)
-    sub_issue_code: str = ""
-
-
 class ValidationFailed(ProgressError):
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        super().__init__("error.validation_failed", count=len(problems))
+    """Nothing was saved: every problem, each with its field (and item, for a whole round)."""
+
+    def __init__(self, problems: list[FieldProblem], message_key: str = "error.validation_failed") -> None:
+        super().__init__(message_key, count=len(problems))
         self.problems = problems
+
+
+class SubmitRefused(ValidationFailed):
+    """Nothing was submitted (the message says "cannot submit", not "cannot save")."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__(problems, "error.submit_refused")
 
 
 @dataclass(frozen=True)
@@ -143,10 +151,20 @@ def suggest_status(progress: Decimal | None, expected: Decimal) -> ProgressStatu
     return ProgressStatus.on_track
 
 
+def check_comment(text: str) -> str:
+    """A review comment or an answer, stripped; refused when too long or holding control characters."""
+    problems = text_problems("review_comment", text.strip(), COMMENT_LIMIT)
+    if problems:
+        raise ProgressError(problems[0].message_key, **problems[0].params)
+    return text.strip()
+
+
 def validate(data: ReportInput, *, assignment: Assignment, expected: Decimal, for_submit: bool) -> list[FieldProblem]:
     """Problems with one report; a draft needs only sane values, a submission needs them all."""
     d = data.normalized()
     problems: list[FieldProblem] = []
+    for name, limit in TEXT_LIMITS.items():
+        problems += text_problems(name, getattr(d, name), limit)
     progress_ok = d.progress_pct is None or Decimal(0) <= d.progress_pct <= Decimal(100)
     if not progress_ok:
         problems.append(FieldProblem("progress_pct", "error.progress_range", {"value": d.progress_pct}))
@@ -159,6 +177,8 @@ def validate(data: ReportInput, *, assignment: Assignment, expected: Decimal, fo
             problems.append(FieldProblem("status_reason", "error.status_reason_required"))
     if d.status == ProgressStatus.cancelled and not d.status_reason:
         problems.append(FieldProblem("status_reason", "error.status_reason_required"))
+    if d.status is not None and d.status != ProgressStatus.cancelled and d.progress_pct is None and not for_submit:
+        problems.append(FieldProblem("progress_pct", "error.progress_needed_for_status"))
     if for_submit:
         if d.progress_pct is None:
             problems.append(FieldProblem("progress_pct", "error.required.progress"))
@@ -406,17 +426,34 @@ def save_report(
     return report
 
 
-def submit_agency_round(*, session: Session, actor: Actor, agency_id: int, round_id: int) -> int:
+def submit_agency_round(
+    *,
+    session: Session,
+    actor: Actor,
+    agency_id: int,
+    round_id: int,
+    unsaved: Sequence[str] = (),
+    shown_versions: Mapping[int, int | None] | None = None,
+) -> int:
     """Submit every draft or returned item of the agency; refuse (listing every problem) unless
-    all items are complete. Returns how many items were submitted."""
+    all items are complete. Returns how many items were submitted.
+
+    What is submitted is what the person saw: `unsaved` names the items (sub-issue codes) with
+    edits on screen that were never saved, and `shown_versions` (assignment id → the version
+    the screen shows, None for "not reported") the stored versions the screen was drawn from.
+    Unsaved edits, or an item someone else changed since, refuse the whole submission."""
     rnd = get_round(session=session, round_id=round_id)
     require_edit(actor, agency_id=agency_id, rnd=rnd, report=None, correction_reason="")
     if rnd.state != RoundState.open:
         raise PermissionDenied("error.round_closed")
     items = entry_items(session=session, actor=actor, round_id=round_id, agency_id=agency_id)
-    problems: list[FieldProblem] = []
+    problems: list[FieldProblem] = [FieldProblem("report", "error.submit.unsaved", sub_issue_code=code) for code in unsaved]
     for item in items:
         code = item.sub_issue.code
+        stored = item.report.version if item.report else None
+        if shown_versions is not None and item.assignment.id in shown_versions and shown_versions[item.assignment.id] != stored:
+            problems.append(FieldProblem("report", "error.submit.changed_since_shown", sub_issue_code=code))
+            continue
         if item.report is None:
             problems.append(FieldProblem("report", "error.required.report", sub_issue_code=code))
             continue
@@ -427,7 +464,7 @@ def submit_agency_round(*, session: Session, actor: Actor, agency_id: int, round
         if item.report.submission_state == SubmissionState.returned and item.report.review_comment:
             problems.append(FieldProblem("review_comment", "error.required.answer", sub_issue_code=code))
     if problems:
-        raise ValidationFailed(problems)
+        raise SubmitRefused(problems)
     submitted = 0
     for item in items:
         report = _load_for_update(session, item.assignment.id, round_id)
@@ -465,6 +502,7 @@ def return_for_correction(
     _require_secretariat(actor)
     if not comment.strip():
         raise ProgressError("error.return_comment_required")
+    comment = check_comment(comment)
     report = _load_report(session, report_id, expected_version)
     if report.submission_state not in (SubmissionState.submitted, SubmissionState.approved):
         raise ProgressError("error.not_submitted")
@@ -486,6 +524,7 @@ def answer_return(*, session: Session, actor: Actor, report_id: int, answer: str
         raise ProgressError("error.nothing_to_answer")
     if not answer.strip():
         raise ProgressError("error.answer_required")
+    answer = check_comment(answer)
     report.review_comment = ""
     return _record_step(session, actor, report, "answer", answer.strip())
 

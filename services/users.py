@@ -13,10 +13,14 @@ from services import login_sessions
 from services.errors import UserFacingError
 from services.passwords import hash_password, verify_password
 from services.permissions import Actor, require_user_manager
+from services.text_rules import text_problems
 
 
 class UserInputError(UserFacingError, ValueError):
     """Invalid account data."""
+
+
+NAME_LIMIT = 200  # display name and e-mail (the columns' length)
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,10 @@ def create_user(
         raise UserInputError("error.username_format")
     if get_by_username(session=session, username=username) is not None:
         raise UserInputError("error.username_taken", username=username)
+    for text in (display_name, email):
+        problems = text_problems("display_name", text.strip(), NAME_LIMIT)
+        if problems:
+            raise UserInputError(problems[0].message_key, **problems[0].params)
     agency_id = None
     if role == Role.focal_point:
         if not agency_code:

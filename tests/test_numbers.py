@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.numbers import NumberError, parse_number
+from services.numbers import NumberError, format_figure, parse_number
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,19 @@ def test_refuses_with_a_reason(raw, key):
     with pytest.raises(NumberError) as exc:
         parse_number(raw)
     assert exc.value.message_key == key
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("100.00", "100.00"),
+        ("60.0", "60.00"),
+        (Decimal("1234.5"), "1,234.50"),
+        (7, "7.00"),
+        (None, ""),
+        ("", ""),
+        ("ไม่ใช่ตัวเลข", "ไม่ใช่ตัวเลข"),
+    ],
+)
+def test_one_number_format_for_every_figure(value, text):
+    assert format_figure(value) == text

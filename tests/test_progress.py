@@ -276,3 +276,74 @@ def test_an_out_of_range_figure_reports_one_problem_not_two(demo_db):
     with pytest.raises(ValidationFailed) as exc:
         save(demo_db, "focal_bla", "BLA", "1.1", data, None)
     assert [p.message_key for p in exc.value.problems] == ["error.progress_range"]
+
+
+def _submit(engine, who, agency, **kwargs):
+    a = actor(engine, who)
+    with write_session(engine, a) as s:
+        return progress.submit_agency_round(
+            session=s, actor=a, agency_id=agency_id(engine, agency), round_id=open_round(engine).id, **kwargs
+        )
+
+
+def test_submit_with_unsaved_edits_on_screen_is_refused_and_names_them(demo_db):
+    with pytest.raises(progress.SubmitRefused) as exc:
+        _submit(demo_db, "focal_onie", "ONIE", unsaved=["3.3"])
+    assert exc.value.message_key == "error.submit_refused"  # "cannot submit", not "cannot save"
+    assert [(p.sub_issue_code, p.message_key) for p in exc.value.problems] == [("3.3", "error.submit.unsaved")]
+    assert report(demo_db, "ONIE", "3.3", open_round(demo_db).id).submission_state == SubmissionState.draft
+
+
+def test_submit_refuses_when_an_item_changed_since_the_screen_was_drawn(demo_db):
+    rid = open_round(demo_db).id
+    stored = report(demo_db, "ONIE", "3.3", rid)
+    shown = {assignment(demo_db, "ONIE", "3.3").id: stored.version}
+    changed = ReportInput.from_report(stored)
+    changed.next_steps = "เลขานุการแก้ไขระหว่างนั้น"
+    save(demo_db, "secretariat", "ONIE", "3.3", changed, stored.version)
+    with pytest.raises(progress.SubmitRefused) as exc:
+        _submit(demo_db, "focal_onie", "ONIE", shown_versions=shown)
+    assert [(p.sub_issue_code, p.message_key) for p in exc.value.problems] == [("3.3", "error.submit.changed_since_shown")]
+    assert report(demo_db, "ONIE", "3.3", rid).submission_state == SubmissionState.draft
+    assert _submit(demo_db, "focal_onie", "ONIE", shown_versions={shown.popitem()[0]: stored.version + 1}) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "key"),
+    [
+        (ReportInput(achievements="ก" * 4001), "achievements", "error.text_too_long"),
+        (ReportInput(evidence="x" * 1001), "evidence", "error.text_too_long"),
+        (
+            ReportInput(status_reason="ก" * 501, progress_pct=Decimal(5), status=ProgressStatus.on_track),
+            "status_reason",
+            "error.text_too_long",
+        ),
+        (ReportInput(obstacles="ไม่มี\x00ปัญหา"), "obstacles", "error.text_control_chars"),
+        (ReportInput(next_steps="ระฆัง\x07"), "next_steps", "error.text_control_chars"),
+        (ReportInput(status=ProgressStatus.completed), "progress_pct", "error.progress_needed_for_status"),
+    ],
+    ids=["achievements-4001", "evidence-1001", "reason-501", "nul", "bell", "status-without-progress"],
+)
+def test_text_past_its_limit_or_with_control_characters_is_refused(demo_db, data, field, key):
+    with pytest.raises(ValidationFailed) as exc:
+        save(demo_db, "focal_bla", "BLA", "1.1", data, None)
+    assert [(p.field, p.message_key) for p in exc.value.problems] == [(field, key)]
+    assert report(demo_db, "BLA", "1.1", open_round(demo_db).id) is None
+
+
+def test_text_at_its_limit_with_tabs_bidi_and_zero_width_characters_is_stored_exactly(demo_db):
+    text = "ผลงาน\tแถวที่ 1\r\nแถวที่ 2 \u202eกลับด้าน\u202c \u200bศูนย์กว้าง".ljust(4000, "ก")
+    saved = save(demo_db, "focal_bla", "BLA", "1.1", ReportInput(achievements=text), None)
+    assert report(demo_db, "BLA", "1.1", open_round(demo_db).id).achievements == text.strip() == saved.achievements
+
+
+@pytest.mark.parametrize("comment", ["ก" * 2001, "ขอเอกสาร\x00"], ids=["2001-chars", "nul"])
+def test_review_comments_have_the_same_limits(demo_db, comment):
+    rid = open_round(demo_db).id
+    submitted = report(demo_db, "BIE", "3.2", rid)
+    sec = actor(demo_db, "secretariat")
+    with pytest.raises(progress.ProgressError), write_session(demo_db, sec) as s:
+        progress.return_for_correction(
+            session=s, actor=sec, report_id=submitted.id, expected_version=submitted.version, comment=comment
+        )
+    assert report(demo_db, "BIE", "3.2", rid).submission_state == SubmissionState.submitted

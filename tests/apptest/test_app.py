@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.i18n import translate
-from tests.apptest.conftest import APP_FILE, APP_TIMEOUT, login
+from tests.apptest.conftest import APP_FILE, APP_TIMEOUT, login, shown
 
 DEMO_MARKER = "ข้อมูลสาธิต"
 REFUSED = translate("login.refused", "th")
@@ -19,7 +19,7 @@ def _texts(at: AppTest) -> str:
         e.value
         for e in (*at.title, *at.header, *at.subheader, *at.markdown, *at.caption, *at.info, *at.warning, *at.error, *at.success)
     ]
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(shown(str(p)) for p in parts)
 
 
 def test_login_page_shows_demo_marker_and_accounts(app):

@@ -7,7 +7,7 @@ from core.db import make_engine, write_session
 from models import ProgressStatus, SubmissionState
 from services import progress
 from services.progress import ReportInput
-from tests.apptest.conftest import APP_FILE, login
+from tests.apptest.conftest import APP_FILE, login, shown
 from tests.helpers import actor, assignment, open_round, report
 
 ENTRY = str(Path(APP_FILE).parent / "pages" / "entry.py")
@@ -134,3 +134,54 @@ def test_leaving_and_returning_keeps_stored_values_and_unsaved_input(app, app_en
     assert after.next_steps == "เสนอร่างต่อคณะกรรมการ"
     assert after.obstacles == "ยังไม่บันทึก: รอความเห็นกรมบัญชีกลาง"
     assert (after.achievements, after.status, after.progress_pct) == (before.achievements, before.status, before.progress_pct)
+
+
+def test_submit_with_unsaved_edits_on_screen_submits_nothing_and_names_the_items(app, app_env):
+    """The probe: item 3.3 changed to 95 % and its narrative cleared, the save refused, then
+    "submit" said "submitted" and sent the stored 100 % while the form still showed 95."""
+    engine = _engine(app_env)
+    rid = open_round(engine).id
+    at = login(app, "focal_onie")
+    at.switch_page(ENTRY).run()
+    at.number_input(key=_key(engine, "ONIE", "3.3", "progress_pct")).set_value(95.0)
+    at.text_area(key=_key(engine, "ONIE", "3.3", "achievements")).input("").run()
+    at.button(key=_key(engine, "ONIE", "3.3", "save")).click().run()
+    assert "ยังบันทึกไม่ได้" in _texts(at)  # 95 % against a "completed" status needs a reason
+    at.button(key="submit_round").click().run()
+    assert not at.exception
+    text = shown(_texts(at))
+    assert "ยังส่งรายงานไม่ได้" in text and "ยังไม่ได้บันทึก" not in [t.value for t in at.toast]
+    assert "3.3" in text and "ยังไม่บันทึก" in text  # which item, and why
+    assert [t.value for t in at.toast] == []  # no "submitted" toast
+    stored = report(engine, "ONIE", "3.3", rid)
+    assert stored.submission_state == SubmissionState.draft and stored.progress_pct == Decimal(100)
+    assert at.number_input(key=_key(engine, "ONIE", "3.3", "progress_pct")).value == 95.0  # the input is kept
+
+
+def test_after_a_submit_the_form_shows_what_was_submitted(app, app_env):
+    engine = _engine(app_env)
+    rid = open_round(engine).id
+    at = login(app, "focal_onie")
+    at.switch_page(ENTRY).run()
+    at.button(key="submit_round").click().run()
+    assert not at.exception
+    assert [t.value for t in at.toast] == ["ส่งรายงานเรียบร้อยแล้ว"]
+    stored = report(engine, "ONIE", "3.3", rid)
+    assert stored.submission_state == SubmissionState.submitted
+    assert at.number_input(key=_key(engine, "ONIE", "3.3", "progress_pct")).value == float(stored.progress_pct)
+    assert at.number_input(key=_key(engine, "ONIE", "3.3", "progress_pct")).disabled  # submitted: locked
+
+
+def test_history_shows_every_figure_in_one_number_format(app, app_env):
+    engine = _engine(app_env)
+    at = login(app, "focal_onie")
+    at.switch_page(ENTRY).run()
+    at.number_input(key=_key(engine, "ONIE", "3.3", "progress_pct")).set_value(60.0).run()  # the reason box appears
+    at.text_input(key=_key(engine, "ONIE", "3.3", "status_reason")).input("ทบทวนตัวเลขใหม่").run()
+    at.button(key=_key(engine, "ONIE", "3.3", "save")).click().run()
+    assert not at.exception and [t.value for t in at.toast] == ["บันทึกแล้ว"]
+    histories = [df.value for df in at.dataframe if "ค่าเดิม" in df.value.columns]
+    mine = next(h for h in histories if "ทบทวนตัวเลขใหม่" in set(h["ค่าใหม่"]))  # item 3.3's history
+    progress_rows = mine[mine["รายการ"] == "ความก้าวหน้า (ร้อยละ)"]
+    assert list(zip(progress_rows["ค่าเดิม"], progress_rows["ค่าใหม่"], strict=True)) == [("100.00", "60.00"), ("", "100.00")]
+    assert "ฉบับร่าง" in set(mine["ค่าใหม่"])  # a submission state in words, not "draft"

@@ -32,6 +32,19 @@ def login(page: Page, url: str, username: str, password: str = "demo2563", *, la
     settle(page)
 
 
+def fail_logins(page: Page, username: str, times: int) -> None:
+    """Type a wrong password `times` times; each refusal shows the one refusal text."""
+    from core.i18n import translate
+
+    for attempt in range(times):
+        settle(page)
+        page.get_by_label("ชื่อผู้ใช้").fill(username)
+        page.get_by_label("รหัสผ่าน").fill(f"wrong-{attempt}")
+        page.get_by_role("button", name="เข้าสู่ระบบ").click()
+        settle(page)
+        expect(page.get_by_text(translate("login.refused", "th"))).to_be_visible()
+
+
 def wait_for_login_cookie(page: Page, name: str = "reform_dashboard_auth") -> None:
     """The re-login cookie is written by a browser-side component just after login."""
     for _ in range(50):

@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 from core.db import make_engine, read_session
 from core.i18n import translate
 from services import users
-from tests.e2e.helpers import go, login, settle, wait_for_login_cookie
+from tests.e2e.helpers import fail_logins, go, login, settle, wait_for_login_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -89,13 +89,7 @@ def test_five_wrong_passwords_lock_the_account(page: Page, server):
     refused = translate("login.refused", "th")
     page.goto(server.url)
     settle(page)
-    for attempt in range(5):
-        settle(page)
-        page.get_by_label("ชื่อผู้ใช้").fill("viewer")
-        page.get_by_label("รหัสผ่าน").fill(f"wrong-{attempt}")
-        page.get_by_role("button", name="เข้าสู่ระบบ").click()
-        settle(page)
-        expect(page.get_by_text(refused)).to_be_visible()  # the same words, locked or not
+    fail_logins(page, "viewer", 5)  # the same words, locked or not
     settle(page)
     page.get_by_label("ชื่อผู้ใช้").fill("viewer")
     page.get_by_label("รหัสผ่าน").fill("demo2563")

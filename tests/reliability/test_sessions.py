@@ -12,7 +12,7 @@ from core.i18n import translate
 from models import LoginSession
 from services import users
 from tests import figures
-from tests.e2e.helpers import download, go, login, settle, wait_for_login_cookie
+from tests.e2e.helpers import download, fail_logins, go, login, settle, wait_for_login_cookie
 
 pytestmark = pytest.mark.browser
 COOKIE = "reform_dashboard_auth"
@@ -150,13 +150,7 @@ def test_a_lockout_holds_across_a_restart(browser, start_server, request):
     server = start_server()
     page = browser.new_page()
     page.goto(server.url)
-    for attempt in range(5):
-        settle(page)
-        page.get_by_label("ชื่อผู้ใช้").fill("executive")
-        page.get_by_label("รหัสผ่าน").fill(f"wrong-{attempt}")
-        page.get_by_role("button", name="เข้าสู่ระบบ").click()
-        settle(page)
-        expect(page.get_by_text(refused)).to_be_visible()
+    fail_logins(page, "executive", 5)
     server.restart()
     page.goto(server.url)
     settle(page)
