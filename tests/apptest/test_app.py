@@ -120,3 +120,14 @@ def test_admin_unlocks_a_locked_account_from_the_users_page(app):
     assert not at.exception
     assert at.toast[0].value == "ปลดล็อกบัญชีแล้ว"
     assert "viewer" not in [s.value for s in at.selectbox if s.key == "unlock_who"]
+
+
+def test_a_focal_points_home_names_their_agency_and_counts_its_items_first(app):
+    at = login(app, "focal_onie")
+    assert not at.exception
+    assert any(shown(m.value).startswith("ท่านรายงานในนามของ **สำนักงาน กศน.**") for m in at.markdown)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["รายงานแล้ว"] == "5 จาก 5"  # ONIE's own five items, not the plan's 25/27
+    assert metrics["ส่งแล้ว/อนุมัติ"] == "4 จาก 5"
+    labels = [m.label for m in at.metric]
+    assert labels.index("รายงานแล้ว") < labels.index("รายการที่รายงานแล้ว")  # own counts first

@@ -2,6 +2,8 @@
 plain sight (Streamlit's own drop zone says "Upload", "25MB per file" and refuses with an English
 tooltip)."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -52,3 +54,18 @@ def test_evidence_and_excel_uploaders_state_one_thai_limit_and_refuse_in_thai(pa
     xlsx_limit = translate("upload.limit", "th", mb=2, kinds=translate("upload.kinds.xlsx", "th"))
     assert _after(excel.locator('[data-testid="stFileUploaderDropzoneInstructions"] span').first) == xlsx_limit
     page.screenshot(path="test-artifacts/uploads-thai.png", full_page=True)
+
+
+def test_a_file_that_is_not_a_template_is_one_message_of_the_file_not_a_row(page: Page, server, tmp_path):
+    login(page, server.url, "focal_bla")
+    go(page, "รายงานผลการดำเนินงาน")
+    settle(page)
+    page.get_by_role("tab", name="นำเข้า/ส่งออก Excel").click()
+    fake = tmp_path / "report.xlsx"
+    fake.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n")  # a PDF renamed .xlsx
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').last.set_input_files(str(fake))
+    expect(page.get_by_text(re.compile(translate("excel.file_refused", "th")))).to_be_visible()
+    settle(page)
+    excel_tab = page.get_by_role("tabpanel").last
+    expect(excel_tab.get_by_text("แถว 0")).to_have_count(0)
+    expect(excel_tab.locator('[data-testid="stDataFrame"]')).to_have_count(0)  # no table of rows for a file's problem
