@@ -57,13 +57,13 @@ _settings: Settings | None = None
 
 
 def settings() -> Settings:
-    global _settings  # noqa: PLW0603  (read once per process, as the script's runtime.settings does)
+    global _settings  # read once per process, as the script's runtime.settings does
     if _settings is None:
         _settings = load_settings()
     return _settings
 
 
-def _engine():  # noqa: ANN202
+def _engine():
     s = settings()
     return db.get_engine(s.database_url, busy_timeout_ms=s.sqlite_busy_timeout_ms)
 
@@ -92,7 +92,7 @@ def _redeem(ticket: str) -> str | None:
         with db.write_session(_engine(), Actor.system("session")) as session:
             redeemed = login_sessions.redeem_ticket(session=session, ticket=ticket, key=settings().cookie_key)
             return redeemed[0] if redeemed else None
-    except Exception:  # noqa: BLE001  (refuse, never answer with a traceback)
+    except Exception:  # refuse, never answer with a traceback
         log.exception("could not redeem a login ticket")
         return None
 
@@ -119,7 +119,7 @@ def _revoke(token: str) -> None:
     try:
         with db.write_session(_engine(), Actor.system("logout")) as session:
             login_sessions.revoke(session=session, token=token, key=settings().cookie_key, reason="logout")
-    except Exception:  # noqa: BLE001  (the cookie is deleted all the same)
+    except Exception:  # the cookie is deleted all the same
         log.exception("could not revoke a login session")
 
 
@@ -140,7 +140,7 @@ def _session_role(token: str) -> Role | None:
     try:
         with db.read_session(_engine()) as session:
             found = login_sessions.by_token(session=session, token=token, key=settings().cookie_key)
-    except Exception:  # noqa: BLE001  (no database yet, a broken one: refuse, never serve)
+    except Exception:  # no database yet, a broken one: refuse, never serve
         log.exception("could not check a login cookie")
         return None
     return Role(found[1].role) if found else None

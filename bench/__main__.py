@@ -155,7 +155,7 @@ def run_one(scale_name: str, backend: str, args: argparse.Namespace, bare: Strea
                 try:
                     samples, _ = measure.timed(ov, args.samples)
                     run["queries"]["overview"] = asdict(measure.Stats.of(samples))
-                except Exception as exc:  # noqa: BLE001  (a module being written may not run yet)
+                except Exception as exc:  # a module being written may not run yet
                     run["queries"]["overview"] = None
                     run["pages"].setdefault("overview", {})["note"] = f"round_overview failed: {type(exc).__name__}: {exc}"[:200]
             print("   saves and exports …", flush=True)
@@ -210,7 +210,7 @@ def _scale_out(url: str, pages: list[str], args: argparse.Namespace, tag: str) -
     ladder = sorted({int(x) for x in args.scale_out_sessions.split(",") if x.strip()})
     out: dict = {"budget_ms": budget_ms, "ladder": ladder, "single": [], "pair": []}
 
-    def load_at(base_url: str, n: int, *, rss, cpu, servers: int):  # noqa: ANN001, ANN202  (a coroutine)
+    def load_at(base_url: str, n: int, *, rss, cpu, servers: int):  # a coroutine
         return measure.load_test(
             base_url,
             users=["chair", "executive"],
@@ -253,7 +253,7 @@ def _page_note(page: str, errors: list[str]) -> str:
     return "; ".join(errors)[:200]
 
 
-def _profiles(run: dict, url: str, engine, args: argparse.Namespace, tag: str) -> None:  # noqa: ANN001
+def _profiles(run: dict, url: str, engine, args: argparse.Namespace, tag: str) -> None:
     if args.profile == "never":
         return
     from bench import profile

@@ -196,7 +196,7 @@ def _summary_audit(session: Session, table: str, count: int, now: datetime) -> N
     )
 
 
-def _chunks(rows: list[dict], size: int = 5000):  # noqa: ANN202
+def _chunks(rows: list[dict], size: int = 5000):
     for i in range(0, len(rows), size):
         yield rows[i : i + size]
 
@@ -377,7 +377,7 @@ def generate(engine: Engine, scale: Scale, *, seed: int = 2563) -> Generated:
     )
 
 
-def _report_rows(rng, scale, all_rounds, open_round_id, assignments, focal_of, secretariat_id) -> list[dict]:  # noqa: ANN001
+def _report_rows(rng, scale, all_rounds, open_round_id, assignments, focal_of, secretariat_id) -> list[dict]:
     rows: list[dict] = []
     for assignment_id, agency_id, target in assignments:
         paces = {

@@ -218,7 +218,7 @@ def time_saves(engine: Engine, n: int) -> tuple[Stats, list[str]]:
                     expected_version=version,
                     data=data,
                 )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
             continue
         if i >= 2:  # the first two warm the connection pool and statement caches
@@ -295,7 +295,7 @@ def time_exports(builders: dict[str, Callable[[], bytes]], n: int) -> list[Expor
         try:
             samples, data = timed(fn, n)
             out.append(ExportTiming(name, Stats.of(samples), len(data or b"")))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             out.append(ExportTiming(name, error=f"{type(exc).__name__}: {exc}"[:300]))
     return out
 
@@ -382,7 +382,7 @@ async def load_test(
                     per_page[page].append(r.seconds)
                 else:
                     errors.append(f"/{page}: " + ("; ".join(r.exceptions) or "page not found"))
-        except (StreamlitError, OSError, Exception) as exc:  # noqa: BLE001  (every failure is counted)
+        except (StreamlitError, OSError, Exception) as exc:  # every failure is counted
             errors.append(f"session {i}: {type(exc).__name__}: {exc}"[:300])
         finally:
             # stay connected until the end, as open browser tabs do
@@ -391,7 +391,7 @@ async def load_test(
                 await asyncio.sleep(remaining)
             try:
                 await s.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
     async def sample_rss() -> None:

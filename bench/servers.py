@@ -164,7 +164,7 @@ def postgres_available() -> str | None:
         with admin.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
         return None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"no PostgreSQL server at {PG_ADMIN_URL} ({type(exc).__name__})"
     finally:
         admin.dispose()

@@ -92,7 +92,7 @@ class RunResult:
         return [e for e in self.elements if e.id and (kind is None or e.kind == kind)]
 
 
-def _element_info(element) -> ElementInfo:  # noqa: ANN001  (a streamlit.proto Element)
+def _element_info(element) -> ElementInfo:  # a streamlit.proto Element
     kind = element.WhichOneof("type") or ""
     info = ElementInfo(kind=kind)
     if kind in WIDGET_TYPES:
@@ -279,7 +279,7 @@ class StreamlitSession:
 
     # ------------------------------------------------------------------ widgets
     @staticmethod
-    def widget(widget_id: str, **value: object):  # noqa: ANN205  (a WidgetState protobuf)
+    def widget(widget_id: str, **value: object):  # a WidgetState protobuf
         """A WidgetState: widget("id", string_value="x"), widget("id", trigger_value=True), …"""
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 

@@ -38,10 +38,10 @@ class _NoBrowserCookies:
     an iframe on every run that reads and writes document.cookie: the login cookie is HttpOnly
     now, set and deleted by the server, so the component has nothing to do."""
 
-    def __init__(self, key: str = "init") -> None:  # noqa: ARG002
+    def __init__(self, key: str = "init") -> None:
         self.cookies: dict[str, str] = {}
 
-    def get(self, cookie: str) -> None:  # noqa: ARG002
+    def get(self, cookie: str) -> None:
         return None
 
     def set(self, *args: object, **kwargs: object) -> None:

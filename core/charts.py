@@ -284,8 +284,8 @@ def _rows(data: bytes | list) -> list:
 _FONTS_REGISTERED = False
 
 
-def _register_fonts(vlc) -> None:  # noqa: ANN001
-    global _FONTS_REGISTERED  # noqa: PLW0603  (once per process: vl-convert keeps a global font database)
+def _register_fonts(vlc) -> None:
+    global _FONTS_REGISTERED  # once per process: vl-convert keeps a global font database
     if not _FONTS_REGISTERED:
         vlc.register_font_directory(str(FONT_DIR))
         _FONTS_REGISTERED = True

@@ -95,7 +95,7 @@ def write_session(actor: Actor | None = None) -> Iterator[Session]:
 
 # ----------------------------------------------------------------------------- reads for pages
 @st.cache_data(max_entries=16, show_spinner=False)
-def _plan_rounds(database_url: str, version: int, today: date) -> tuple[list, object]:  # noqa: ARG001
+def _plan_rounds(database_url: str, version: int, today: date) -> tuple[list, object]:
     with read_session() as session:
         return rounds.plan_rounds(session=session, today=today)
 
@@ -107,7 +107,7 @@ def plan_rounds() -> tuple[list, object]:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _is_demo(database_url: str, version: int) -> bool:  # noqa: ARG001
+def _is_demo(database_url: str, version: int) -> bool:
     with read_session() as session:
         return plans.is_demo(session=session)
 
@@ -124,7 +124,7 @@ def session_user(session_id: int) -> users.User | None:
         return login_sessions.active_user(session=session, session_id=session_id)
 
 
-def login_session_by_token(token: str):  # noqa: ANN201  (LoginSession, User) or None
+def login_session_by_token(token: str):  # (LoginSession, User) or None
     """services.login_sessions.by_token: the live session a re-login cookie stands for."""
     with read_session() as session:
         return login_sessions.by_token(session=session, token=token, key=settings().cookie_key)
@@ -162,7 +162,7 @@ def register_pages(pages: dict[str, st.Page]) -> None:
     _run.pages = dict(pages)
 
 
-def nav_page(key: str, path: str):  # noqa: ANN201  (a StreamlitPage, or `path`)
+def nav_page(key: str, path: str):  # a StreamlitPage, or `path`
     """The page registered as `key` this run, for st.page_link; `path` if none was. A link to a
     page object skips Streamlit's lookup by path (a realpath and a scan of every page, ~0.4 ms a
     link), which the overview's dozens of attention links paid on every rerun."""
@@ -180,7 +180,7 @@ def data_version() -> int:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _round_grid(database_url: str, round_id: int, version: int) -> heatmap.RoundGrid:  # noqa: ARG001
+def _round_grid(database_url: str, round_id: int, version: int) -> heatmap.RoundGrid:
     with read_session() as session:
         return heatmap.round_grid(session=session, round_id=round_id)
 
@@ -191,7 +191,7 @@ def round_grid(round_id: int) -> heatmap.RoundGrid:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _round_overview(database_url: str, round_id: int, version: int) -> overview.RoundOverview:  # noqa: ARG001
+def _round_overview(database_url: str, round_id: int, version: int) -> overview.RoundOverview:
     with read_session() as session:
         return overview.round_overview(session=session, round_id=round_id)
 
@@ -202,7 +202,7 @@ def round_overview(round_id: int) -> overview.RoundOverview:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _credentials(database_url: str, version: int) -> dict:  # noqa: ARG001
+def _credentials(database_url: str, version: int) -> dict:
     with read_session() as session:
         return users.authenticator_credentials(session=session)
 
@@ -213,7 +213,7 @@ def authenticator_credentials() -> dict:
     return _credentials(settings().database_url, data_version())
 
 
-def shippable(chart) -> dict:  # noqa: ANN001  (an Altair chart)
+def shippable(chart) -> dict:  # an Altair chart
     """The chart's spec with its datasets as the Arrow bytes Streamlit ships. Handed JSON rows,
     st.vega_lite_chart rebuilds a DataFrame and its Arrow on every rerun (~0.8 s at 40,000 cells);
     cached this way they are built once per view."""
@@ -223,7 +223,7 @@ def shippable(chart) -> dict:  # noqa: ANN001  (an Altair chart)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _view(_build: Callable[[], object], key: tuple) -> object:  # noqa: ARG001
+def _view(_build: Callable[[], object], key: tuple) -> object:
     return _build()
 
 

@@ -105,7 +105,7 @@ def language_switch() -> None:
     )
 
 
-def url_selectbox(container, label: str, options: list, wanted, *, key: str, format_func) -> object:  # noqa: ANN001
+def url_selectbox(container, label: str, options: list, wanted, *, key: str, format_func) -> object:
     """A selectbox whose value follows the URL when the URL changes (a pasted or followed link)
     and the user's choice otherwise. Keyed, so changing the value never swaps the widget for a
     new one (an unkeyed widget whose default moves is a new widget, and the page flickers)."""
@@ -161,7 +161,7 @@ def _css_text(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def file_uploader(label: str, *, types: list[str], max_mb: int, kinds: str, key: str, help: str | None = None):  # noqa: ANN201, A002
+def file_uploader(label: str, *, types: list[str], max_mb: int, kinds: str, key: str, help: str | None = None):
     """st.file_uploader that speaks the user's language and states one limit. Streamlit's drop
     zone is English ("Upload", "25MB per file • …") and refuses an over-size file in the browser
     with an English tooltip; here the widget's own limit is `max_mb` (so the browser refuses what
@@ -200,7 +200,7 @@ def show_flash() -> None:
         st.toast(message, icon=":material/check_circle:")
 
 
-def evidence_item(container, ev, *, actor, evidence_dir, key: str) -> None:  # noqa: ANN001
+def evidence_item(container, ev, *, actor, evidence_dir, key: str) -> None:
     """One evidence item: a link, or a download button that re-reads the file through the service
     (which re-checks that `actor` may see the agency's report) only when clicked.
 

@@ -78,7 +78,7 @@ def _prefix(item: EntryItem) -> str:
     return f"e{round_id}_{item.assignment.id}"
 
 
-def _run_write(action, success: str) -> bool:  # noqa: ANN001
+def _run_write(action, success: str) -> bool:
     """Run a service write; show refusals in plain language. True when it was saved."""
     try:
         with runtime.write_session() as session:

@@ -29,7 +29,7 @@ SORTS = heatmap.VIEW_SORTS
 FILTERS = ("delayed", "not_started", "on_track", "completed", "cancelled", "not_reported", "returned")
 
 
-def _param_list(name: str, allowed) -> list:  # noqa: ANN001
+def _param_list(name: str, allowed) -> list:
     return [v for v in st.query_params.get(name, "").split(",") if v in allowed]
 
 
@@ -112,7 +112,7 @@ st.query_params.update(
 
 
 # ---------------------------------------------------------------- the grid
-def _grid_view(grid: heatmap.RoundGrid, measure: str, **view) -> dict:  # noqa: ANN003
+def _grid_view(grid: heatmap.RoundGrid, measure: str, **view) -> dict:
     """What the page draws from the view's cells (the chart's spec, the main-issue names, the
     per-agency table), built once per view and data version instead of on every rerun."""
     cells = heatmap.view_cells(grid, **view)
@@ -263,7 +263,7 @@ def _png() -> bytes:
     return charts.render_png(chart, scale=2)
 
 
-def _cells_download(build):  # noqa: ANN001, ANN202
+def _cells_download(build):
     """The view's cells through `build` (grid_csv, grid_xlsx), made when the button is clicked."""
     return lambda: build(heatmap.view_cells(grid_data, **view_args))
 

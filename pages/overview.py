@@ -50,7 +50,7 @@ def pct(value: float | None) -> str:
     return t("chair.pct", value=fmt_pct(value))
 
 
-def _name(row, th: str, en_col: str) -> str:  # noqa: ANN001
+def _name(row, th: str, en_col: str) -> str:
     return row[en_col] if en and row.get(en_col) else row[th]
 
 
@@ -104,7 +104,7 @@ p1.page_link(
 stem = committee_pack.file_name(data, "").rstrip(".")
 
 
-def _pack(kind: str):  # noqa: ANN202
+def _pack(kind: str):
     def build() -> bytes:
         builder = {"pdf": committee_pack.build_pdf, "pptx": committee_pack.build_pptx, "xlsx": committee_pack.build_xlsx}
         return builder[kind](data, lang=lang())
@@ -172,7 +172,7 @@ else:
 
 
 # ---------------------------------------------------------------- trend, projection, evaluation
-def _trend_chart(series: pd.DataFrame):  # noqa: ANN202  (an Altair chart, built once per view)
+def _trend_chart(series: pd.DataFrame):  # an Altair chart, built once per view
     trend = series.copy()
     trend["round"] = [t("round.short", fy=fy, months=m) for fy, m in zip(trend["fiscal_year"], trend["months"], strict=True)]
     trend["line"] = trend["series"].map(

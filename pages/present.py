@@ -66,7 +66,7 @@ labels = chart_labels()
 current_view = views[index]
 
 
-def _main_issue_heatmap(cells: pd.DataFrame, number: int, labels: dict[str, str]):  # noqa: ANN202  (an Altair chart)
+def _main_issue_heatmap(cells: pd.DataFrame, number: int, labels: dict[str, str]):  # an Altair chart
     """One main issue's heatmap, of the agencies assigned any of its sub-issues."""
     cells = cells[cells["main_issue_number"] == number].assign(
         main_issue_label=t("heatmap.main_short", n=number), updated_at_text=""

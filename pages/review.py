@@ -46,7 +46,7 @@ only = (
 )
 
 
-def _write(action, success: str) -> None:  # noqa: ANN001
+def _write(action, success: str) -> None:
     try:
         with runtime.write_session() as session:
             action(session)

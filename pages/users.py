@@ -35,7 +35,7 @@ table = pd.DataFrame(
 st.dataframe(table, hide_index=True, width="stretch")
 
 
-def _run(action, success_key: str, **params) -> None:  # noqa: ANN001
+def _run(action, success_key: str, **params) -> None:
     try:
         with runtime.write_session() as session:
             action(session=session, actor=actor, **params)

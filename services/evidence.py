@@ -244,7 +244,7 @@ def _check_pdf(ext: str, data: bytes, max_bytes: int) -> None:
         if reader.is_encrypted:
             try:
                 opened = reader.decrypt("") != pypdf.PasswordType.NOT_DECRYPTED
-            except Exception:  # noqa: BLE001 - a cipher we cannot open counts as a password
+            except Exception:  # a cipher we cannot open counts as a password
                 opened = False
             _refuse_unless(opened, "error.evidence.encrypted", ext=ext)
         _refuse_unless(len(reader.pages) >= 1, "error.evidence.pdf_invalid")
@@ -304,7 +304,7 @@ def _check_zip(ext: str, data: bytes, max_bytes: int) -> None:
             _refuse_unless(mimetype == ALLOWED[ext][0].encode("ascii"), "error.evidence.office_invalid", ext=ext)
 
 
-def _check_ole(ext: str, data: bytes, max_bytes: int) -> None:  # noqa: ARG001
+def _check_ole(ext: str, data: bytes, max_bytes: int) -> None:
     """A valid OLE compound file (olefile, defects refused) holding the stream its type needs;
     every stream is read once so a truncated or cross-linked file is refused."""
     streams_for_type, leading = OLE_STREAMS[ext]
@@ -362,7 +362,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
     return best
 
 
-def _check_image(ext: str, data: bytes, max_bytes: int) -> None:  # noqa: ARG001
+def _check_image(ext: str, data: bytes, max_bytes: int) -> None:
     """Pillow opens it as the format its extension names, within IMAGE_MAX_PIXELS (read from the
     header before Pillow decodes anything); a PNG passes verify() (every chunk and CRC), a JPEG
     decodes at 1/8 scale (every scan read, so a truncated file is refused)."""
@@ -390,7 +390,7 @@ def _encrypted_ooxml(data: bytes) -> bool:
     try:
         with olefile.OleFileIO(io.BytesIO(data)) as ole:
             return ole.exists("EncryptedPackage")
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 
@@ -428,7 +428,7 @@ def check_file(filename: str, data: bytes, *, max_bytes: int) -> tuple[str, str]
         check(ext, data, max_bytes)
     except ProgressError:
         raise
-    except Exception:  # noqa: BLE001 - whatever a parser raises on a hostile file is a refusal
+    except Exception:  # whatever a parser raises on a hostile file is a refusal
         raise ProgressError(invalid_key, ext=ext) from None
     return ext, content_type
 

@@ -330,7 +330,7 @@ def _check_zip(data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
-    except Exception as exc:  # noqa: BLE001 - a damaged or truncated zip gets the same plain answer
+    except Exception as exc:  # a damaged or truncated zip gets the same plain answer
         raise _FileRefused("error.import.not_xlsx") from exc
     refused = _FileRefused("error.import.unpacks_too_large", max_mb=_mb(MAX_UNPACKED_BYTES))
     if len(parts) > MAX_ZIP_ENTRIES or sum(p.file_size for p in parts) > MAX_UNPACKED_BYTES:
@@ -342,7 +342,7 @@ def _check_zip(data: bytes) -> None:
             raise refused
 
 
-def _read_meta(wb) -> dict[str, str]:  # noqa: ANN001 - a read-only openpyxl Workbook
+def _read_meta(wb) -> dict[str, str]:  # a read-only openpyxl Workbook
     if META_SHEET not in wb.sheetnames:
         raise _FileRefused("error.import.not_our_template")
     meta: dict[str, str] = {}
@@ -364,11 +364,11 @@ def _meta_versions(meta: dict[str, str]) -> dict[str, int]:
     return versions
 
 
-def _has_value(cell) -> bool:  # noqa: ANN001
+def _has_value(cell) -> bool:
     return cell.value is not None and cell.value != ""
 
 
-def _read_sheet(ws, plan: ImportPlan) -> tuple[list, list[tuple[int, dict]]]:  # noqa: ANN001
+def _read_sheet(ws, plan: ImportPlan) -> tuple[list, list[tuple[int, dict]]]:
     """The header row and every row with something in the template's columns, streamed from a
     read-only sheet; refuses at the first row past the row or column limits."""
     dimension_rows, dimension_columns = ws.max_row, ws.max_column  # the sheet's own <dimension>, when it has one
@@ -433,7 +433,7 @@ def _read_upload(plan: ImportPlan, *, session: Session, actor: Actor, data: byte
     _check_zip(data)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same plain answer
+    except Exception as exc:  # any unreadable file gets the same plain answer
         raise _FileRefused("error.import.not_xlsx") from exc
     try:
         if SHEET not in wb.sheetnames:
@@ -454,7 +454,7 @@ def _read_upload(plan: ImportPlan, *, session: Session, actor: Actor, data: byte
         header, rows = _read_sheet(wb[SHEET], plan)
     except _FileRefused:
         raise
-    except Exception as exc:  # noqa: BLE001 - damaged XML inside a valid zip
+    except Exception as exc:  # damaged XML inside a valid zip
         raise _FileRefused("error.import.not_xlsx") from exc
     finally:
         wb.close()
@@ -476,7 +476,7 @@ def _read_row(  # one row's rules, in the order a person fixes them
     r: int,
     cells: dict,
     *,
-    rnd,  # noqa: ANN001
+    rnd,
     agency: Agency,
     items: dict[str, EntryItem],
     versions: dict[str, int],

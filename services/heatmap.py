@@ -219,7 +219,7 @@ VIEW_SORTS = ("plan", "progress", "missing")
 STATE_FILTERS = frozenset({NOT_REPORTED, "returned"})  # a status filter may also name these states
 
 
-def view_cells(  # noqa: PLR0913
+def view_cells(
     grid: RoundGrid,
     *,
     sort: str = "plan",

@@ -99,7 +99,7 @@ def _round_counts(session: Session, rnd: Round) -> tuple[RoundCounts, list[str]]
         .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
         .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
         .outerjoin(ProgressReport, (ProgressReport.assignment_id == Assignment.id) & (ProgressReport.round_id == rnd.id))
-        .where(MainIssue.plan_id == rnd.plan_id, Agency.active == True)  # noqa: E712
+        .where(MainIssue.plan_id == rnd.plan_id, Agency.active == True)
         .order_by(col(Agency.sort_order))
     ).all()
     done_states = {SubmissionState.submitted, SubmissionState.approved}

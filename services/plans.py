@@ -15,10 +15,10 @@ def active_plan(*, session: Session) -> Plan | None:
 def agencies(*, session: Session, active_only: bool = True) -> list[Agency]:
     query = select(Agency).order_by(col(Agency.sort_order), col(Agency.code))
     if active_only:
-        query = query.where(Agency.active == True)  # noqa: E712
+        query = query.where(Agency.active == True)
     return list(session.exec(query))
 
 
 def is_demo(*, session: Session) -> bool:
     """True while any demo plan is in the database: pages then show the demo marker."""
-    return session.exec(select(Plan.id).where(Plan.is_demo == True)).first() is not None  # noqa: E712
+    return session.exec(select(Plan.id).where(Plan.is_demo == True)).first() is not None

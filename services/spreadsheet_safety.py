@@ -78,7 +78,7 @@ def neutralise_csv_labels(labels: pd.Index) -> pd.Index:
 
 
 # ----------------------------------------------------------------------------- openpyxl
-def put(cell, value: object) -> None:  # noqa: ANN001 - an openpyxl Cell
+def put(cell, value: object) -> None:  # an openpyxl Cell
     """Set an openpyxl cell's value; text always as a text cell, formula-like text quote-prefixed."""
     cell.value = value
     if isinstance(value, str):
@@ -87,7 +87,7 @@ def put(cell, value: object) -> None:  # noqa: ANN001 - an openpyxl Cell
             cell.quotePrefix = True
 
 
-def put_row(ws, row: int, values: Iterable[object], first_column: int = 1) -> list:  # noqa: ANN001
+def put_row(ws, row: int, values: Iterable[object], first_column: int = 1) -> list:
     """`put` each value into the row, from `first_column`; returns the cells."""
     cells = []
     for column, value in enumerate(values, start=first_column):
@@ -98,7 +98,7 @@ def put_row(ws, row: int, values: Iterable[object], first_column: int = 1) -> li
 
 
 # ----------------------------------------------------------------------------- XlsxWriter
-def xlsxwriter_frame(worksheet, frame: pd.DataFrame, *, quote_prefix, first_row: int = 0) -> None:  # noqa: ANN001
+def xlsxwriter_frame(worksheet, frame: pd.DataFrame, *, quote_prefix, first_row: int = 0) -> None:
     """Write a DataFrame as a header row and one row per record with XlsxWriter, in one pass
     over its values: numbers as numbers, booleans as booleans, blanks left empty, every string
     with ``write_string`` (formula-like ones with the `quote_prefix` format, found vectorised per
@@ -122,7 +122,7 @@ def xlsxwriter_frame(worksheet, frame: pd.DataFrame, *, quote_prefix, first_row:
             _write_mixed(worksheet, col, start, column, quote_prefix)
 
 
-def _write_mixed(worksheet, col: int, start: int, column: pd.Series, quote_prefix) -> None:  # noqa: ANN001
+def _write_mixed(worksheet, col: int, start: int, column: pd.Series, quote_prefix) -> None:
     dangerous = formula_like(column).tolist()
     values = column.astype(object).where(column.notna(), None).tolist()
     write_string = worksheet.write_string

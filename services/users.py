@@ -213,7 +213,7 @@ def reset_password(*, session: Session, actor: Actor | None, username: str, new_
 
 def authenticator_credentials(*, session: Session) -> dict:
     """Credentials in streamlit-authenticator's shape, built from the User table (active users)."""
-    users = session.exec(select(User).where(User.active == True)).all()  # noqa: E712
+    users = session.exec(select(User).where(User.active == True)).all()
     return {
         "usernames": {
             u.username: {

@@ -89,7 +89,7 @@ def server(start_server) -> StreamlitServer:
 
 
 @pytest.fixture
-def page(browser, request, start_server):  # noqa: ARG001  (servers stop after the screenshot)
+def page(browser, request, start_server):  # servers stop after the screenshot
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="th-TH")
     pg = context.new_page()
     pg.set_default_timeout(20_000)

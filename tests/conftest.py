@@ -18,10 +18,10 @@ from sqlalchemy.engine import Engine, make_url
 
 os.environ.setdefault("BCRYPT_ROUNDS", "4")  # fast hashes in tests; production uses 12
 
-from core.db import make_engine, write_session  # noqa: E402
-from services import database, demo  # noqa: E402
-from services.permissions import Actor  # noqa: E402
-from tests import figures  # noqa: E402
+from core.db import make_engine, write_session
+from services import database, demo
+from services.permissions import Actor
+from tests import figures
 
 pytest_plugins = ["tests.browser"]  # browser, server, start_server, page
 TEST_BCRYPT_ROUNDS = 4
@@ -41,7 +41,7 @@ def missing_part(var: str, tier: str, reason: str) -> None:
     pytest.skip(f"{tier}: {reason}")
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ANN001, ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Say plainly which tiers did not run here and why (skips carry 'tier: reason')."""
     reasons = sorted(
         {
@@ -103,7 +103,7 @@ def pg_templates() -> Iterator[dict[str, str]]:
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         admin.dispose()
         missing_part("REQUIRE_POSTGRES", "postgres", f"no PostgreSQL server at {PG_URL} ({type(exc).__name__})")
     tag = uuid.uuid4().hex[:8]
@@ -132,7 +132,7 @@ def _drop_databases(admin: Engine, names: list[str]) -> None:
 
 
 @pytest.fixture
-def pg_clone(pg_templates: dict[str, str]):  # noqa: ANN201
+def pg_clone(pg_templates: dict[str, str]):
     """Factory: a fresh database cloned from a template; dropped after the test."""
     admin = _pg_admin()
     made: list[str] = []
@@ -155,7 +155,7 @@ def pg_clone(pg_templates: dict[str, str]):  # noqa: ANN201
 
 
 @pytest.fixture
-def pg_empty_url(pg_clone) -> str:  # noqa: ANN001
+def pg_empty_url(pg_clone) -> str:
     """The URL of a brand-new, unmigrated PostgreSQL database."""
     admin = _pg_admin()
     name = f"rt_blank_{uuid.uuid4().hex[:10]}"

@@ -64,7 +64,7 @@ def record(request: pytest.FixtureRequest, **counts: int) -> None:
     request.node.user_properties.append((KEY, dict(counts)))
 
 
-def totals(reports) -> Counter:  # noqa: ANN001  (pytest TestReports)
+def totals(reports) -> Counter:  # pytest TestReports
     total: Counter = Counter()
     for report in reports:
         for name, value in getattr(report, "user_properties", ()):

@@ -306,7 +306,7 @@ def test_a_long_highlight_is_cut_visibly_and_never_runs_past_the_footer(bundles)
     for page in reader.pages:
         low: list[str] = []
 
-        def visit(run, _cm, tm, _font, _size, low=low):  # noqa: ANN001
+        def visit(run, _cm, tm, _font, _size, low=low):
             if run.strip() and tm[5] < footer_top_pt:
                 low.append(run.strip())
 

@@ -82,7 +82,7 @@ def test_narratives_score_and_meeting_from_the_minutes(demo_db):
             .join(Assignment, Assignment.id == ProgressReport.assignment_id)
             .join(Agency, Agency.id == Assignment.agency_id)
             .where(ProgressReport.notable == True)
-        ).all()  # noqa: E712
+        ).all()
         score = s.exec(select(EvaluationScore)).one()
         meeting = s.exec(select(Meeting)).one()
         reviewed = s.get(Round, meeting.round_id)

@@ -31,7 +31,7 @@ from tests.conftest import missing_part
 pytestmark = pytest.mark.postgres
 
 
-def run_async(coroutine_function, *args):  # noqa: ANN001, ANN002, ANN201
+def run_async(coroutine_function, *args):
     """asyncio.run in a thread of its own: the worker may already hold a running event loop (the
     browser tests' sync Playwright), where asyncio.run refuses to start."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:

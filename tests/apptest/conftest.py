@@ -25,7 +25,7 @@ def navigation_mode(monkeypatch):
 
     original = pages_manager.PagesManager.__init__
 
-    def init(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+    def init(self, *args, **kwargs):
         pages_manager.PagesManager.uses_pages_directory = False
         original(self, *args, **kwargs)
 

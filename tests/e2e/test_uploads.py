@@ -13,12 +13,12 @@ from tests.e2e.helpers import go, login, settle
 pytestmark = pytest.mark.browser
 
 
-def _after(locator) -> str:  # noqa: ANN001
+def _after(locator) -> str:
     """The text a ::after rule draws (what a person reads where Streamlit's English was)."""
     return locator.evaluate("e => getComputedStyle(e, '::after').content").strip('"')
 
 
-def _visible_text(locator) -> str:  # noqa: ANN001
+def _visible_text(locator) -> str:
     """Text of the element whose font size is not 0 (English hidden behind a Thai ::after is not read)."""
     return locator.evaluate(
         """e => Array.from(e.querySelectorAll('*')).filter(n => n.childNodes.length && [...n.childNodes].some(

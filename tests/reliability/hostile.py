@@ -49,7 +49,7 @@ MARKUP_SELECTORS = [
 ]
 
 
-def plant(engine) -> dict:  # noqa: ANN001  (an Engine holding the demo data)
+def plant(engine) -> dict:  # an Engine holding the demo data
     """Write the corpus into the demo database through the services, as people would: every
     report of the open round gets one string in each narrative field (and is marked a highlight,
     so it reaches the overview, the presentation and the pack), the secretariat returns an item

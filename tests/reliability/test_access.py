@@ -76,7 +76,7 @@ def test_deep_link_parameters_never_open_another_agency_for_a_focal_point(app, a
     figures.record(request, access_attempts=attempts, access_refused=attempts)
 
 
-def _refused(call) -> bool:  # noqa: ANN001
+def _refused(call) -> bool:
     try:
         call()
     except UserFacingError:
@@ -96,14 +96,14 @@ def test_direct_service_calls_across_roles_and_agencies_are_refused(demo_db, req
         link = evidence.add_link(session=s, actor=secretariat, report_id=other.id, url="https://www.moe.go.th/")
     before = _snapshot(demo_db)
 
-    def write(who, fn):  # noqa: ANN001, ANN202
+    def write(who, fn):
         def run() -> None:
             with write_session(demo_db, who) as s:
                 fn(s)
 
         return run
 
-    def read(fn):  # noqa: ANN001, ANN202
+    def read(fn):
         def run() -> None:
             with read_session(demo_db) as s:
                 fn(s)
@@ -195,11 +195,11 @@ def test_direct_service_calls_across_roles_and_agencies_are_refused(demo_db, req
     figures.record(request, access_attempts=len(attempts), access_refused=sum(results))
 
 
-def rounds_state(session, who, rid):  # noqa: ANN001, ANN201
+def rounds_state(session, who, rid):
     return progress.set_round_state(session=session, actor=who, round_id=rid, state=RoundState.closed)
 
 
-def _snapshot(engine) -> tuple:  # noqa: ANN001
+def _snapshot(engine) -> tuple:
     with read_session(engine) as s:
         reports = tuple((r.id, r.version, r.submission_state) for r in s.exec(select(ProgressReport).order_by(ProgressReport.id)))
         links = tuple((e.id, e.removed) for e in s.exec(select(Evidence).order_by(Evidence.id)))

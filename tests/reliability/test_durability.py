@@ -57,7 +57,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # ---------------------------------------------------------------- databases
 @pytest.fixture(params=BACKENDS)
-def fresh_demo(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+def fresh_demo(request: pytest.FixtureRequest, tmp_path: Path):
     """(backend, factory): the factory returns the URL of a fresh copy of the demo database."""
     if request.param == "sqlite":
         templates = request.getfixturevalue("sqlite_templates")

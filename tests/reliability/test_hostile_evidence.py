@@ -267,7 +267,7 @@ def _counts(engine: sa.Engine) -> tuple[int, int]:
         )
 
 
-def _add(engine: sa.Engine, report_id: int, filename: str, data: bytes, store):  # noqa: ANN001
+def _add(engine: sa.Engine, report_id: int, filename: str, data: bytes, store):
     a = actor(engine, "focal_bps")
     with write_session(engine, a) as s:
         return evidence.add_file(
@@ -294,7 +294,7 @@ def test_hostile_files_are_refused_cleanly_and_change_nothing(demo_db, tmp_path,
             assert key in catalog(), key
             assert translate(key, **exc.params).strip(), key  # Thai text, parameters filled
             assert re.search("[\u0e00-\u0e7f]", translate(key, **exc.params)), key
-        except Exception as exc:  # noqa: BLE001 - any other exception is what this test looks for
+        except Exception as exc:  # any other exception is what this test looks for
             tracebacks.append(f"{case.label}: {type(exc).__name__}: {exc}")
         else:
             wrong.append(f"{case.label}: accepted")

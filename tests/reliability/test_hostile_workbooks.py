@@ -323,12 +323,12 @@ def _read(engine: sa.Engine, data: bytes) -> excel_io.ImportPlan:
 
 
 @pytest.fixture
-def inflated(monkeypatch) -> list[int]:  # noqa: ANN001
+def inflated(monkeypatch) -> list[int]:
     """Bytes read out of zip parts (openpyxl reads every part through ZipExtFile.read)."""
     total = [0]
     original = zipfile.ZipExtFile.read
 
-    def counting(self, n=-1):  # noqa: ANN001, ANN202
+    def counting(self, n=-1):
         chunk = original(self, n)
         total[0] += len(chunk)
         return chunk
@@ -349,7 +349,7 @@ def test_hostile_workbooks_are_refused_cleanly_early_and_change_nothing(demo_db,
         inflated[0] = 0
         try:
             plan = _read(demo_db, data)
-        except Exception as exc:  # noqa: BLE001 - any exception is what this test looks for
+        except Exception as exc:  # any exception is what this test looks for
             tracebacks.append(f"{case.label}: {type(exc).__name__}: {exc}")
             continue
         read_bytes = inflated[0]

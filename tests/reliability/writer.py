@@ -62,7 +62,7 @@ def emit(line: str) -> None:
         sys.stdout.flush()
 
 
-def save_loop(engine, actor, round_id: int, expected: Decimal, assignment_ids: list[int], run: int, writer: str, seed: int):  # noqa: ANN001
+def save_loop(engine, actor, round_id: int, expected: Decimal, assignment_ids: list[int], run: int, writer: str, seed: int):
     rng = random.Random(seed)
     n = 0
     while True:
