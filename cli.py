@@ -24,7 +24,7 @@ from core.db import get_engine, read_session, write_session
 from core.i18n import MissingTranslation, translate
 from core.settings import SettingsError, load_settings
 from models import Role
-from services import database, demo, rounds, users
+from services import demo, rounds, schema, users
 from services.errors import UserFacingError
 from services.permissions import Actor
 from services.plan_loader import PlanFileError, apply_plan, load_plan_file
@@ -140,11 +140,11 @@ def _run(args: argparse.Namespace) -> int:
         print("configuration is safe to start" + (" (demo mode)" if settings.demo_mode else ""))
         return 0
     if args.command == "migrate":
-        seeded = database.prepare(engine, settings)
-        print(f"database at revision {database.current_revision(engine)}" + (" with demo data" if seeded else ""))
+        seeded = schema.prepare(engine, settings)
+        print(f"database at revision {schema.current_revision(engine)}" + (" with demo data" if seeded else ""))
         return 0
 
-    database.upgrade(engine)
+    schema.upgrade(engine)
     actor = Actor.system(f"cli:{args.command}")
     if args.command == "create-admin":
         password = os.environ.get("ADMIN_PASSWORD")

@@ -39,7 +39,7 @@ from streamlit import config, net_util
 from core import db
 from core.settings import Settings, load_settings
 from models import Role
-from services import database, login_sessions
+from services import login_sessions, schema
 from services.permissions import Actor
 
 # no outbound look-ups (see the module docstring)
@@ -185,7 +185,7 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     """Migrate (and in demo mode seed) the database before the first request, as app.py would on
     its first run: the session routes and the access guard read it before any page has run."""
     s = settings()
-    await run_in_threadpool(database.prepare, _engine(), s)
+    await run_in_threadpool(schema.prepare, _engine(), s)
     yield
 
 

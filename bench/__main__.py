@@ -108,9 +108,9 @@ def run_one(scale_name: str, backend: str, args: argparse.Namespace, bare: Strea
     db_name = f"reform_bench_{scale_name}"
     url = sqlite_database(f"bench-{scale_name}") if backend == "sqlite" else postgres_database(db_name)
     engine = engine_for(url)
-    from services import database
+    from services import schema
 
-    database.upgrade(engine)
+    schema.upgrade(engine)
     gen = generate(engine, scale)
     run: dict = {
         "scale": scale_name,

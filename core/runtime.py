@@ -19,7 +19,7 @@ from streamlit import dataframe_util
 
 from core import charts, db
 from core.settings import Settings, load_settings
-from services import database, heatmap, login_sessions, overview, plans, rounds, users
+from services import heatmap, login_sessions, overview, plans, rounds, schema, users
 from services.permissions import Actor, can_view_page
 
 ACTOR_KEY = "actor"
@@ -35,7 +35,7 @@ def settings() -> Settings:
 def _prepared_engine(url: str, busy_timeout_ms: int) -> Engine:
     """One engine per process; the schema is upgraded (and demo data made) once, at first use."""
     engine = db.get_engine(url, busy_timeout_ms=busy_timeout_ms)
-    database.prepare(engine, settings())
+    schema.prepare(engine, settings())
     return engine
 
 

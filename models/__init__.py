@@ -5,7 +5,8 @@ from models.enums import ProgressStatus, Role, RoundState, SubmissionState
 from models.evaluation import EvaluationLevelBand, EvaluationScore
 from models.meetings import Meeting
 from models.plan import Agency, Assignment, ExpectedProgress, MainIssue, Plan, SubIssue
-from models.rounds import Evidence, ProgressReport, ReviewEvent, Round
+from models.reports import Evidence, ProgressReport, ReviewEvent
+from models.rounds import Round
 from models.sessions import LoginSession
 from models.users import User
 

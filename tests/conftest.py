@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 os.environ.setdefault("BCRYPT_ROUNDS", "4")  # fast hashes in tests; production uses 12
 
 from core.db import make_engine, write_session
-from services import database, demo
+from services import demo, schema
 from services.permissions import Actor
 from tests import figures
 
@@ -75,7 +75,7 @@ def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
     for name in ("empty", "demo"):
         path = root / f"{name}.db"
         engine = make_engine(f"sqlite:///{path}")
-        database.upgrade(engine)
+        schema.upgrade(engine)
         if name == "demo":
             seed_demo_into(engine)
         with engine.connect() as conn:
@@ -115,7 +115,7 @@ def pg_templates() -> Iterator[dict[str, str]]:
                 conn.exec_driver_sql(f'CREATE DATABASE "{db_name}"')
             created.append(db_name)
             engine = make_engine(make_url(PG_URL).set(database=db_name).render_as_string(hide_password=False))
-            database.upgrade(engine)
+            schema.upgrade(engine)
             if kind == "demo":
                 seed_demo_into(engine)
             engine.dispose()

@@ -51,12 +51,12 @@ def test_demo_scale_has_the_shape_sparsity_and_mix_of_a_real_plan(db):
 
 def test_generation_is_deterministic_and_scales(tmp_path):
     from core.db import make_engine
-    from services import database
+    from services import schema
 
     results = []
     for i in range(2):
         engine = make_engine(f"sqlite:///{tmp_path / f'g{i}.db'}")
-        database.upgrade(engine)
+        schema.upgrade(engine)
         results.append(generate(engine, Scale("mini", 40, (3, 2)), seed=7))
         engine.dispose()
     assert (results[0].assignments, results[0].reports) == (results[1].assignments, results[1].reports)

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from core.db import make_engine
-from services import database
+from services import schema
 
 TABLES = {
     "agency",
@@ -44,12 +44,12 @@ def blank_engine(request, tmp_path):
 
 def test_upgrade_empty_database_then_downgrade_and_upgrade_again(blank_engine):
     assert _tables(blank_engine) == set()
-    database.upgrade(blank_engine)
+    schema.upgrade(blank_engine)
     assert _tables(blank_engine) == TABLES
-    assert database.current_revision(blank_engine) == database.head_revision()
-    database.downgrade(blank_engine, "base")
+    assert schema.current_revision(blank_engine) == schema.head_revision()
+    schema.downgrade(blank_engine, "base")
     assert _tables(blank_engine) == set()
-    database.upgrade(blank_engine)
+    schema.upgrade(blank_engine)
     assert _tables(blank_engine) == TABLES
 
 
@@ -61,7 +61,7 @@ def test_models_and_migrations_agree(blank_engine):
 
     import models  # noqa: F401
 
-    database.upgrade(blank_engine)
+    schema.upgrade(blank_engine)
     with blank_engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
     assert diff == []
@@ -93,10 +93,10 @@ def test_prepare_seeds_demo_only_once_and_never_outside_demo_mode(tmp_path):
 
     engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
     demo_settings = load_settings(env={"BCRYPT_ROUNDS": "4"}, secrets={})
-    assert database.prepare(engine, demo_settings) is True
-    assert database.prepare(engine, demo_settings) is False  # second start: data kept, nothing added
+    assert schema.prepare(engine, demo_settings) is True
+    assert schema.prepare(engine, demo_settings) is False  # second start: data kept, nothing added
     real = make_engine(f"sqlite:///{tmp_path / 'real.db'}")
-    assert database.prepare(real, load_settings(env={"DEMO_MODE": "false"}, secrets={})) is False
+    assert schema.prepare(real, load_settings(env={"DEMO_MODE": "false"}, secrets={})) is False
     with real.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM app_user").scalar() == 0
         assert conn.exec_driver_sql("SELECT count(*) FROM plan").scalar() == 0

@@ -1,4 +1,7 @@
-"""Creating and upgrading the database, and the demo data on first run."""
+"""The database schema: Alembic upgrades and downgrades, and the demo data on a first run.
+
+(Engines and sessions are core.db; this module decides what is in the database.)
+"""
 
 from __future__ import annotations
 
