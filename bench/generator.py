@@ -47,7 +47,7 @@ from models import (
 from services import rounds as rounds_service
 from services.passwords import hash_password
 from services.permissions import Actor
-from services.progress import suggest_status
+from services.status import suggest_status
 
 PASSWORD = "demo2563"  # the demo password, for every generated account
 ACTOR = Actor.system("bench-generate")

@@ -183,7 +183,8 @@ def _draft_targets(engine: Engine, limit: int = 20) -> list[tuple[int, int, Acto
 
 def time_saves(engine: Engine, n: int) -> tuple[Stats, list[str]]:
     """services.progress.save_report end to end: BEGIN (IMMEDIATE), lock, validate, write, audit rows, COMMIT."""
-    from services.progress import ReportInput, expected_progress, save_report, suggest_status
+    from services.progress import ReportInput, save_report
+    from services.status import expected_progress, suggest_status
 
     targets = _draft_targets(engine)
     if not targets:

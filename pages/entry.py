@@ -11,7 +11,8 @@ import streamlit as st
 from core import runtime
 from core.ui import clip, evidence_item, file_uploader, flash, fmt_date, fmt_datetime, lang, md, round_label, show_refusal, t
 from models import ProgressStatus, Role, RoundState, SubmissionState
-from services import evidence, excel_io, plans, progress, rounds
+from services import evidence, excel_io, plans, progress, review, rounds, status
+from services import history as report_history
 from services.errors import UserFacingError
 from services.numbers import format_figure
 from services.progress import EntryItem, ReportConflict, ReportInput, ValidationFailed
@@ -208,7 +209,7 @@ def item_editor(item: EntryItem, dirty: bool) -> None:
             answer = st.text_area(t("entry.answer"), key=f"{prefix}_answer_text", max_chars=progress.COMMENT_LIMIT)
             if st.button(t("entry.send_answer"), key=f"{prefix}_answer_btn"):
                 if _run_write(
-                    lambda s: progress.answer_return(session=s, actor=actor, report_id=item.report.id, answer=answer or ""),
+                    lambda s: review.answer_return(session=s, actor=actor, report_id=item.report.id, answer=answer or ""),
                     t("entry.answered"),
                 ):
                     st.rerun()
@@ -225,7 +226,7 @@ def item_editor(item: EntryItem, dirty: bool) -> None:
         disabled=not editable,
     )
     typed = st.session_state.get(f"{prefix}_progress_pct")
-    suggested = progress.suggest_status(Decimal(str(typed)) if typed is not None else None, item.expected)
+    suggested = status.suggest_status(Decimal(str(typed)) if typed is not None else None, item.expected)
     c3.selectbox(t("field.status"), STATUS_OPTIONS, key=f"{prefix}_status", format_func=_status_label, disabled=not editable)
     chosen = st.session_state.get(f"{prefix}_status")
     if suggested is not None:
@@ -313,7 +314,7 @@ def item_editor(item: EntryItem, dirty: bool) -> None:
         evidence_panel(item, editable or (round_open and actor.role == Role.secretariat))
         with st.expander(t("history.title"), icon=":material/history:"):
             with runtime.read_session() as session:
-                entries = progress.history(session=session, actor=actor, report_id=item.report.id)
+                entries = report_history.history(session=session, actor=actor, report_id=item.report.id)
             st.dataframe(
                 pd.DataFrame(
                     [
@@ -405,7 +406,7 @@ if can_edit_round:
             # stored in another version than the one the form was drawn from
             shown = {i.assignment.id: st.session_state.get(f"{_prefix(i)}_base") for i in items}
             if _run_write(
-                lambda s: progress.submit_agency_round(
+                lambda s: review.submit_agency_round(
                     session=s,
                     actor=actor,
                     agency_id=agency.id,

@@ -8,7 +8,8 @@ import streamlit as st
 from core import runtime
 from core.ui import clip, flash, fmt_date, fmt_datetime, md, round_label, show_refusal, t
 from models import RoundState
-from services import plans, progress, rounds
+from services import history as report_history
+from services import progress, review, rounds
 from services.errors import UserFacingError
 from services.numbers import format_figure
 from services.progress import ReportConflict
@@ -17,7 +18,6 @@ actor = runtime.require_actor("review")
 st.title(t("review.title"))
 with runtime.read_session() as session:
     all_rounds, current = rounds.plan_rounds(session=session)
-    agencies = plans.agencies(session=session)
 if not all_rounds:
     st.info(t("home.no_round"))
     st.stop()
@@ -68,14 +68,11 @@ with st.container(border=True):
     confirm = st.checkbox(t(f"review.confirm_{target_state}"), key=f"confirm_round_{round_id}")
     if st.button(t(f"review.{target_state}_round"), disabled=not confirm, key="round_state_btn"):
         _write(
-            lambda s: progress.set_round_state(session=s, actor=actor, round_id=round_id, state=target_state), t("users.saved")
+            lambda s: rounds.set_round_state(session=s, actor=actor, round_id=round_id, state=target_state), t("users.saved")
         )
 
-rows = []
 with runtime.read_session() as session:
-    for agency in agencies:
-        for item in progress.entry_items(session=session, actor=actor, round_id=round_id, agency_id=agency.id):
-            rows.append((agency, item))
+    rows = progress.round_items(session=session, actor=actor, round_id=round_id)
 shown = [(a, i) for a, i in rows if i.state in only]
 summary = pd.DataFrame(
     [
@@ -126,18 +123,18 @@ for agency, item in shown:
             b1, b2 = st.columns(2)
             if item.state == "submitted" and b1.button(t("review.approve"), key=f"{key}_approve", type="primary"):
                 _write(
-                    lambda s, rid=r.id, v=r.version: progress.approve(session=s, actor=actor, report_id=rid, expected_version=v),
+                    lambda s, rid=r.id, v=r.version: review.approve(session=s, actor=actor, report_id=rid, expected_version=v),
                     t("review.approved"),
                 )
             if b2.button(t("review.return"), key=f"{key}_return"):
                 _write(
-                    lambda s, rid=r.id, v=r.version, c=comment: progress.return_for_correction(
+                    lambda s, rid=r.id, v=r.version, c=comment: review.return_for_correction(
                         session=s, actor=actor, report_id=rid, expected_version=v, comment=c or ""
                     ),
                     t("review.returned"),
                 )
         with runtime.read_session() as session:
-            events = [e for e in progress.history(session=session, actor=actor, report_id=r.id) if e.kind != "field"]
+            events = [e for e in report_history.history(session=session, actor=actor, report_id=r.id) if e.kind != "field"]
         for e in events:
             st.caption(
                 f"{fmt_datetime(e.at)} · {md(e.username)} · {t('review.' + e.kind)}"

@@ -29,7 +29,7 @@ from models import (
 )
 from services import evaluation, rounds, users
 from services.plan_loader import apply_plan, load_plan_file
-from services.progress import suggest_status
+from services.status import suggest_status
 
 DEMO_PLAN_FILE = DATA_DIR / "plan_demo.yaml"
 DEMO_PASSWORD = "demo2563"

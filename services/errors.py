@@ -10,3 +10,7 @@ class UserFacingError(Exception):
         super().__init__(message_key)
         self.message_key = message_key
         self.params = params
+
+
+class ProgressError(UserFacingError):
+    """A refusal of a progress-report action."""

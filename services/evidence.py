@@ -31,8 +31,8 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from models import Assignment, Evidence, ProgressReport, Round
-from services.permissions import Actor
-from services.progress import ProgressError, require_edit, require_view
+from services.errors import ProgressError
+from services.permissions import Actor, require_edit, require_view
 
 MB = 1024 * 1024
 ZIP = (b"PK\x03\x04",)

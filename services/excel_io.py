@@ -35,20 +35,11 @@ from sqlmodel import Session
 
 from core.i18n import translate
 from models import Agency, ProgressStatus, Role
-from services.errors import UserFacingError
+from services.errors import ProgressError, UserFacingError
 from services.numbers import NumberError, parse_number
-from services.permissions import Actor
-from services.progress import (
-    FOCAL_EDITABLE_STATES,
-    EntryItem,
-    ProgressError,
-    ReportInput,
-    entry_items,
-    get_round,
-    require_edit,
-    save_report,
-    validate,
-)
+from services.permissions import FOCAL_EDITABLE_STATES, Actor, require_edit
+from services.progress import EntryItem, ReportInput, entry_items, save_report, validate
+from services.rounds import get_round
 from services.spreadsheet_safety import put
 
 SHEET = "รายงานผล"

@@ -37,8 +37,8 @@ from models import (
 )
 from services import rounds as rounds_service
 from services import spreadsheet_safety
-from services.permissions import Actor
-from services.progress import DEFAULT_EXPECTED, require_view
+from services.permissions import Actor, require_view
+from services.status import DEFAULT_EXPECTED
 
 NOT_ASSIGNED = "not_assigned"
 NOT_REPORTED = "not_reported"
@@ -75,7 +75,7 @@ CELL_COLUMNS = [
 
 def cells(*, session: Session, round_id: int) -> pd.DataFrame:
     """One row per agency × sub-issue of the round's plan, in plan order (agencies, then issues)."""
-    rnd = session.get(Round, round_id)
+    rnd = rounds_service.get_round(session=session, round_id=round_id)
     prev = rounds_service.previous_round(session=session, rnd=rnd)
     report, previous = aliased(ProgressReport), aliased(ProgressReport)
     query = (
@@ -341,9 +341,7 @@ def cell_detail(*, session: Session, actor: Actor, round_id: int, agency_code: s
     """One cell of the round's heatmap: narrative, evidence, the review conversation and the
     item's progress over every round of the plan. None when the plan has no such agency or
     sub-issue (a stale or mistyped link)."""
-    rnd = session.get(Round, round_id)
-    if rnd is None:
-        return None
+    rnd = rounds_service.get_round(session=session, round_id=round_id)
     found = session.exec(
         select(Agency, SubIssue, MainIssue)
         .select_from(Agency)

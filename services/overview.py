@@ -25,14 +25,13 @@ from models import (
     Agency,
     Assignment,
     EvaluationScore,
-    ExpectedProgress,
     MainIssue,
     Plan,
     ProgressReport,
     Round,
     SubIssue,
 )
-from services import heatmap
+from services import heatmap, status
 from services import rounds as rounds_service
 
 OVERALL = "overall"  # the `series` of the whole plan in `trend`
@@ -154,7 +153,7 @@ class MainIssueFigure:
     name_th: str
     name_en: str
     weighted_progress: float | None  # None when the main issue has no assigned item
-    expected_progress: float | None  # ExpectedProgress of the plan for the round's length, if any
+    expected_progress: float | None  # services.status.expected_by_length for the round's length
     assigned: int
 
 
@@ -173,7 +172,8 @@ class Headline:
     plan held by active agencies (the heatmap's assigned cells).
 
     - ``overall``: weighted progress of the round (services.heatmap.overall), None with no item.
-    - ``expected_progress``: the plan's ExpectedProgress for the round's length, None without data.
+    - ``expected_progress``: the progress the plan expects by the end of a round of this length
+      (services.status: the plan's data, 25/50/75/100 for a length it leaves out).
     - ``agencies_total``: active agencies holding at least one item.
     - ``agencies_reported``: of those, agencies whose every item has a report in this round whose
       submission state is ``submitted`` or ``approved`` (drafts and returned items do not count).
@@ -236,16 +236,12 @@ class RoundOverview:
 
 # ----------------------------------------------------------------------------- helpers
 def _round(session: Session, round_id: int) -> Round:
-    rnd = session.get(Round, round_id)
-    if rnd is None:
-        raise LookupError(f"no reporting round {round_id}")
-    return rnd
+    return rounds_service.get_round(session=session, round_id=round_id)
 
 
 def _expected(session: Session, plan_id: int) -> dict[int, float]:
-    """The plan's expected progress per round length (months → pct); only what the data holds."""
-    rows = session.exec(select(ExpectedProgress.months, ExpectedProgress.pct).where(ExpectedProgress.plan_id == plan_id)).all()
-    return {int(m): float(p) for m, p in rows}
+    """The plan's expected progress per round length (services.status, the one definition)."""
+    return {months: float(pct) for months, pct in status.expected_by_length(session=session, plan_id=plan_id).items()}
 
 
 def _float(value: object) -> float | None:
@@ -298,15 +294,15 @@ def agency_table(*, session: Session, round_id: int) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- headline
-def _headline(session: Session, rnd: Round, agencies: pd.DataFrame) -> Headline:
-    overall = heatmap.overall(session=session, round_id=rnd.id)
+def _headline(session: Session, rnd: Round, agencies: pd.DataFrame, grid: heatmap.RoundGrid) -> Headline:
+    overall = grid.overall
     expected = _expected(session, rnd.plan_id).get(rnd.months)
     mains = session.exec(
         select(MainIssue.number, MainIssue.name_th, MainIssue.name_en)
         .where(MainIssue.plan_id == rnd.plan_id)
         .order_by(col(MainIssue.number))
     ).all()
-    margins = heatmap.by_main_issue(session=session, round_id=rnd.id).set_index("main_issue_number")
+    margins = grid.by_main_issue.set_index("main_issue_number")
     main_figures = tuple(
         MainIssueFigure(
             number=int(number),
@@ -346,7 +342,8 @@ def _headline(session: Session, rnd: Round, agencies: pd.DataFrame) -> Headline:
 def headline(*, session: Session, round_id: int) -> Headline:
     """The round's headline figures (see `Headline` for the definition of every count)."""
     rnd = _round(session, round_id)
-    return _headline(session, rnd, agency_table(session=session, round_id=round_id))
+    grid = heatmap.round_grid(session=session, round_id=round_id)
+    return _headline(session, rnd, _agency_table(grid.cells, grid.by_agency, _agency_names(session)), grid)
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -623,13 +620,16 @@ def highlights(*, session: Session, round_id: int) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- bundle
-def round_overview(*, session: Session, round_id: int) -> RoundOverview:
-    """Every figure, table and series of the round's overview, computed once."""
+def round_overview(*, session: Session, round_id: int, grid: heatmap.RoundGrid | None = None) -> RoundOverview:
+    """Every figure, table and series of the round's overview, computed once. `grid` is the
+    round's heatmap grid (services.heatmap.round_grid) when the caller has it (the page caches
+    one per round and data version): its cells and margins are not queried again."""
     rnd = _round(session, round_id)
     plan = session.get(Plan, rnd.plan_id)
     names = _agency_names(session)
-    cells = _cells(session, rnd.id, names)
-    agencies = _agency_table(cells, heatmap.by_agency(session=session, round_id=rnd.id), names)
+    grid = grid if grid is not None else heatmap.round_grid(session=session, round_id=rnd.id)
+    cells = grid.cells.merge(names[["agency_id", "agency_name_en"]], on="agency_id", how="left")
+    agencies = _agency_table(cells, grid.by_agency, names)
     # an evaluation of a fiscal year is published after the year ends: the round shows earlier years
     evaluations = evaluation_history(session=session, plan_id=plan.id, up_to_fiscal_year=rnd.fiscal_year - 1)
     return RoundOverview(
@@ -650,7 +650,7 @@ def round_overview(*, session: Session, round_id: int) -> RoundOverview:
             due_date=rnd.due_date,
             state=getattr(rnd.state, "value", rnd.state),
         ),
-        headline=_headline(session, rnd, agencies),
+        headline=_headline(session, rnd, agencies, grid),
         latest_evaluation=_latest(evaluations),
         evaluations=evaluations,
         trend=trend(session=session, plan_id=plan.id, up_to_round_id=rnd.id),

@@ -1,11 +1,19 @@
-"""Who may see and do what. Pages use these to build navigation; services re-check on every write."""
+"""Who may see and do what: pages per role (navigation), which agencies an actor sees, who edits
+a report, who reviews. Pages use these to build navigation; services re-check on every write."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from models.enums import Role
-from services.errors import UserFacingError
+from models.enums import Role, RoundState, SubmissionState
+from services.errors import ProgressError, UserFacingError
+
+if TYPE_CHECKING:
+    from models import ProgressReport, Round
+
+# The submission states in which a focal point may still change their agency's report.
+FOCAL_EDITABLE_STATES = frozenset({SubmissionState.draft, SubmissionState.returned})
 
 
 class PermissionDenied(UserFacingError, PermissionError):
@@ -57,3 +65,51 @@ def require_user_manager(actor: Actor, *, target_role: Role | str | None = None)
         raise PermissionDenied()
     if target_role is not None and Role(target_role) == Role.admin and actor.role != Role.admin:
         raise PermissionDenied("error.only_admin_manages_admins")
+
+
+# ----------------------------------------------------------------------------- reports
+def can_view_agency(actor: Actor, agency_id: int) -> bool:
+    """Focal points see their own agency; every other role sees every agency."""
+    if actor.role is None:
+        return False
+    if Role(actor.role) == Role.focal_point:
+        return actor.agency_id == agency_id
+    return True
+
+
+def require_view(actor: Actor, agency_id: int) -> None:
+    if not can_view_agency(actor, agency_id):
+        raise PermissionDenied("error.other_agency")
+
+
+def require_edit(
+    actor: Actor,
+    *,
+    agency_id: int,
+    rnd: Round,
+    report: ProgressReport | None,
+    correction_reason: str = "",
+    figures: bool = True,
+) -> None:
+    """Focal points edit their own agency's drafts and returned items in an open round; the
+    secretariat edits any item, and after a round closes changes figures only with a reason."""
+    role = Role(actor.role) if actor.role else None
+    if role == Role.focal_point:
+        if actor.agency_id != agency_id:
+            raise PermissionDenied("error.other_agency")
+        if rnd.state != RoundState.open:
+            raise PermissionDenied("error.round_closed")
+        if report is not None and report.submission_state not in FOCAL_EDITABLE_STATES:
+            raise PermissionDenied("error.already_submitted")
+        return
+    if role == Role.secretariat:
+        if rnd.state != RoundState.open and figures and not correction_reason.strip():
+            raise ProgressError("error.correction_reason_required")
+        return
+    raise PermissionDenied()
+
+
+def require_secretariat(actor: Actor) -> None:
+    """Reviewing and running rounds: the secretariat's work."""
+    if actor.role is None or Role(actor.role) != Role.secretariat:
+        raise PermissionDenied("error.secretariat_only")

@@ -1,13 +1,14 @@
-"""Progress reports: entry, validation, status suggestion, optimistic concurrency, submission,
-review, corrections after a round closes, copy-forward and history.
+"""Progress entry: what a report holds (ReportInput), its validation, the agency's items for a
+round, saving a draft or a correction with optimistic concurrency, and copy-forward.
 
-Every write function takes a write session (core.db.write_session) and re-checks permissions
-itself, whatever the page showed.
+Who may edit is services.permissions, the expected progress and the suggested status
+services.status, the review workflow services.review, the history services.history. Every write
+function takes a write session (core.db.write_session) and re-checks permissions itself,
+whatever the page showed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,10 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models import (
+    Agency,
     Assignment,
-    AuditLog,
     Evidence,
-    ExpectedProgress,
     MainIssue,
     ProgressReport,
     ProgressStatus,
@@ -31,8 +31,11 @@ from models import (
     SubmissionState,
 )
 from services import rounds as rounds_service
-from services.errors import UserFacingError
-from services.permissions import Actor, PermissionDenied
+from services.errors import ProgressError, UserFacingError
+from services.history import Change, changes_since
+from services.permissions import Actor, require_edit, require_view
+from services.rounds import get_round
+from services.status import expected_progress, needs_status_reason, suggest_status
 from services.text_rules import FieldProblem, text_problems
 
 TEXT_FIELDS = ("achievements", "obstacles", "next_steps", "evidence")
@@ -40,42 +43,16 @@ TEXT_FIELDS = ("achievements", "obstacles", "next_steps", "evidence")
 # read on a projector and printed in the committee pack, not a place for whole documents.
 TEXT_LIMITS = {"achievements": 4000, "obstacles": 4000, "next_steps": 4000, "evidence": 1000, "status_reason": 500}
 COMMENT_LIMIT = 2000  # a reviewer's comment or a focal point's answer
-
 EDITABLE_FIELDS = ("progress_pct", "actual_value", "status", "status_reason", *TEXT_FIELDS, "notable")
-DEFAULT_EXPECTED = {3: Decimal(25), 6: Decimal(50), 9: Decimal(75), 12: Decimal(100)}
-FOCAL_EDITABLE_STATES = {SubmissionState.draft, SubmissionState.returned}
-SYSTEM_FIELDS = {"version", "updated_at", "updated_by_id", "submitted_at"}
 
 
 # ----------------------------------------------------------------------------- errors
-class ProgressError(UserFacingError):
-    """A refusal of a progress-report action."""
-
-
 class ValidationFailed(ProgressError):
     """Nothing was saved: every problem, each with its field (and item, for a whole round)."""
 
     def __init__(self, problems: list[FieldProblem], message_key: str = "error.validation_failed") -> None:
         super().__init__(message_key, count=len(problems))
         self.problems = problems
-
-
-class SubmitRefused(ValidationFailed):
-    """Nothing was submitted (the message says "cannot submit", not "cannot save")."""
-
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        super().__init__(problems, "error.submit_refused")
-
-
-@dataclass(frozen=True)
-class Change:
-    """One field changed by someone else since the version the user started from."""
-
-    username: str
-    at: datetime
-    field: str
-    old: str | None
-    new: str | None
 
 
 class ReportConflict(ProgressError):
@@ -129,28 +106,7 @@ class ReportInput:
         return [name for name in EDITABLE_FIELDS if getattr(a, name) != getattr(b, name)]
 
 
-# ----------------------------------------------------------------------------- status
-def expected_progress(*, session: Session, plan_id: int, months: int) -> Decimal:
-    """Progress expected by the end of a round (data, with 25/50/75/100 as the fallback)."""
-    row = session.exec(
-        select(ExpectedProgress.pct).where(ExpectedProgress.plan_id == plan_id, ExpectedProgress.months == months)
-    ).first()
-    return Decimal(row) if row is not None else DEFAULT_EXPECTED[months]
-
-
-def suggest_status(progress: Decimal | None, expected: Decimal) -> ProgressStatus | None:
-    """Completed at 100 %, not started at 0, delayed below what the round expects, else on track."""
-    if progress is None:
-        return None
-    if progress >= 100:
-        return ProgressStatus.completed
-    if progress == 0:
-        return ProgressStatus.not_started
-    if progress < expected:
-        return ProgressStatus.delayed
-    return ProgressStatus.on_track
-
-
+# ----------------------------------------------------------------------------- validation
 def check_comment(text: str) -> str:
     """A review comment or an answer, stripped; refused when too long or holding control characters."""
     problems = text_problems("review_comment", text.strip(), COMMENT_LIMIT)
@@ -172,10 +128,7 @@ def validate(data: ReportInput, *, assignment: Assignment, expected: Decimal, fo
         problems.append(FieldProblem("actual_value", "error.actual_negative", {"value": d.actual_value}))
     # no suggestion from an impossible figure: the range error above is the one to fix
     suggested = suggest_status(d.progress_pct, expected) if progress_ok else None
-    if d.status is not None and d.status != ProgressStatus.cancelled and suggested is not None and d.status != suggested:
-        if not d.status_reason:
-            problems.append(FieldProblem("status_reason", "error.status_reason_required"))
-    if d.status == ProgressStatus.cancelled and not d.status_reason:
+    if needs_status_reason(d.status, suggested) and not d.status_reason:
         problems.append(FieldProblem("status_reason", "error.status_reason_required"))
     if d.status is not None and d.status != ProgressStatus.cancelled and d.progress_pct is None and not for_submit:
         problems.append(FieldProblem("progress_pct", "error.progress_needed_for_status"))
@@ -191,53 +144,6 @@ def validate(data: ReportInput, *, assignment: Assignment, expected: Decimal, fo
         if d.status == ProgressStatus.delayed and not d.obstacles:
             problems.append(FieldProblem("obstacles", "error.required.obstacles"))
     return problems
-
-
-# ----------------------------------------------------------------------------- permissions
-def can_view_agency(actor: Actor, agency_id: int) -> bool:
-    """Focal points see their own agency; every other role sees every agency."""
-    if actor.role is None:
-        return False
-    if Role(actor.role) == Role.focal_point:
-        return actor.agency_id == agency_id
-    return True
-
-
-def require_view(actor: Actor, agency_id: int) -> None:
-    if not can_view_agency(actor, agency_id):
-        raise PermissionDenied("error.other_agency")
-
-
-def require_edit(
-    actor: Actor,
-    *,
-    agency_id: int,
-    rnd: Round,
-    report: ProgressReport | None,
-    correction_reason: str = "",
-    figures: bool = True,
-) -> None:
-    """Focal points edit their own agency's drafts and returned items in an open round; the
-    secretariat edits any item, and after a round closes changes figures only with a reason."""
-    role = Role(actor.role) if actor.role else None
-    if role == Role.focal_point:
-        if actor.agency_id != agency_id:
-            raise PermissionDenied("error.other_agency")
-        if rnd.state != RoundState.open:
-            raise PermissionDenied("error.round_closed")
-        if report is not None and report.submission_state not in FOCAL_EDITABLE_STATES:
-            raise PermissionDenied("error.already_submitted")
-        return
-    if role == Role.secretariat:
-        if rnd.state != RoundState.open and figures and not correction_reason.strip():
-            raise ProgressError("error.correction_reason_required")
-        return
-    raise PermissionDenied()
-
-
-def _require_secretariat(actor: Actor) -> None:
-    if actor.role is None or Role(actor.role) != Role.secretariat:
-        raise PermissionDenied("error.secretariat_only")
 
 
 # ----------------------------------------------------------------------------- reading
@@ -264,91 +170,89 @@ class EntryItem:
         return suggest_status(self.report.progress_pct if self.report else None, self.expected)
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)
 
 
-def get_round(*, session: Session, round_id: int) -> Round:
-    rnd = session.get(Round, round_id)
-    if rnd is None:
-        raise ProgressError("error.unknown_round")
-    return rnd
+def _items(session: Session, rnd: Round, agency_ids: list[int] | None) -> list[tuple[Agency, EntryItem]]:
+    """The items of `agency_ids` (None: every active agency) in plan order, each with this round's
+    and the previous round's report and its evidence: four queries whatever the agency count."""
+    prev = rounds_service.previous_round(session=session, rnd=rnd)
+    expected = expected_progress(session=session, plan_id=rnd.plan_id, months=rnd.months)
+    query = (
+        select(Agency, Assignment, SubIssue, MainIssue)
+        .join(Assignment, Assignment.agency_id == Agency.id)
+        .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
+        .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
+        .where(MainIssue.plan_id == rnd.plan_id)
+        .order_by(col(Agency.sort_order), col(Agency.code), col(MainIssue.number), col(SubIssue.sort_order))
+    )
+    query = query.where(Agency.active == True) if agency_ids is None else query.where(col(Agency.id).in_(agency_ids))
+    rows = session.exec(query).all()
+    ids = [a.id for _, a, _, _ in rows]
+
+    def reports_of(round_id: int) -> dict[int, ProgressReport]:
+        reports = select(ProgressReport).where(ProgressReport.round_id == round_id)
+        if agency_ids is not None:  # one agency's page: only its items; the review page: the whole round
+            reports = reports.where(col(ProgressReport.assignment_id).in_(ids))
+        return {r.assignment_id: r for r in session.exec(reports)}
+
+    reports = reports_of(rnd.id)
+    previous = reports_of(prev.id) if prev is not None else {}
+    evidence: dict[int, list[Evidence]] = {}
+    if reports:
+        attached = select(Evidence).where(Evidence.removed == False).order_by(col(Evidence.id))
+        if agency_ids is not None:
+            attached = attached.where(col(Evidence.report_id).in_([r.id for r in reports.values()]))
+        else:
+            attached = attached.join(ProgressReport, ProgressReport.id == Evidence.report_id).where(ProgressReport.round_id == rnd.id)
+        for ev in session.exec(attached):
+            evidence.setdefault(ev.report_id, []).append(ev)
+    return [
+        (
+            agency,
+            EntryItem(
+                assignment=a,
+                sub_issue=s,
+                main_issue=m,
+                report=reports.get(a.id),
+                previous=previous.get(a.id),
+                expected=expected,
+                evidence=evidence.get(reports[a.id].id, []) if a.id in reports else [],
+            ),
+        )
+        for agency, a, s, m in rows
+    ]
 
 
 def entry_items(*, session: Session, actor: Actor, round_id: int, agency_id: int) -> list[EntryItem]:
     """The agency's assignments in plan order, with this round's and the previous round's reports."""
     require_view(actor, agency_id)
     rnd = get_round(session=session, round_id=round_id)
-    prev = rounds_service.previous_round(session=session, rnd=rnd)
-    expected = expected_progress(session=session, plan_id=rnd.plan_id, months=rnd.months)
-    rows = session.exec(
-        select(Assignment, SubIssue, MainIssue)
-        .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
-        .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
-        .where(Assignment.agency_id == agency_id, MainIssue.plan_id == rnd.plan_id)
-        .order_by(col(MainIssue.number), col(SubIssue.sort_order))
-    ).all()
-    ids = [a.id for a, _, _ in rows]
-    reports = {
-        r.assignment_id: r
-        for r in session.exec(
-            select(ProgressReport).where(ProgressReport.round_id == rnd.id, col(ProgressReport.assignment_id).in_(ids))
-        )
-    }
-    previous = {}
-    if prev is not None:
-        previous = {
-            r.assignment_id: r
-            for r in session.exec(
-                select(ProgressReport).where(ProgressReport.round_id == prev.id, col(ProgressReport.assignment_id).in_(ids))
-            )
-        }
-    report_ids = [r.id for r in reports.values()]
-    evidence: dict[int, list[Evidence]] = {}
-    if report_ids:
-        for ev in session.exec(
-            select(Evidence).where(col(Evidence.report_id).in_(report_ids), Evidence.removed == False).order_by(col(Evidence.id))
-        ):
-            evidence.setdefault(ev.report_id, []).append(ev)
-    return [
-        EntryItem(
-            assignment=a,
-            sub_issue=s,
-            main_issue=m,
-            report=reports.get(a.id),
-            previous=previous.get(a.id),
-            expected=expected,
-            evidence=evidence.get(reports[a.id].id, []) if a.id in reports else [],
-        )
-        for a, s, m in rows
-    ]
+    return [item for _, item in _items(session, rnd, [agency_id])]
 
 
-def _changes_since(session: Session, report: ProgressReport, version: int | None) -> list[Change]:
-    """Field changes other people made to `report` after `version` (None: since it was created)."""
-    rows = session.exec(
-        select(AuditLog)
-        .where(AuditLog.entity == "progress_report", AuditLog.entity_id == str(report.id))
-        .order_by(col(AuditLog.id))
-    ).all()
-    start_id = 0
-    if version is not None:
-        marker = next((r for r in rows if r.field == "version" and r.new_value == str(version + 1)), None)
-        start_id = marker.id if marker else 0
-        if marker is not None:  # include the other fields written in the same flush as the marker
-            start_id = min(r.id for r in rows if r.at == marker.at and r.username == marker.username)
-    return [
-        Change(username=r.username, at=r.at, field=r.field, old=r.old_value, new=r.new_value)
-        for r in rows
-        if r.id >= start_id
-        and r.field not in SYSTEM_FIELDS
-        and r.field not in ("assignment_id", "round_id")
-        and not (r.action == "create" and r.new_value in (None, "", "False"))
-    ]
+def round_items(*, session: Session, actor: Actor, round_id: int) -> list[tuple[Agency, EntryItem]]:
+    """Every active agency's items of a round with its agency (the review page), in plan order;
+    a focal point gets their own agency's only."""
+    rnd = get_round(session=session, round_id=round_id)
+    if actor.role is not None and Role(actor.role) == Role.focal_point:
+        return _items(session, rnd, [actor.agency_id])
+    return _items(session, rnd, None)
+
+
+def can_edit(actor: Actor, *, agency_id: int, rnd: Round, report: ProgressReport | None) -> bool:
+    """Whether the form should let `actor` change the item (services.permissions.require_edit,
+    with a correction's reason to be asked for after a round closes)."""
+    try:
+        require_edit(actor, agency_id=agency_id, rnd=rnd, report=report, correction_reason="(asked for)")
+    except UserFacingError:
+        return False
+    return True
 
 
 # ----------------------------------------------------------------------------- writing
-def _load_for_update(session: Session, assignment_id: int, round_id: int) -> ProgressReport | None:
+def load_for_update(session: Session, assignment_id: int, round_id: int) -> ProgressReport | None:
     return session.exec(
         select(ProgressReport)
         .where(ProgressReport.assignment_id == assignment_id, ProgressReport.round_id == round_id)
@@ -356,11 +260,11 @@ def _load_for_update(session: Session, assignment_id: int, round_id: int) -> Pro
     ).first()
 
 
-def _event(session: Session, actor: Actor, report: ProgressReport, action: str, comment: str = "") -> None:
+def add_event(session: Session, actor: Actor, report: ProgressReport, action: str, comment: str = "") -> None:
     session.add(
         ReviewEvent(
             report_id=report.id,
-            at=_now(),
+            at=now(),
             user_id=actor.user_id,
             username=actor.username,
             action=action,
@@ -368,15 +272,6 @@ def _event(session: Session, actor: Actor, report: ProgressReport, action: str, 
             version=report.version,
         )
     )
-
-
-def _record_step(session: Session, actor: Actor, report: ProgressReport, action: str, comment: str = "") -> ProgressReport:
-    """Store a workflow step (submit, approve, return, answer): new version plus its review event."""
-    report.version += 1
-    session.add(report)
-    session.flush()
-    _event(session, actor, report, action, comment)
-    return report
 
 
 def save_report(
@@ -395,11 +290,11 @@ def save_report(
     if assignment is None:
         raise ProgressError("error.unknown_assignment")
     rnd = get_round(session=session, round_id=round_id)
-    report = _load_for_update(session, assignment_id, round_id)
+    report = load_for_update(session, assignment_id, round_id)
     require_edit(actor, agency_id=assignment.agency_id, rnd=rnd, report=report, correction_reason=correction_reason)
     current_version = report.version if report is not None else None
     if current_version != expected_version:
-        changes = _changes_since(session, report, expected_version) if report is not None else []
+        changes = changes_since(session, report, expected_version) if report is not None else []
         raise ReportConflict(current_version or 0, changes)
     expected = expected_progress(session=session, plan_id=rnd.plan_id, months=rnd.months)
     problems = validate(data, assignment=assignment, expected=expected, for_submit=False)
@@ -415,118 +310,15 @@ def save_report(
         return report  # nothing to write: no new version, no audit rows
     report.version += 1
     report.updated_by_id = actor.user_id
-    report.updated_at = _now()
+    report.updated_at = now()
     session.add(report)
     try:
         session.flush()
     except IntegrityError as exc:  # another writer created this report a moment ago (PostgreSQL)
         raise ReportConflict(1, []) from exc
     if rnd.state != RoundState.open:
-        _event(session, actor, report, "correct", correction_reason.strip())
+        add_event(session, actor, report, "correct", correction_reason.strip())
     return report
-
-
-def submit_agency_round(
-    *,
-    session: Session,
-    actor: Actor,
-    agency_id: int,
-    round_id: int,
-    unsaved: Sequence[str] = (),
-    shown_versions: Mapping[int, int | None] | None = None,
-) -> int:
-    """Submit every draft or returned item of the agency; refuse (listing every problem) unless
-    all items are complete. Returns how many items were submitted.
-
-    What is submitted is what the person saw: `unsaved` names the items (sub-issue codes) with
-    edits on screen that were never saved, and `shown_versions` (assignment id → the version
-    the screen shows, None for "not reported") the stored versions the screen was drawn from.
-    Unsaved edits, or an item someone else changed since, refuse the whole submission."""
-    rnd = get_round(session=session, round_id=round_id)
-    require_edit(actor, agency_id=agency_id, rnd=rnd, report=None, correction_reason="")
-    if rnd.state != RoundState.open:
-        raise PermissionDenied("error.round_closed")
-    items = entry_items(session=session, actor=actor, round_id=round_id, agency_id=agency_id)
-    problems: list[FieldProblem] = [FieldProblem("report", "error.submit.unsaved", sub_issue_code=code) for code in unsaved]
-    for item in items:
-        code = item.sub_issue.code
-        stored = item.report.version if item.report else None
-        if shown_versions is not None and item.assignment.id in shown_versions and shown_versions[item.assignment.id] != stored:
-            problems.append(FieldProblem("report", "error.submit.changed_since_shown", sub_issue_code=code))
-            continue
-        if item.report is None:
-            problems.append(FieldProblem("report", "error.required.report", sub_issue_code=code))
-            continue
-        for p in validate(
-            ReportInput.from_report(item.report), assignment=item.assignment, expected=item.expected, for_submit=True
-        ):
-            problems.append(FieldProblem(p.field, p.message_key, p.params, sub_issue_code=code))
-        if item.report.submission_state == SubmissionState.returned and item.report.review_comment:
-            problems.append(FieldProblem("review_comment", "error.required.answer", sub_issue_code=code))
-    if problems:
-        raise SubmitRefused(problems)
-    submitted = 0
-    for item in items:
-        report = _load_for_update(session, item.assignment.id, round_id)
-        if report.submission_state in FOCAL_EDITABLE_STATES:
-            report.submission_state = SubmissionState.submitted
-            report.submitted_at = _now()
-            _record_step(session, actor, report, "submit")
-            submitted += 1
-    return submitted
-
-
-def _load_report(session: Session, report_id: int, expected_version: int | None) -> ProgressReport:
-    report = session.exec(select(ProgressReport).where(ProgressReport.id == report_id).with_for_update()).first()
-    if report is None:
-        raise ProgressError("error.unknown_report")
-    if expected_version is not None and report.version != expected_version:
-        raise ReportConflict(report.version, _changes_since(session, report, expected_version))
-    return report
-
-
-def approve(*, session: Session, actor: Actor, report_id: int, expected_version: int) -> ProgressReport:
-    """The secretariat approves a submitted item."""
-    _require_secretariat(actor)
-    report = _load_report(session, report_id, expected_version)
-    if report.submission_state != SubmissionState.submitted:
-        raise ProgressError("error.not_submitted")
-    report.submission_state = SubmissionState.approved
-    return _record_step(session, actor, report, "approve")
-
-
-def return_for_correction(
-    *, session: Session, actor: Actor, report_id: int, expected_version: int, comment: str
-) -> ProgressReport:
-    """The secretariat returns a submitted or approved item with a comment the focal point sees."""
-    _require_secretariat(actor)
-    if not comment.strip():
-        raise ProgressError("error.return_comment_required")
-    comment = check_comment(comment)
-    report = _load_report(session, report_id, expected_version)
-    if report.submission_state not in (SubmissionState.submitted, SubmissionState.approved):
-        raise ProgressError("error.not_submitted")
-    rnd = get_round(session=session, round_id=report.round_id)
-    if rnd.state != RoundState.open:
-        raise PermissionDenied("error.round_closed")
-    report.submission_state = SubmissionState.returned
-    report.review_comment = comment.strip()
-    return _record_step(session, actor, report, "return", comment.strip())
-
-
-def answer_return(*, session: Session, actor: Actor, report_id: int, answer: str) -> ProgressReport:
-    """The focal point answers the secretariat's comment; the item can then be re-submitted."""
-    report = _load_report(session, report_id, None)
-    assignment = session.get(Assignment, report.assignment_id)
-    rnd = get_round(session=session, round_id=report.round_id)
-    require_edit(actor, agency_id=assignment.agency_id, rnd=rnd, report=report, correction_reason="")
-    if report.submission_state != SubmissionState.returned or not report.review_comment:
-        raise ProgressError("error.nothing_to_answer")
-    if not answer.strip():
-        raise ProgressError("error.answer_required")
-    answer = check_comment(answer)
-    report.review_comment = ""
-    return _record_step(session, actor, report, "answer", answer.strip())
 
 
 def copy_forward(*, session: Session, actor: Actor, agency_id: int, round_id: int) -> int:
@@ -549,44 +341,3 @@ def copy_forward(*, session: Session, actor: Actor, agency_id: int, round_id: in
         )
         created += 1
     return created
-
-
-def set_round_state(*, session: Session, actor: Actor, round_id: int, state: RoundState) -> Round:
-    """The secretariat opens or closes a round."""
-    _require_secretariat(actor)
-    rnd = get_round(session=session, round_id=round_id)
-    rnd.state = RoundState(state)
-    session.add(rnd)
-    return rnd
-
-
-# ----------------------------------------------------------------------------- history
-@dataclass(frozen=True)
-class HistoryEntry:
-    at: datetime
-    username: str
-    kind: str  # "field" or a review action
-    field: str = ""
-    old: str | None = None
-    new: str | None = None
-    comment: str = ""
-
-
-def history(*, session: Session, actor: Actor, report_id: int) -> list[HistoryEntry]:
-    """Who changed what and when (old → new), with the review conversation, newest first."""
-    report = session.get(ProgressReport, report_id)
-    if report is None:
-        raise ProgressError("error.unknown_report")
-    require_view(actor, session.get(Assignment, report.assignment_id).agency_id)
-    entries = [
-        HistoryEntry(at=r.at, username=r.username, kind="field", field=r.field, old=r.old_value, new=r.new_value)
-        for r in session.exec(select(AuditLog).where(AuditLog.entity == "progress_report", AuditLog.entity_id == str(report_id)))
-        if r.field not in SYSTEM_FIELDS
-        and r.field not in ("assignment_id", "round_id")
-        and not (r.action == "create" and r.new_value in (None, "", "False"))
-    ]
-    entries += [
-        HistoryEntry(at=e.at, username=e.username, kind=e.action, comment=e.comment)
-        for e in session.exec(select(ReviewEvent).where(ReviewEvent.report_id == report_id))
-    ]
-    return sorted(entries, key=lambda e: e.at, reverse=True)

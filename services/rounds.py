@@ -1,4 +1,5 @@
-"""Reporting rounds: creating a plan's rounds and finding the one users work on now."""
+"""Reporting rounds: creating a plan's rounds, finding one (by id, the current one, the one
+before), and running them (opening and closing)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from sqlmodel import Session, col, select
 
 from core.thaidate import ROUND_MONTHS, round_period
 from models import Plan, Round, RoundState
+from services.errors import ProgressError
+from services.permissions import Actor, require_secretariat
 from services.plans import active_plan
 
 DUE_DAYS_AFTER_PERIOD = 15
@@ -32,6 +35,14 @@ def create_rounds(*, session: Session, plan: Plan, state: RoundState = RoundStat
             rounds.append(rnd)
     session.flush()
     return rounds
+
+
+def get_round(*, session: Session, round_id: int) -> Round:
+    """The round `round_id`; a plain refusal (not a crash) when there is none."""
+    rnd = session.get(Round, round_id)
+    if rnd is None:
+        raise ProgressError("error.unknown_round")
+    return rnd
 
 
 def rounds_of(*, session: Session, plan_id: int) -> list[Round]:
@@ -64,3 +75,12 @@ def plan_rounds(*, session: Session, today: date | None = None) -> tuple[list[Ro
     if plan is None:
         return [], None
     return rounds_of(session=session, plan_id=plan.id), current_round(session=session, plan_id=plan.id, today=today)
+
+
+def set_round_state(*, session: Session, actor: Actor, round_id: int, state: RoundState) -> Round:
+    """The secretariat opens or closes a round."""
+    require_secretariat(actor)
+    rnd = get_round(session=session, round_id=round_id)
+    rnd.state = RoundState(state)
+    session.add(rnd)
+    return rnd

@@ -20,8 +20,8 @@ from pypdf import PdfReader, PdfWriter
 from core.db import read_session, write_session
 from core.i18n import catalog
 from services import evidence
+from services.errors import ProgressError
 from services.permissions import PermissionDenied
-from services.progress import ProgressError
 from tests.helpers import actor, open_round, report
 
 

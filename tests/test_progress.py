@@ -7,9 +7,10 @@ from sqlmodel import select
 
 from core.db import read_session, write_session
 from models import AuditLog, ProgressStatus, ReviewEvent, RoundState, SubmissionState
-from services import progress
+from services import errors, history, progress, review, rounds, status
 from services.permissions import PermissionDenied
-from services.progress import ReportConflict, ReportInput, ValidationFailed, suggest_status
+from services.progress import ReportConflict, ReportInput, ValidationFailed
+from services.status import suggest_status
 from tests.helpers import actor, agency_id, assignment, open_round, report, round_of
 
 
@@ -52,7 +53,7 @@ def test_suggest_status(progress_pct, expected, status):
 def test_expected_progress_comes_from_the_plan(demo_db):
     rnd = round_of(demo_db, 2563, 9)
     with read_session(demo_db) as s:
-        assert progress.expected_progress(session=s, plan_id=rnd.plan_id, months=9) == Decimal(75)
+        assert status.expected_progress(session=s, plan_id=rnd.plan_id, months=9) == Decimal(75)
 
 
 def test_focal_point_saves_a_draft_for_a_missing_item_with_audit(demo_db):
@@ -111,7 +112,7 @@ def test_after_closing_only_the_secretariat_corrects_and_only_with_a_reason(demo
     current = report(demo_db, "BLA", "1.3", closed.id)
     data = ReportInput.from_report(current)
     data.actual_value = Decimal(4)
-    with pytest.raises(progress.ProgressError) as exc:
+    with pytest.raises(errors.ProgressError) as exc:
         save(demo_db, "secretariat", "BLA", "1.3", data, current.version, round_id=closed.id)
     assert exc.value.message_key == "error.correction_reason_required"
     saved = save(
@@ -164,7 +165,7 @@ def test_submit_lists_exactly_what_is_missing_and_changes_nothing(demo_db):
     save(demo_db, "focal_bla", "BLA", "1.1", ReportInput(progress_pct=Decimal(40), status=ProgressStatus.delayed), None)
     a = actor(demo_db, "focal_bla")
     with pytest.raises(ValidationFailed) as exc, write_session(demo_db, a) as s:
-        progress.submit_agency_round(session=s, actor=a, agency_id=agency_id(demo_db, "BLA"), round_id=rid)
+        review.submit_agency_round(session=s, actor=a, agency_id=agency_id(demo_db, "BLA"), round_id=rid)
     found = {(p.sub_issue_code, p.message_key) for p in exc.value.problems}
     assert found == {
         ("1.1", "error.required.actual"),
@@ -181,32 +182,32 @@ def test_submit_then_return_answer_resubmit_and_approve(demo_db):
     assert draft.submission_state == SubmissionState.draft
     focal, sec = actor(demo_db, "focal_opec"), actor(demo_db, "secretariat")
     with write_session(demo_db, focal) as s:
-        assert progress.submit_agency_round(session=s, actor=focal, agency_id=opec, round_id=rid) == 1
+        assert review.submit_agency_round(session=s, actor=focal, agency_id=opec, round_id=rid) == 1
     submitted = report(demo_db, "OPEC", "3.1", rid)
     assert submitted.submission_state == SubmissionState.submitted
     with write_session(demo_db, sec) as s:
-        progress.return_for_correction(
+        review.return_for_correction(
             session=s, actor=sec, report_id=submitted.id, expected_version=submitted.version, comment="ขอหลักฐานจำนวนเครือข่าย"
         )
     returned = report(demo_db, "OPEC", "3.1", rid)
     assert returned.submission_state == SubmissionState.returned and returned.review_comment == "ขอหลักฐานจำนวนเครือข่าย"
     with pytest.raises(ValidationFailed) as exc, write_session(demo_db, focal) as s:
-        progress.submit_agency_round(session=s, actor=focal, agency_id=opec, round_id=rid)
+        review.submit_agency_round(session=s, actor=focal, agency_id=opec, round_id=rid)
     assert [p.message_key for p in exc.value.problems] == ["error.required.answer"]
     with write_session(demo_db, focal) as s:
-        progress.answer_return(session=s, actor=focal, report_id=returned.id, answer="แนบรายชื่อเครือข่าย 20 แห่งแล้ว")
+        review.answer_return(session=s, actor=focal, report_id=returned.id, answer="แนบรายชื่อเครือข่าย 20 แห่งแล้ว")
     with write_session(demo_db, focal) as s:
-        assert progress.submit_agency_round(session=s, actor=focal, agency_id=opec, round_id=rid) == 1
+        assert review.submit_agency_round(session=s, actor=focal, agency_id=opec, round_id=rid) == 1
     again = report(demo_db, "OPEC", "3.1", rid)
     with write_session(demo_db, sec) as s:
-        progress.approve(session=s, actor=sec, report_id=again.id, expected_version=again.version)
+        review.approve(session=s, actor=sec, report_id=again.id, expected_version=again.version)
     assert report(demo_db, "OPEC", "3.1", rid).submission_state == SubmissionState.approved
     with read_session(demo_db) as s:
         actions = [
             (e.action, e.username)
             for e in s.exec(select(ReviewEvent).where(ReviewEvent.report_id == again.id).order_by(ReviewEvent.id))
         ]
-        hist = progress.history(session=s, actor=focal, report_id=again.id)
+        hist = history.history(session=s, actor=focal, report_id=again.id)
     assert actions == [
         ("submit", "focal_opec"),
         ("return", "secretariat"),
@@ -223,7 +224,7 @@ def test_only_the_secretariat_reviews(demo_db):
     for who in ("focal_otepc", "chair", "admin"):
         a = actor(demo_db, who)
         with pytest.raises(PermissionDenied), write_session(demo_db, a) as s:
-            progress.approve(session=s, actor=a, report_id=submitted.id, expected_version=submitted.version)
+            review.approve(session=s, actor=a, report_id=submitted.id, expected_version=submitted.version)
     assert report(demo_db, "OTEPC", "1.5", rid).submission_state == SubmissionState.submitted
 
 
@@ -263,12 +264,12 @@ def test_secretariat_closes_and_reopens_a_round(demo_db):
     rid = open_round(demo_db).id
     sec = actor(demo_db, "secretariat")
     with write_session(demo_db, sec) as s:
-        progress.set_round_state(session=s, actor=sec, round_id=rid, state=RoundState.closed)
+        rounds.set_round_state(session=s, actor=sec, round_id=rid, state=RoundState.closed)
     with pytest.raises(PermissionDenied):
         save(demo_db, "focal_bla", "BLA", "1.1", GOOD, None, round_id=rid)
     focal = actor(demo_db, "focal_bla")
     with pytest.raises(PermissionDenied), write_session(demo_db, focal) as s:
-        progress.set_round_state(session=s, actor=focal, round_id=rid, state=RoundState.open)
+        rounds.set_round_state(session=s, actor=focal, round_id=rid, state=RoundState.open)
 
 
 def test_an_out_of_range_figure_reports_one_problem_not_two(demo_db):
@@ -281,13 +282,13 @@ def test_an_out_of_range_figure_reports_one_problem_not_two(demo_db):
 def _submit(engine, who, agency, **kwargs):
     a = actor(engine, who)
     with write_session(engine, a) as s:
-        return progress.submit_agency_round(
+        return review.submit_agency_round(
             session=s, actor=a, agency_id=agency_id(engine, agency), round_id=open_round(engine).id, **kwargs
         )
 
 
 def test_submit_with_unsaved_edits_on_screen_is_refused_and_names_them(demo_db):
-    with pytest.raises(progress.SubmitRefused) as exc:
+    with pytest.raises(review.SubmitRefused) as exc:
         _submit(demo_db, "focal_onie", "ONIE", unsaved=["3.3"])
     assert exc.value.message_key == "error.submit_refused"  # "cannot submit", not "cannot save"
     assert [(p.sub_issue_code, p.message_key) for p in exc.value.problems] == [("3.3", "error.submit.unsaved")]
@@ -301,7 +302,7 @@ def test_submit_refuses_when_an_item_changed_since_the_screen_was_drawn(demo_db)
     changed = ReportInput.from_report(stored)
     changed.next_steps = "เลขานุการแก้ไขระหว่างนั้น"
     save(demo_db, "secretariat", "ONIE", "3.3", changed, stored.version)
-    with pytest.raises(progress.SubmitRefused) as exc:
+    with pytest.raises(review.SubmitRefused) as exc:
         _submit(demo_db, "focal_onie", "ONIE", shown_versions=shown)
     assert [(p.sub_issue_code, p.message_key) for p in exc.value.problems] == [("3.3", "error.submit.changed_since_shown")]
     assert report(demo_db, "ONIE", "3.3", rid).submission_state == SubmissionState.draft
@@ -342,8 +343,8 @@ def test_review_comments_have_the_same_limits(demo_db, comment):
     rid = open_round(demo_db).id
     submitted = report(demo_db, "BIE", "3.2", rid)
     sec = actor(demo_db, "secretariat")
-    with pytest.raises(progress.ProgressError), write_session(demo_db, sec) as s:
-        progress.return_for_correction(
+    with pytest.raises(errors.ProgressError), write_session(demo_db, sec) as s:
+        review.return_for_correction(
             session=s, actor=sec, report_id=submitted.id, expected_version=submitted.version, comment=comment
         )
     assert report(demo_db, "BIE", "3.2", rid).submission_state == SubmissionState.submitted

@@ -25,7 +25,8 @@ from models import Agency, Assignment, ProgressReport, Round, RoundState, SubIss
 from services import heatmap
 from services.overview import fmt_pct
 from services.permissions import Actor
-from services.progress import ReportInput, expected_progress, save_report, suggest_status
+from services.progress import ReportInput, save_report
+from services.status import expected_progress, suggest_status
 from tests.conftest import missing_part
 
 pytestmark = pytest.mark.postgres

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from core.db import read_session, write_session
 from models import Evidence, ProgressReport, RoundState
-from services import evidence, excel_io, heatmap, progress, rounds, users
+from services import evidence, excel_io, heatmap, history, progress, review, rounds, users
 from services.errors import UserFacingError
 from services.permissions import PAGES_BY_ROLE, Role
 from services.progress import ReportInput
@@ -124,11 +124,11 @@ def test_direct_service_calls_across_roles_and_agencies_are_refused(demo_db, req
                 data=data,
             ),
         ),
-        write(focal_onie, lambda s: progress.submit_agency_round(session=s, actor=focal_onie, agency_id=bps, round_id=rid)),
+        write(focal_onie, lambda s: review.submit_agency_round(session=s, actor=focal_onie, agency_id=bps, round_id=rid)),
         write(focal_onie, lambda s: progress.copy_forward(session=s, actor=focal_onie, agency_id=bps, round_id=rid)),
-        write(focal_onie, lambda s: progress.answer_return(session=s, actor=focal_onie, report_id=other.id, answer="x")),
+        write(focal_onie, lambda s: review.answer_return(session=s, actor=focal_onie, report_id=other.id, answer="x")),
         read(lambda s: progress.entry_items(session=s, actor=focal_onie, round_id=rid, agency_id=bps)),
-        read(lambda s: progress.history(session=s, actor=focal_onie, report_id=other.id)),
+        read(lambda s: history.history(session=s, actor=focal_onie, report_id=other.id)),
         read(lambda s: excel_io.build_template(session=s, actor=focal_onie, round_id=rid, agency_id=bps)),
         read(lambda s: heatmap.cell_detail(session=s, actor=focal_onie, round_id=rid, agency_code="BPS", sub_issue_code="2.4")),
         read(lambda s: evidence.read_file(session=s, actor=focal_onie, evidence_id=link.id, evidence_dir=store)),
@@ -137,11 +137,11 @@ def test_direct_service_calls_across_roles_and_agencies_are_refused(demo_db, req
         write(focal_onie, lambda s: evidence.remove(session=s, actor=focal_onie, evidence_id=link.id)),
         # a focal point reviewing, least of all their own report
         write(
-            focal_onie, lambda s: progress.approve(session=s, actor=focal_onie, report_id=own.id, expected_version=own.version)
+            focal_onie, lambda s: review.approve(session=s, actor=focal_onie, report_id=own.id, expected_version=own.version)
         ),
         write(
             focal_onie,
-            lambda s: progress.return_for_correction(
+            lambda s: review.return_for_correction(
                 session=s, actor=focal_onie, report_id=own.id, expected_version=own.version, comment="x"
             ),
         ),
@@ -156,7 +156,7 @@ def test_direct_service_calls_across_roles_and_agencies_are_refused(demo_db, req
             for who in (chair, executive, viewer)
         ],
         *[
-            write(who, lambda s, who=who: progress.approve(session=s, actor=who, report_id=own.id, expected_version=own.version))
+            write(who, lambda s, who=who: review.approve(session=s, actor=who, report_id=own.id, expected_version=own.version))
             for who in (chair, executive, viewer)
         ],
         # rounds and accounts: the secretariat's and the admin's only
@@ -196,7 +196,7 @@ def test_direct_service_calls_across_roles_and_agencies_are_refused(demo_db, req
 
 
 def rounds_state(session, who, rid):
-    return progress.set_round_state(session=session, actor=who, round_id=rid, state=RoundState.closed)
+    return rounds.set_round_state(session=session, actor=who, round_id=rid, state=RoundState.closed)
 
 
 def _snapshot(engine) -> tuple:

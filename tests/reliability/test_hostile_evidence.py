@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from core.db import write_session
 from core.i18n import catalog, translate
 from services import evidence
-from services.progress import ProgressError
+from services.errors import ProgressError
 from tests import figures
 from tests.helpers import actor, open_round, report
 from tests.test_evidence import REAL_FILES, ZIP_TYPES, make_image, make_ole, make_pdf

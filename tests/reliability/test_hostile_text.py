@@ -20,7 +20,7 @@ from sqlmodel import select
 from core.db import make_engine, read_session, write_session
 from core.i18n import translate
 from models import AuditLog, ProgressReport, ReviewEvent, User
-from services import committee_pack, excel_io, heatmap, overview, progress, users
+from services import committee_pack, errors, excel_io, heatmap, overview, progress, review, users
 from services.permissions import Actor
 from services.progress import ReportInput, ValidationFailed
 from services.spreadsheet_safety import looks_like_formula, unneutralise_csv
@@ -75,11 +75,11 @@ def test_every_field_stores_the_corpus_exactly_and_refuses_what_it_cannot_store(
     for i, text in enumerate(hostile.ACCEPTED.values()):
         item = report(demo_db, "BIE", "3.2", rid)
         with write_session(demo_db, sec) as s:
-            progress.return_for_correction(session=s, actor=sec, report_id=item.id, expected_version=item.version, comment=text)
+            review.return_for_correction(session=s, actor=sec, report_id=item.id, expected_version=item.version, comment=text)
         with write_session(demo_db, bie) as s:
-            progress.answer_return(session=s, actor=bie, report_id=item.id, answer=text)
+            review.answer_return(session=s, actor=bie, report_id=item.id, answer=text)
         with write_session(demo_db, bie) as s:
-            progress.submit_agency_round(session=s, actor=bie, agency_id=agency_id(demo_db, "BIE"), round_id=rid)
+            review.submit_agency_round(session=s, actor=bie, agency_id=agency_id(demo_db, "BIE"), round_id=rid)
         with write_session(demo_db, sec) as s:
             users.create_user(
                 session=s,
@@ -97,8 +97,8 @@ def test_every_field_stores_the_corpus_exactly_and_refuses_what_it_cannot_store(
         tried, writes, checked = tried + 1, writes + 3, checked + 3
     for text in hostile.REFUSED.values():
         item = report(demo_db, "BIE", "3.2", rid)
-        with pytest.raises(progress.ProgressError), write_session(demo_db, sec) as s:
-            progress.return_for_correction(session=s, actor=sec, report_id=item.id, expected_version=item.version, comment=text)
+        with pytest.raises(errors.ProgressError), write_session(demo_db, sec) as s:
+            review.return_for_correction(session=s, actor=sec, report_id=item.id, expected_version=item.version, comment=text)
         with pytest.raises(users.UserInputError), write_session(demo_db, sec) as s:
             users.create_user(
                 session=s, actor=sec, username="refusedone", display_name=text, role="viewer", password="long-enough-1"

@@ -31,7 +31,7 @@ from openpyxl.utils import get_column_letter
 from core.db import read_session, write_session
 from core.i18n import catalog, translate
 from services import excel_io
-from services.progress import ProgressError
+from services.errors import ProgressError
 from tests import figures
 from tests.helpers import actor, agency_id, open_round
 

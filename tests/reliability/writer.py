@@ -33,7 +33,7 @@ from sqlmodel import select
 
 from core.db import make_engine, read_session, write_session
 from models import ProgressReport
-from services import progress
+from services import progress, status
 from services.progress import ReportConflict, ReportInput
 from tests import helpers
 
@@ -80,7 +80,7 @@ def save_loop(engine, actor, round_id: int, expected: Decimal, assignment_ids: l
                 base = current.version if current is not None else None
             data.achievements = text
             data.progress_pct = pct
-            data.status = progress.suggest_status(pct, expected)
+            data.status = status.suggest_status(pct, expected)
             try:
                 with write_session(engine, actor) as s:
                     report = progress.save_report(
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     rnd = helpers.open_round(engine)
     assignment_ids = [helpers.assignment(engine, agency, sub).id for agency, sub in ITEMS]
     with read_session(engine) as s:
-        expected = progress.expected_progress(session=s, plan_id=rnd.plan_id, months=rnd.months)
+        expected = status.expected_progress(session=s, plan_id=rnd.plan_id, months=rnd.months)
 
     def thread_main(t: int) -> None:
         writer = f"p{args.process}t{t}"
