@@ -9,15 +9,8 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-# Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
-STATUS_COLOURS = {
-    "completed": "#0072B2",
-    "on_track": "#009E73",
-    "delayed": "#D55E00",
-    "not_started": "#999999",
-    "cancelled": "#000000",
-}
-NOT_ASSIGNED_FILL = "#eef2f7"
+from core.palette import DARK_TEXT, NOT_ASSIGNED_FILL, NOT_REPORTED_BORDER, SELECTED_OUTLINE, STATUS_COLOURS
+
 MEASURES = ("progress", "status", "change")
 # workflow-state marks drawn after the figure; all of them are glyphs of the bundled Sarabun, so
 # the page and the PNG/SVG/PDF exports draw the same symbol
@@ -100,7 +93,7 @@ def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str], large:
     empty = base.transform_filter(alt.datum.state == "not_assigned").mark_rect(fill=NOT_ASSIGNED_FILL, stroke="white")
     missing = (
         base.transform_filter(alt.datum.state == "not_reported")
-        .mark_rect(fill="white", stroke="#dc2626", strokeDash=[4, 3], strokeWidth=2)
+        .mark_rect(fill="white", stroke=NOT_REPORTED_BORDER, strokeDash=[4, 3], strokeWidth=2)
         .encode(opacity=dim)
     )
     reported = base.transform_filter((alt.datum.state != "not_assigned") & (alt.datum.state != "not_reported"))
@@ -134,11 +127,11 @@ def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str], large:
         .mark_text(fontSize=font_size, fontWeight="bold")
         .encode(
             text="label:N",
-            color=alt.condition(dark_text, alt.value("#111827"), alt.value("white")),
+            color=alt.condition(dark_text, alt.value(DARK_TEXT), alt.value("white")),
             opacity=dim,
         )
     )
-    chosen = base.transform_filter(alt.datum.selected).mark_rect(filled=False, stroke="#e11d48", strokeWidth=3)
+    chosen = base.transform_filter(alt.datum.selected).mark_rect(filled=False, stroke=SELECTED_OUTLINE, strokeWidth=3)
     # an invisible cell-sized layer on top takes the clicks and the tooltips for every assigned cell
     cell = alt.selection_point(name=SELECTION, fields=["agency_code", "sub_issue_code"], on="click", clear=False)
     hits = (
@@ -226,7 +219,7 @@ def item_trend(trend: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart
     now = (
         alt.Chart(long)
         .transform_filter(alt.datum.selected & (alt.datum.series == "progress"))
-        .mark_point(size=140, filled=False, color="#e11d48", strokeWidth=2)
+        .mark_point(size=140, filled=False, color=SELECTED_OUTLINE, strokeWidth=2)
         .encode(x=x, y=y)
     )
     return alt.layer(lines, now).properties(height=200)

@@ -284,7 +284,7 @@ def test_wrap_keeps_thai_clusters_and_fits_the_width(text, width):
     measure = len  # one unit per code point: combining marks count, so this is strict
     lines = committee_pack.wrap(measure, text, width)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
-    assert all(measure(line) <= width for line in lines if len(committee_pack._clusters(line)) > 1)
+    assert all(measure(line) <= width for line in lines if len(committee_pack.clusters(line)) > 1)
     combining = re.compile(r"^[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
     assert not any(combining.match(line) for line in lines), "no line starts with a vowel or tone mark"
     assert not any(line.startswith(")") or line.endswith("(") for line in lines)

@@ -1,0 +1,161 @@
+"""What every file of the pack shares: its name, the translator, the labels drawn from the bundle
+(agency, sub-issue, round, status, figures) and the order of rows, columns and series."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from core.i18n import translate
+from core.thaidate import format_date
+from services import heatmap
+from services.overview import OVERALL, RoundOverview, fmt_change, fmt_pct
+
+
+def file_name(overview: RoundOverview, extension: str) -> str:
+    """'committee-pack-2564-12.pdf' and so on."""
+    return f"committee-pack-{overview.round.fiscal_year}-{overview.round.months}.{extension}"
+
+
+class Translator:
+    """`t("key", **params)` in the pack's language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __call__(self, key: str, **params: object) -> str:
+        return translate(key, self.lang, **params)
+
+
+def is_missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Language-dependent names of the bundle's things, shared by the three builders."""
+
+    t: Translator
+    ov: RoundOverview
+
+    @property
+    def lang(self) -> str:
+        return self.t.lang
+
+    def round(self, fiscal_year: int, months: int) -> str:
+        return self.t("round.label", fy=fiscal_year, months=months)
+
+    def this_round(self) -> str:
+        return self.round(self.ov.round.fiscal_year, self.ov.round.months)
+
+    def plan_name(self) -> str:
+        return (self.ov.plan.name_en if self.lang == "en" else "") or self.ov.plan.name_th
+
+    def agency(self, row: pd.Series | dict) -> str:
+        return str(row["agency_code"]) if self.lang == "en" else str(row["agency_short_name"])
+
+    def sub_issue(self, row: pd.Series | dict) -> str:
+        en = row.get("sub_issue_name_en") if self.lang == "en" else None
+        return str(en) if en and not is_missing(en) else str(row["sub_issue_name_th"])
+
+    def main_issue(self, number: int) -> str:
+        fig = next((m for m in self.ov.headline.main_issues if m.number == number), None)
+        if fig is None:
+            return str(number)
+        return (fig.name_en if self.lang == "en" else "") or fig.name_th
+
+    def status(self, value: object) -> str:
+        return "" if is_missing(value) or not value else self.t(f"status.{value}")
+
+    def state(self, value: object) -> str:
+        if is_missing(value) or value == heatmap.NOT_ASSIGNED:
+            return ""
+        return self.t("state.missing") if value == heatmap.NOT_REPORTED else self.t(f"state.{value}")
+
+    def kind(self, value: str) -> str:
+        return self.t(f"overview.kind.{value}")
+
+    def pct(self, value: object) -> str:
+        return self.t("overview.pct", value=fmt_pct(None if is_missing(value) else float(value)))
+
+    def date(self, d: date) -> str:
+        return format_date(d, lang=self.lang)
+
+    def period(self) -> str:
+        return f"{self.date(self.ov.round.period_start)} – {self.date(self.ov.round.period_end)}"
+
+    def change_note(self) -> str:
+        h = self.ov.headline
+        if h.previous_fiscal_year is None:
+            return self.t("overview.no_previous")
+        return self.t("overview.change_from", round=self.round(h.previous_fiscal_year, h.previous_months))
+
+    def evaluation_value(self) -> tuple[str, str]:
+        ev = self.ov.latest_evaluation
+        if ev is None:
+            return "–", self.t("overview.no_evaluation")
+        level = (ev.level_en if self.lang == "en" else "") or ev.level_th
+        return f"{ev.score:.2f}", self.t("overview.evaluation_level", level=level, fy=ev.fiscal_year)
+
+    def headline_cards(self) -> list[tuple[str, str, str]]:
+        """(label, value, note) of the eight headline figures, as every file shows them."""
+        h = self.ov.headline
+        score, level = self.evaluation_value()
+        change = fmt_change(h.change)
+        return [
+            (
+                self.t("overview.overall"),
+                self.pct(h.overall),
+                self.t("overview.expected_short", value=fmt_pct(h.expected_progress)),
+            ),
+            (
+                self.t("overview.change"),
+                change if h.change is None else self.t("overview.points", value=change),
+                self.change_note(),
+            ),
+            (self.t("overview.agencies_reported"), str(h.agencies_reported), self.t("overview.of_agencies", n=h.agencies_total)),
+            (self.t("overview.agencies_approved"), str(h.agencies_approved), self.t("overview.of_agencies", n=h.agencies_total)),
+            (self.t("overview.items_delayed"), str(h.items_delayed), self.t("overview.of_items", n=h.items_assigned)),
+            (self.t("overview.items_returned"), str(h.items_returned), self.t("overview.of_items", n=h.items_assigned)),
+            (self.t("overview.items_not_reported"), str(h.items_not_reported), self.t("overview.of_items", n=h.items_assigned)),
+            (self.t("overview.evaluation"), score, level),
+        ]
+
+
+def subs_in_order(cells: pd.DataFrame) -> pd.DataFrame:
+    """The plan's sub-issues in plan order, one row each."""
+    cols = ["main_issue_number", "sub_issue_order", "sub_issue_code", "sub_issue_name_th", "sub_issue_name_en"]
+    return cells[cols].drop_duplicates("sub_issue_code").sort_values(["main_issue_number", "sub_issue_order"], kind="stable")
+
+
+def agencies_in_order(cells: pd.DataFrame) -> pd.DataFrame:
+    cols = ["agency_id", "agency_code", "agency_short_name", "agency_order"]
+    return cells[cols].drop_duplicates("agency_id")  # cells come in plan order
+
+
+def round_keys(trend: pd.DataFrame) -> list[tuple[int, int]]:
+    return list(dict.fromkeys(zip(trend["fiscal_year"].astype(int), trend["months"].astype(int), strict=True)))
+
+
+def series_order(trend: pd.DataFrame) -> list[str]:
+    mains = sorted({s for s in trend["series"] if s != OVERALL}, key=int)
+    return ([OVERALL] if (trend["series"] == OVERALL).any() else []) + mains
+
+
+def as_float(value: object) -> float | None:
+    return None if is_missing(value) else float(value)
+
+
+def figure_columns(t: Translator) -> list[str]:
+    """The headers of an item's figures, in the order every file of the pack lists them."""
+    keys = (
+        "overview.col.progress",
+        "overview.col.status",
+        "overview.col.state",
+        "pack.col.target",
+        "pack.col.actual",
+        "pack.col.unit",
+    )
+    return [t(key) for key in keys]
