@@ -10,10 +10,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import auth, runtime
 from core.settings import SettingsError
-from core.ui import demo_banner, language_switch, md, show_flash, t, tighten_layout
 from services.permissions import pages_for
+from ui import auth, cache, nav
+from ui.boot import settings
+from ui.widgets import demo_banner, language_switch, md, show_flash, t, tighten_layout
 
 # The tab icon is inline: a Material icon would make every browser fetch it from a public font server.
 ICON = "data:image/png;base64," + base64.b64encode((Path(__file__).parent / "assets" / "icon.png").read_bytes()).decode()
@@ -30,17 +31,17 @@ PAGES = {
     "account": ("pages/account.py", "nav.account", ":material/person:"),
 }
 
-runtime.start_run()
-runtime.leave_folder_page_mode()
+cache.start_run()
+nav.leave_folder_page_mode()
 tighten_layout()
 language_switch()
 try:
-    runtime.settings().check_secure()
+    settings().check_secure()
 except SettingsError as exc:
     st.error(t("error.unsafe_config", detail=str(exc)))
     st.stop()
 
-if runtime.is_demo():
+if cache.is_demo():
     demo_banner()
 
 actor = auth.current_actor()
@@ -59,6 +60,6 @@ pages = {
     key: st.Page(PAGES[key][0], title=t(PAGES[key][1]), icon=PAGES[key][2], url_path=key, default=(key == "home"))
     for key in pages_for(actor.role)
 }
-runtime.register_pages(pages)
+nav.register_pages(pages)
 show_flash()
 st.navigation(list(pages.values())).run()

@@ -1,6 +1,6 @@
 """The one translation catalog (core/catalog.yaml): Thai first, English second.
 
-`translate(key, lang, **params)` is pure; pages call `core.ui.t`, which adds the session's language.
+`translate(key, lang, **params)` is pure; pages call `ui.widgets.t`, which adds the session's language.
 """
 
 from __future__ import annotations

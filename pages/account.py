@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import auth, runtime
-from core.ui import md, show_refusal, t
 from services import users
-from services.errors import UserFacingError
+from ui import auth
+from ui.boot import settings
+from ui.cache import read
+from ui.session import require_actor, run_write
+from ui.widgets import md, t
 
-actor = runtime.require_actor("account")
+actor = require_actor("account")
 st.title(t("account.title"))
-with runtime.read_session() as session:
-    me = users.get_by_username(session=session, username=actor.username)
+me = read(users.get_by_username, username=actor.username)
 st.markdown(f"**{t('users.display_name')}:** {md(me.display_name)}")
 st.markdown(f"**{t('login.username')}:** {md(me.username)}")
 st.write(f"**{t('users.role')}:** {t('role.' + str(actor.role))}")
@@ -27,17 +28,14 @@ if submitted:
     if new != repeat:
         st.error(t("error.passwords_differ"))
     else:
-        try:
-            with runtime.write_session() as session:
-                users.change_own_password(
-                    session=session,
-                    actor=actor,
-                    current_password=current,
-                    new_password=new,
-                    bcrypt_rounds=runtime.settings().bcrypt_rounds,
-                    keep_session_id=auth.current_session_id(),  # this browser stays in; others are logged out
-                )
-        except UserFacingError as exc:
-            show_refusal(exc)
-        else:
-            st.toast(t("account.password_saved"), icon=":material/check:")
+        run_write(
+            lambda session: users.change_own_password(
+                session=session,
+                actor=actor,
+                current_password=current,
+                new_password=new,
+                bcrypt_rounds=settings().bcrypt_rounds,
+                keep_session_id=auth.current_session_id(),  # this browser stays in; others are logged out
+            ),
+            success=t("account.password_saved"),
+        )

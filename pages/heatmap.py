@@ -10,19 +10,18 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from core import charts, runtime
-from core.ui import chart_labels, clip, evidence_item, fmt_datetime, lang, md, round_label, show_refusal, t, url_selectbox
+from core import charts
 from services import heatmap, progress
 from services.errors import UserFacingError
 from services.overview import fmt_pct
+from ui import boot, cache
+from ui.nav import round_picker
+from ui.session import require_actor
+from ui.widgets import chart_labels, clip, evidence_item, fmt_datetime, lang, md, show_refusal, t
 
-actor = runtime.require_actor("heatmap")
-settings = runtime.settings()
+actor = require_actor("heatmap")
+settings = boot.settings()
 st.title(t("heatmap.title"))
-all_rounds, current = runtime.plan_rounds()
-if not all_rounds:
-    st.info(t("home.no_round"))
-    st.stop()
 
 SORTS = heatmap.VIEW_SORTS
 # the status filter: a report's status, or one of the two states that need action
@@ -34,20 +33,14 @@ def _param_list(name: str, allowed) -> list:
 
 
 params = st.query_params
-by_key = {(r.fiscal_year, r.months): r for r in all_rounds}
-keys = [(r.fiscal_year, r.months) for r in reversed(all_rounds)]
-default_key = (current.fiscal_year, current.months) if current else keys[0]
-try:
-    wanted = (int(params.get("fy", "")), int(params.get("m", "")))
-except ValueError:
-    wanted = default_key
-if wanted not in by_key:
-    wanted = default_key
 measure_param = params.get("measure", "progress")
 sort_param = params.get("sort", "plan")
 
 c1, c2, c3 = st.columns([2, 3, 2])
-chosen = url_selectbox(c1, t("entry.round"), keys, wanted, key="heatmap_round", format_func=lambda k: round_label(*k))
+rnd = round_picker(c1, key="heatmap_round")
+if rnd is None:
+    st.info(t("home.no_round"))
+    st.stop()
 measure = (
     c2.segmented_control(
         t("heatmap.measure"),
@@ -63,9 +56,7 @@ sort = c3.selectbox(
     format_func=lambda s: t(f"heatmap.sort.{s}"),
     index=SORTS.index(sort_param) if sort_param in SORTS else 0,
 )
-rnd = by_key[chosen]
-
-grid_data = runtime.round_grid(rnd.id)
+grid_data = cache.round_grid(rnd.id)
 main_margin, total = grid_data.by_main_issue, grid_data.overall
 
 mains = sorted(grid_data.cells["main_issue_number"].unique().tolist())
@@ -120,7 +111,7 @@ def _grid_view(grid: heatmap.RoundGrid, measure: str, **view) -> dict:
     names = cells[["main_issue_number", name_col]].drop_duplicates().sort_values("main_issue_number")
     table = heatmap.view_agencies(grid, cells)
     return {
-        "spec": runtime.shippable(charts.heatmap(cells, measure=measure, labels=chart_labels())),
+        "spec": cache.shippable(charts.heatmap(cells, measure=measure, labels=chart_labels())),
         "empty": cells.empty,
         "tall": cells["agency_code"].nunique() > charts.COMPACT_AT,  # 100 agencies: scroll down too
         "names": " · ".join(f"{t('heatmap.main_short', n=n)}: {md(name)}" for n, name in names.itertuples(index=False)),
@@ -145,7 +136,7 @@ view_args = {
     "open_cell": open_cell,
     "language": lang(),
 }
-grid_view = runtime.view(
+grid_view = cache.view(
     functools.partial(_grid_view, grid_data, measure, **view_args),
     view_key=("heatmap_grid", rnd.id, measure, *view_args.values()),
 )
@@ -166,7 +157,9 @@ def detail_panel() -> None:
         st.info(t("heatmap.detail_hint"), icon=":material/touch_app:")
         return
     try:
-        detail = runtime.cell_detail(actor, rnd.id, *open_cell)
+        detail = cache.read(
+            heatmap.cell_detail, actor=actor, round_id=rnd.id, agency_code=open_cell[0], sub_issue_code=open_cell[1]
+        )
     except UserFacingError as exc:
         show_refusal(exc)
         return

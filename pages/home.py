@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import runtime
-from core.ui import clip, fmt_date, lang, md, round_label, t
 from models import Role
 from services import home
+from ui.cache import read
+from ui.session import require_actor
+from ui.widgets import clip, fmt_date, lang, md, round_label, t
 
-actor = runtime.require_actor("home")
-with runtime.read_session() as session:
-    summary = home.summary_for(session=session, actor=actor)
+actor = require_actor("home")
+summary = read(home.summary_for, actor=actor)
 
 st.title(t("home.title"))
 if summary.plan_name_th:

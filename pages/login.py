@@ -5,14 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import auth, runtime
-from core.ui import t
 from services import demo
+from ui import auth, cache
+from ui.boot import settings
+from ui.widgets import t
 
 
 def render() -> None:
     authenticator = auth.this_run_authenticator()
-    show_demo_accounts = runtime.settings().demo_mode and runtime.is_demo()
+    show_demo_accounts = settings().demo_mode and cache.is_demo()
     st.title(t("app.title"))
     st.caption(t("app.subtitle"))
     _, center, _ = st.columns([1, 2, 1])

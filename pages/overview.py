@@ -11,33 +11,22 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from core import charts, runtime
-from core.ui import clip, lang, md, round_label, t, url_selectbox
+from core import charts
 from services import committee_pack, heatmap
 from services.overview import OVERALL, RoundOverview, fmt_change, fmt_pct
+from ui import cache
+from ui.nav import nav_page, round_picker
+from ui.session import require_actor
+from ui.widgets import clip, lang, md, t
 
-actor = runtime.require_actor("overview")
-all_rounds, current = runtime.plan_rounds()
-if not all_rounds:
-    st.title(t("overview.title"))
-    st.info(t("home.no_round"))
-    st.stop()
-
-by_key = {(r.fiscal_year, r.months): r for r in all_rounds}
-keys = [(r.fiscal_year, r.months) for r in reversed(all_rounds)]
-default_key = (current.fiscal_year, current.months) if current else keys[0]
-try:
-    wanted = (int(st.query_params.get("fy", "")), int(st.query_params.get("m", "")))
-except ValueError:
-    wanted = default_key
-wanted = wanted if wanted in by_key else default_key
-
+actor = require_actor("overview")
 top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
 top_left.title(t("overview.title"))
-chosen = url_selectbox(top_right, t("entry.round"), keys, wanted, key="overview_round", format_func=lambda k: round_label(*k))
-rnd = by_key[chosen]
-st.query_params.update({"fy": str(rnd.fiscal_year), "m": str(rnd.months)})
-data = runtime.round_overview(rnd.id)
+rnd = round_picker(top_right, key="overview_round")
+if rnd is None:
+    st.info(t("home.no_round"))
+    st.stop()
+data = cache.round_overview(rnd.id)
 head = data.headline
 en = lang() == "en"
 
@@ -96,7 +85,7 @@ c[4].metric(t("chair.m.not_reported"), head.items_not_reported, help=t("overview
 # ---------------------------------------------------------------- pack and presentation
 p1, p2, p3, p4 = st.columns(4)
 p1.page_link(
-    runtime.nav_page("present", "pages/present.py"),
+    nav_page("present", "pages/present.py"),
     label=t("chair.present"),
     icon=":material/slideshow:",
     query_params={"fy": str(rnd.fiscal_year), "m": str(rnd.months), "view": "summary"},
@@ -158,11 +147,11 @@ st.subheader(t("overview.attention"))
 if data.attention.empty:
     st.success(t("overview.no_attention"), icon=":material/task_alt:")
 else:
-    attention_tabs = runtime.view(
+    attention_tabs = cache.view(
         functools.partial(_attention_tabs, data.attention, rnd.fiscal_year, rnd.months),
         view_key=("overview_attention", rnd.id, lang()),
     )
-    heatmap_page = runtime.nav_page("heatmap", "pages/heatmap.py")
+    heatmap_page = nav_page("heatmap", "pages/heatmap.py")
     for tab, (_, links, rest) in zip(st.tabs([label for label, _, _ in attention_tabs]), attention_tabs, strict=True):
         with tab:
             for label, query in links:
@@ -250,7 +239,7 @@ def _tables(data: RoundOverview) -> dict[str, object]:
     }
 
 
-tables = runtime.view(functools.partial(_tables, data), view_key=("overview_tables", rnd.id, lang()))
+tables = cache.view(functools.partial(_tables, data), view_key=("overview_tables", rnd.id, lang()))
 left, right = st.columns([3, 2], gap="medium")
 with left:
     st.subheader(t("overview.trend"))
@@ -258,7 +247,7 @@ with left:
         st.info(t("chair.no_trend"))
     else:
         trend_key = ("overview_trend", rnd.id, lang())  # with the data version: everything the chart shows
-        st.vega_lite_chart(runtime.chart_spec(functools.partial(_trend_chart, data.trend), view_key=trend_key), width="stretch")
+        st.vega_lite_chart(cache.chart_spec(functools.partial(_trend_chart, data.trend), view_key=trend_key), width="stretch")
         st.caption(t("overview.trend_note"))
 with right:
     st.subheader(t("overview.evaluation"))

@@ -10,23 +10,19 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import charts, runtime
-from core.ui import chart_labels, clip, lang, md, round_label, t
+from core import charts
 from services.overview import fmt_pct
+from ui import cache
+from ui.nav import url_round
+from ui.session import require_actor
+from ui.widgets import chart_labels, clip, lang, md, round_label, t
 
-actor = runtime.require_actor("present")
-all_rounds, current = runtime.plan_rounds()
-if not all_rounds:
+actor = require_actor("present")
+rnd = url_round()
+if rnd is None:
     st.info(t("home.no_round"))
     st.stop()
-
-by_key = {(r.fiscal_year, r.months): r for r in all_rounds}
-try:
-    wanted = (int(st.query_params.get("fy", "")), int(st.query_params.get("m", "")))
-except ValueError:
-    wanted = None
-rnd = by_key.get(wanted) or current or all_rounds[-1]
-data = runtime.round_overview(rnd.id)
+data = cache.round_overview(rnd.id)
 head = data.headline
 en = lang() == "en"
 
@@ -107,7 +103,7 @@ elif current_view.startswith("main-"):
     a.metric(t("overview.overall"), t("overview.pct", value=fmt_pct(main.weighted_progress)), border=True)
     b.metric(t("overview.expected"), t("overview.pct", value=fmt_pct(main.expected_progress)), border=True)
     st.vega_lite_chart(
-        runtime.chart_spec(
+        cache.chart_spec(
             functools.partial(_main_issue_heatmap, data.cells, number, labels), view_key=("present", rnd.id, current_view, lang())
         ),
         width="content",

@@ -5,34 +5,23 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import runtime
-from core.ui import clip, flash, fmt_date, fmt_datetime, md, round_label, show_refusal, t
 from models import RoundState
 from services import history as report_history
 from services import progress, review, rounds
-from services.errors import UserFacingError
 from services.numbers import format_figure
-from services.progress import ReportConflict
+from ui.cache import read
+from ui.nav import round_picker
+from ui.session import require_actor, run_write
+from ui.widgets import clip, fmt_date, fmt_datetime, md, round_label, t
 
-actor = runtime.require_actor("review")
+actor = require_actor("review")
 st.title(t("review.title"))
-with runtime.read_session() as session:
-    all_rounds, current = rounds.plan_rounds(session=session)
-if not all_rounds:
+c1, c2 = st.columns(2)
+rnd = round_picker(c1, key="review_round", in_url=False)
+if rnd is None:
     st.info(t("home.no_round"))
     st.stop()
-
-by_id = {r.id: r for r in all_rounds}
-round_ids = [r.id for r in reversed(all_rounds)]
-c1, c2 = st.columns(2)
-round_id = c1.selectbox(
-    t("entry.round"),
-    round_ids,
-    index=round_ids.index(current.id) if current else 0,
-    format_func=lambda rid: round_label(by_id[rid].fiscal_year, by_id[rid].months),
-    key="review_round",
-)
-rnd = by_id[round_id]
+round_id = rnd.id
 only = (
     c2.pills(
         t("review.show_states"),
@@ -46,19 +35,6 @@ only = (
 )
 
 
-def _write(action, success: str) -> None:
-    try:
-        with runtime.write_session() as session:
-            action(session)
-    except ReportConflict as exc:
-        show_refusal(exc, icon=":material/sync_problem:")
-    except UserFacingError as exc:
-        show_refusal(exc)
-    else:
-        flash(success)
-        st.rerun()
-
-
 with st.container(border=True):
     st.write(
         f"**{round_label(rnd.fiscal_year, rnd.months)}** · {t('round.state.' + str(rnd.state))} · "
@@ -67,12 +43,12 @@ with st.container(border=True):
     target_state = RoundState.closed if rnd.state == RoundState.open else RoundState.open
     confirm = st.checkbox(t(f"review.confirm_{target_state}"), key=f"confirm_round_{round_id}")
     if st.button(t(f"review.{target_state}_round"), disabled=not confirm, key="round_state_btn"):
-        _write(
-            lambda s: rounds.set_round_state(session=s, actor=actor, round_id=round_id, state=target_state), t("users.saved")
+        run_write(
+            lambda s: rounds.set_round_state(session=s, actor=actor, round_id=round_id, state=target_state),
+            success=t("users.saved"),
         )
 
-with runtime.read_session() as session:
-    rows = progress.round_items(session=session, actor=actor, round_id=round_id)
+rows = read(progress.round_items, actor=actor, round_id=round_id)
 shown = [(a, i) for a, i in rows if i.state in only]
 summary = pd.DataFrame(
     [
@@ -122,19 +98,18 @@ for agency, item in shown:
             comment = st.text_area(t("review.comment"), key=f"{key}_comment", max_chars=progress.COMMENT_LIMIT)
             b1, b2 = st.columns(2)
             if item.state == "submitted" and b1.button(t("review.approve"), key=f"{key}_approve", type="primary"):
-                _write(
+                run_write(
                     lambda s, rid=r.id, v=r.version: review.approve(session=s, actor=actor, report_id=rid, expected_version=v),
-                    t("review.approved"),
+                    success=t("review.approved"),
                 )
             if b2.button(t("review.return"), key=f"{key}_return"):
-                _write(
+                run_write(
                     lambda s, rid=r.id, v=r.version, c=comment: review.return_for_correction(
                         session=s, actor=actor, report_id=rid, expected_version=v, comment=c or ""
                     ),
-                    t("review.returned"),
+                    success=t("review.returned"),
                 )
-        with runtime.read_session() as session:
-            events = [e for e in report_history.history(session=session, actor=actor, report_id=r.id) if e.kind != "field"]
+        events = [e for e in read(report_history.history, actor=actor, report_id=r.id) if e.kind != "field"]
         for e in events:
             st.caption(
                 f"{fmt_datetime(e.at)} · {md(e.username)} · {t('review.' + e.kind)}"

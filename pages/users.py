@@ -5,18 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import runtime
-from core.ui import flash, fmt_datetime, md, show_refusal, t
 from models import Role
-from services import plans, users
-from services.errors import UserFacingError
+from services import users
+from ui import cache
+from ui.boot import settings
+from ui.session import require_actor, run_write
+from ui.widgets import fmt_datetime, md, t
 
-actor = runtime.require_actor("users")
+actor = require_actor("users")
 st.title(t("users.title"))
 
-with runtime.read_session() as session:
-    all_users = users.list_users(session=session)
-    agencies = plans.agencies(session=session)
+all_users = cache.read(users.list_users)  # current: lockouts are not in the data version
+agencies = cache.agencies()
 agency_names = {a.id: a.short_name_th for a in agencies}
 
 table = pd.DataFrame(
@@ -36,14 +36,8 @@ st.dataframe(table, hide_index=True, width="stretch")
 
 
 def _run(action, success_key: str, **params) -> None:
-    try:
-        with runtime.write_session() as session:
-            action(session=session, actor=actor, **params)
-    except UserFacingError as exc:
-        show_refusal(exc)
-    else:
-        flash(t(success_key))
-        st.rerun()
+    """A users.* write as this actor, with its toast."""
+    run_write(lambda session: action(session=session, actor=actor, **params), success=t(success_key))
 
 
 locked = [u.username for u in all_users if users.is_locked(u)]
@@ -92,5 +86,5 @@ with st.expander(t("users.create"), icon=":material/person_add:"):
                 password=password,
                 email=email,
                 agency_code=agency,
-                bcrypt_rounds=runtime.settings().bcrypt_rounds,
+                bcrypt_rounds=settings().bcrypt_rounds,
             )

@@ -205,7 +205,9 @@ def _items(session: Session, rnd: Round, agency_ids: list[int] | None) -> list[t
         if agency_ids is not None:
             attached = attached.where(col(Evidence.report_id).in_([r.id for r in reports.values()]))
         else:
-            attached = attached.join(ProgressReport, ProgressReport.id == Evidence.report_id).where(ProgressReport.round_id == rnd.id)
+            attached = attached.join(ProgressReport, ProgressReport.id == Evidence.report_id).where(
+                ProgressReport.round_id == rnd.id
+            )
         for ev in session.exec(attached):
             evidence.setdefault(ev.report_id, []).append(ev)
     return [

@@ -106,7 +106,7 @@ def test_svg_export_keeps_thai_text_and_embeds_sarabun():
 
 
 def test_exports_read_a_page_spec_whose_cells_are_arrow_bytes():
-    """The pages cache the spec with its cells as the Arrow bytes Streamlit ships (core.runtime);
+    """The pages cache the spec with its cells as the Arrow bytes Streamlit ships (ui.cache);
     the SVG drawn from it is the one drawn from the JSON rows."""
     from streamlit import dataframe_util
 

@@ -8,7 +8,13 @@ from models import ProgressStatus, Role, RoundState, SubmissionState
 from services.progress import EDITABLE_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = [*ROOT.glob("app.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("core/*.py"), *ROOT.glob("services/*.py")]
+SOURCES = [
+    *ROOT.glob("app.py"),
+    *ROOT.glob("pages/*.py"),
+    *ROOT.glob("ui/*.py"),
+    *ROOT.glob("core/*.py"),
+    *ROOT.glob("services/**/*.py"),
+]
 LITERAL_KEY = re.compile(r"""\b(?:t|translate)\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""")
 KEY_IN_STRING = re.compile(
     r"""["']((?:error|nav|home|users|login|account|round|state|lang|col|meeting|demo|app)\.[a-z0-9_.]+)["']"""

@@ -1,4 +1,4 @@
-"""core.ui.md: text people typed, shown inside Streamlit Markdown, reads exactly as typed and
+"""ui.widgets.md: text people typed, shown inside Streamlit Markdown, reads exactly as typed and
 forms no markup (the browser check is tests/reliability/test_hostile_text.py)."""
 
 import re
@@ -6,8 +6,8 @@ import string
 
 import pytest
 
-from core.ui import md, plain
 from tests.reliability import hostile
+from ui.widgets import md, plain
 
 
 def _as_read(markdown: str) -> str:

@@ -696,14 +696,20 @@ class _PdfBuilder:
         else:
             pdf.polygon([(x, y + r * 1.1), (x + r, y - r * 0.8), (x - r, y - r * 0.8)], style="F")
 
+    def _listing(
+        self, heading: str, frame, empty: str, cols: list[_Col], row: Callable[[dict], list[object]], note: str = ""
+    ) -> None:
+        """A section that lists `frame` as a table, or says `empty` when there is nothing."""
+        self.heading(heading)
+        if note:
+            self.paragraph(note, size=8.5, colour=GREY)
+        if frame.empty:
+            self.paragraph(empty, size=9.5)
+            return
+        self.table(cols, [row(r) for r in frame.to_dict("records")], size=9)
+
     def projection(self) -> None:
         t, L = self.t, self.L
-        self.heading(t("overview.projection"))
-        self.paragraph(t("overview.projection_rule"), size=8.5, colour=GREY)
-        frame = self.ov.projection
-        if frame.empty:
-            self.paragraph(t("overview.no_projection"), size=9.5)
-            return
         cols = [
             _Col(t("overview.col.agency"), 30),
             _Col(t("overview.col.sub_issue"), 77),
@@ -711,25 +717,23 @@ class _PdfBuilder:
             _Col(t("overview.col.plan_progress"), 23, "R"),
             _Col(t("overview.col.projected_end"), 23, "R"),
         ]
-        rows = [
-            [
+        self._listing(
+            t("overview.projection"),
+            self.ov.projection,
+            t("overview.no_projection"),
+            cols,
+            lambda r: [
                 L.agency(r),
                 f"{r['sub_issue_code']} {L.sub_issue(r)}",
                 fmt_pct(as_float(r["progress_pct"])),
                 fmt_pct(r["plan_progress"]),
                 fmt_pct(r["projected_end"]),
-            ]
-            for r in frame.to_dict("records")
-        ]
-        self.table(cols, rows, size=9)
+            ],
+            note=t("overview.projection_rule"),
+        )
 
     def attention(self) -> None:
         t, L = self.t, self.L
-        self.heading(t("overview.attention"))
-        frame = self.ov.attention
-        if frame.empty:
-            self.paragraph(t("overview.no_attention"), size=9.5)
-            return
         cols = [
             _Col(t("overview.col.kind"), 31),
             _Col(t("overview.col.agency"), 27),
@@ -737,17 +741,19 @@ class _PdfBuilder:
             _Col(t("overview.col.progress"), 24, "R"),
             _Col(t("overview.col.state"), 25),
         ]
-        rows = [
-            [
+        self._listing(
+            t("overview.attention"),
+            self.ov.attention,
+            t("overview.no_attention"),
+            cols,
+            lambda r: [
                 L.kind(r["kind"]),
                 L.agency(r),
                 f"{r['sub_issue_code']} {L.sub_issue(r)}",
                 fmt_pct(as_float(r["progress_pct"])),
                 L.state(r["state"]),
-            ]
-            for r in frame.to_dict("records")
-        ]
-        self.table(cols, rows, size=9)
+            ],
+        )
 
     def highlights(self) -> None:
         pdf, t, L = self.pdf, self.t, self.L

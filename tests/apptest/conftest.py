@@ -61,5 +61,5 @@ def login(at: AppTest, username: str, password: str = "demo2563") -> AppTest:
 
 def shown(markdown: str) -> str:
     """What a person reads from a Markdown element's source: the pages escape every punctuation
-    mark of user-entered text (core.ui.md), which the browser shows without the backslashes."""
+    mark of user-entered text (ui.widgets.md), which the browser shows without the backslashes."""
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)

@@ -23,7 +23,7 @@ def _key(engine, agency, sub, name):
 
 
 def _texts(at):
-    return "\n".join(str(e.value) for e in (*at.error, *at.warning, *at.markdown, *at.success, *at.info))
+    return "\n".join(shown(str(e.value)) for e in (*at.error, *at.warning, *at.markdown, *at.success, *at.info))
 
 
 def test_focal_point_saves_a_draft_and_sees_unsaved_marker_first(app, app_env):

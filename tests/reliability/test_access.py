@@ -136,9 +136,7 @@ def test_direct_service_calls_across_roles_and_agencies_are_refused(demo_db, req
         write(focal_onie, lambda s: evidence.add_link(session=s, actor=focal_onie, report_id=other.id, url="https://a.example/")),
         write(focal_onie, lambda s: evidence.remove(session=s, actor=focal_onie, evidence_id=link.id)),
         # a focal point reviewing, least of all their own report
-        write(
-            focal_onie, lambda s: review.approve(session=s, actor=focal_onie, report_id=own.id, expected_version=own.version)
-        ),
+        write(focal_onie, lambda s: review.approve(session=s, actor=focal_onie, report_id=own.id, expected_version=own.version)),
         write(
             focal_onie,
             lambda s: review.return_for_correction(

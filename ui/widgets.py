@@ -1,4 +1,5 @@
-"""Small Streamlit building blocks shared by pages: translation, language, demo marker, dates."""
+"""Streamlit building blocks shared by pages: translation and language, user text shown as text
+(md, plain, clip), dates, the demo marker, refusals and toasts, the upload control, evidence."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from datetime import date, datetime
 
 import streamlit as st
 
-from core import runtime, thaidate
-from core.charts import STATUS_COLOURS
+from core import thaidate
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from core.palette import STATUS_COLOURS
 from services import evidence
 from services.errors import UserFacingError
 
@@ -219,8 +220,9 @@ def evidence_item(container, ev, *, actor, evidence_dir, key: str) -> None:
         return
 
     def load(ev_id: int = ev.id) -> bytes:
-        with runtime.read_session() as session:
-            return evidence.read_file(session=session, actor=actor, evidence_id=ev_id, evidence_dir=evidence_dir).data
+        from ui.cache import read  # ui.cache needs nothing from here; imported when a file is fetched
+
+        return read(evidence.read_file, actor=actor, evidence_id=ev_id, evidence_dir=evidence_dir).data
 
     container.download_button(
         f"{md(ev.original_name)} ({ev.size_bytes / 1024:,.0f} KB)",

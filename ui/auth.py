@@ -20,10 +20,12 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.models import cookie_model as _stauth_cookie_model
 from streamlit_authenticator.utilities.exceptions import LoginError
 
-from core import runtime
-from core.ui import t
 from services import login_sessions, users
 from services.permissions import Actor
+from ui import cache
+from ui.boot import settings
+from ui.session import ACTOR_KEY, write_session
+from ui.widgets import t
 
 LOGIN_RESULT_KEY = "login_result"
 SESSION_KEY = "_login_session"  # id of this browser session's login_session row
@@ -55,8 +57,8 @@ _stauth_cookie_model.stx = SimpleNamespace(CookieManager=_NoBrowserCookies)
 
 
 def _authenticator() -> stauth.Authenticate:
-    s = runtime.settings()
-    credentials = runtime.authenticator_credentials()
+    s = settings()
+    credentials = cache.authenticator_credentials()
     authenticator = stauth.Authenticate(
         credentials,
         cookie_name="_stauth_unused",  # the library's own cookie: never written (see _NoBrowserCookies)
@@ -68,7 +70,7 @@ def _authenticator() -> stauth.Authenticate:
 
     def check_credentials(username: str, password: str) -> bool:
         known = username.strip().lower() in credentials["usernames"]  # the library reads the name from here
-        with runtime.write_session(Actor.system("login")) as session:
+        with write_session(Actor.system("login")) as session:
             result = users.authenticate(
                 session=session,
                 username=username,
@@ -101,7 +103,7 @@ def this_run_authenticator() -> stauth.Authenticate:
 
 def _forget_login() -> None:
     """Drop everything this browser session knew of its login (the library's keys included)."""
-    for key in (runtime.ACTOR_KEY, SESSION_KEY, TICKET_KEY, LOGIN_RESULT_KEY):
+    for key in (ACTOR_KEY, SESSION_KEY, TICKET_KEY, LOGIN_RESULT_KEY):
         st.session_state.pop(key, None)
     for key in LIBRARY_KEYS:
         st.session_state[key] = None
@@ -109,10 +111,10 @@ def _forget_login() -> None:
 
 def _session_from_cookie() -> int | None:
     """The login session the browser's cookie stands for, if it is still live."""
-    token = st.context.cookies.get(runtime.settings().cookie_name)
+    token = st.context.cookies.get(settings().cookie_name)
     if not isinstance(token, str) or not token:  # (AppTest's context has no real cookies)
         return None
-    found = runtime.login_session_by_token(token)
+    found = cache.read(login_sessions.by_token, token=token, key=settings().cookie_key)
     return found[0].id if found else None
 
 
@@ -122,9 +124,11 @@ def current_actor() -> Actor | None:
     session_id = st.session_state.get(SESSION_KEY)
     if session_id is None:
         session_id = _session_from_cookie()  # a reload, or a new tab of a logged-in browser
-    user = runtime.session_user(session_id) if session_id is not None else None
+    # read on every run, not cached: a logout in another tab, a deactivation or a password reset
+    # ends the session at the next click
+    user = cache.read(login_sessions.active_user, session_id=session_id) if session_id is not None else None
     if user is None:
-        for key in (runtime.ACTOR_KEY, SESSION_KEY, TICKET_KEY):
+        for key in (ACTOR_KEY, SESSION_KEY, TICKET_KEY):
             st.session_state.pop(key, None)
         if st.session_state.get("authentication_status"):  # the session ended elsewhere
             _forget_login()
@@ -132,7 +136,7 @@ def current_actor() -> Actor | None:
     st.session_state[SESSION_KEY] = session_id
     st.session_state.update(authentication_status=True, username=user.username, name=user.display_name)
     actor = users.actor_for(user)
-    st.session_state[runtime.ACTOR_KEY] = actor
+    st.session_state[ACTOR_KEY] = actor
     return actor
 
 
@@ -159,7 +163,7 @@ def sync_browser_cookie() -> None:
     hand it the ticket to redeem; after a logout, tell it to delete the cookie."""
     session_id, ticket = st.session_state.get(SESSION_KEY), st.session_state.get(TICKET_KEY)
     if session_id is not None and ticket:
-        if runtime.ticket_redeemed(session_id):
+        if cache.read(login_sessions.ticket_redeemed, session_id=session_id):
             st.session_state.pop(TICKET_KEY, None)
         else:
             _browser_call("/_session/start", {"ticket": ticket})
@@ -192,7 +196,7 @@ def logout_button(actor: Actor) -> None:
     if st.sidebar.button(t("account.logout"), key="logout_button", icon=":material/logout:", width="stretch"):
         session_id = st.session_state.get(SESSION_KEY)
         if session_id is not None:
-            with runtime.write_session(actor) as session:
+            with write_session(actor) as session:
                 login_sessions.revoke(session=session, session_id=session_id, reason="logout")
         _forget_login()
         st.session_state[DROP_COOKIE_KEY] = True
