@@ -108,8 +108,12 @@ with tab_form:
         sub_name = item.sub_issue.name_en if lang() == "en" and item.sub_issue.name_en else item.sub_issue.name_th
         unsaved = form.sync(item)
         badge = t(f"state.{item.state}") + (f" · {t('entry.unsaved_badge')}" if unsaved else "")
+        # keyed: the label changes with the badge, and an unkeyed expander whose label changes is a
+        # new widget, drawn anew with its fields, losing what is being typed into them
         with st.expander(
-            f"{md(item.sub_issue.code)} {md(sub_name)} — {badge}", expanded=item.state in ("missing", "returned") or unsaved
+            f"{md(item.sub_issue.code)} {md(sub_name)} — {badge}",
+            expanded=item.state in ("missing", "returned") or unsaved,
+            key=f"{form.prefix(item)}_box",
         ):
             form.editor(item, unsaved)
 
