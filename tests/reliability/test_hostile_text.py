@@ -12,7 +12,7 @@ import zipfile
 
 import openpyxl
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from pptx import Presentation
 from pypdf import PdfReader
 from sqlmodel import select
@@ -205,6 +205,8 @@ def test_no_page_renders_the_corpus_as_markup_a_link_or_an_image(browser, server
         if nav == "nav.present":
             page.goto(f"{server.url}/present?view=agency-BPS")
             settle(page)
+        if nav != "nav.users":  # the corpus is on the page (the users table is a canvas, not text) before it is checked
+            expect(page.locator("body")).to_contain_text(hostile.HOST, timeout=30_000)
         for summary in page.locator("details:not([open]) > summary").all():  # open the expanders: items, history
             if summary.is_visible():
                 summary.click(timeout=5000)
@@ -215,8 +217,6 @@ def test_no_page_renders_the_corpus_as_markup_a_link_or_an_image(browser, server
             places += 1
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"hostile-{username}-{nav.removeprefix('nav.')}.png"), full_page=True)
-        body = page.locator("body").inner_text()
-        assert "http://host.invalid" in body or "host.invalid" in body or nav in ("nav.users", "nav.home"), (username, nav)
         context.close()
     assert fetched == [], fetched  # no page made the browser fetch anything from the corpus's host
     figures.record(request, texts_checked=places, texts_rendered_as_markup=0)
