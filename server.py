@@ -5,7 +5,8 @@ adds what a Streamlit script cannot do itself:
 
 - **The login cookie is set by the server**, HttpOnly, SameSite=Strict (Secure over https). After a
   password login the page posts a one-time ticket to `/_session/start`, which answers with the
-  cookie; `/_session/end` deletes it. The cookie's token stands for a row of `login_session`
+  cookie; `/_session/end` deletes it. Both take only a small JSON body posted by a page of this
+  site (Origin or Sec-Fetch-Site), so another site cannot plant its login or force a logout. The cookie's token stands for a row of `login_session`
   (services.login_sessions), which a logout revokes, so a copied cookie dies with the session.
 - **Anonymous clients reach only what the login page needs** (the page shell, its static files,
   health, the websocket, whose every run checks the login). Media files (downloads), uploads
@@ -27,6 +28,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import streamlit as st
 from starlette.concurrency import run_in_threadpool
@@ -87,10 +89,45 @@ def _cookie_header(conn: HTTPConnection, value: str, max_age: int | None) -> str
 
 
 # ----------------------------------------------------------------------------- the login cookie
-def _redeem(ticket: str) -> str | None:
+BODY_LIMIT = 1024  # a ticket or a session id: anything longer is not ours
+
+
+def _same_origin(request: Request) -> bool:
+    """The request comes from a page of this site: its Origin names this host (a browser sends
+    Origin with every POST), or the browser says so (Sec-Fetch-Site). A form on another site
+    posting here (login CSRF: planting its own login; forcing a logout) is refused."""
+    origin = request.headers.get("origin")
+    if origin:
+        return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
+    return request.headers.get("sec-fetch-site") == "same-origin"
+
+
+async def _json_body(request: Request) -> dict | Response:
+    """The small JSON object our page posts, or the refusal to answer with."""
+    if not _same_origin(request) or request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return PlainTextResponse("not from this site", status_code=403)
+    if int(request.headers.get("content-length") or 0) > BODY_LIMIT:
+        return PlainTextResponse("too large", status_code=413)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > BODY_LIMIT:
+            return PlainTextResponse("too large", status_code=413)
     try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return PlainTextResponse("not JSON", status_code=400)
+    return data if isinstance(data, dict) else PlainTextResponse("not an object", status_code=400)
+
+
+def _redeem(ticket: str) -> str | None:
+    key = settings().cookie_key
+    try:
+        with db.read_session(_engine()) as session:  # guesses are answered without the write lock
+            if not login_sessions.ticket_pending(session=session, ticket=ticket, key=key):
+                return None
         with db.write_session(_engine(), Actor.system("session")) as session:
-            redeemed = login_sessions.redeem_ticket(session=session, ticket=ticket, key=settings().cookie_key)
+            redeemed = login_sessions.redeem_ticket(session=session, ticket=ticket, key=key)
             return redeemed[0] if redeemed else None
     except Exception:  # refuse, never answer with a traceback
         log.exception("could not redeem a login ticket")
@@ -99,12 +136,11 @@ def _redeem(ticket: str) -> str | None:
 
 async def session_start(request: Request) -> Response:
     """Trade the one-time ticket of a password login for the HttpOnly cookie."""
-    try:
-        body = json.loads((await request.body())[:1000] or b"{}")
-        ticket = str(body.get("ticket", "")) if isinstance(body, dict) else ""
-    except ValueError:
-        ticket = ""
-    token = await run_in_threadpool(_redeem, ticket) if ticket else None
+    body = await _json_body(request)
+    if isinstance(body, Response):
+        return body
+    ticket = str(body.get("ticket", ""))
+    token = await run_in_threadpool(_redeem, ticket) if login_sessions.looks_like_secret(ticket) else None
     if token is None:
         return PlainTextResponse("invalid or used ticket", status_code=403)
     days = settings().cookie_expiry_days
@@ -115,21 +151,36 @@ async def session_start(request: Request) -> Response:
     return response
 
 
-def _revoke(token: str) -> None:
+def _end(token: str, session_id: object) -> bool:
+    """End the session `session_id` if this cookie is its cookie; True when the cookie should go
+    (it was that session's, or it stands for no live session at all). A cookie of another live
+    session (the tab logged out, then this browser logged in as someone else) is left alone."""
+    key = settings().cookie_key
     try:
         with db.write_session(_engine(), Actor.system("logout")) as session:
-            login_sessions.revoke(session=session, token=token, key=settings().cookie_key, reason="logout")
+            row = login_sessions.session_of_token(session=session, token=token, key=key)
+            if row is None:
+                return True
+            if row.id == session_id:
+                login_sessions.revoke(session=session, session_id=row.id, reason="logout")
+                return True
+            return login_sessions.by_token(session=session, token=token, key=key) is None
     except Exception:  # the cookie is deleted all the same
-        log.exception("could not revoke a login session")
+        log.exception("could not end a login session")
+        return True
 
 
 async def session_end(request: Request) -> Response:
-    """Delete the cookie in this browser and end its session on the server (idempotent)."""
+    """After a logout: delete this browser's cookie and end its session on the server, if the
+    cookie is the logged-out session's (idempotent)."""
+    body = await _json_body(request)
+    if isinstance(body, Response):
+        return body
     token = request.cookies.get(settings().cookie_name, "")
-    if token:
-        await run_in_threadpool(_revoke, token)
+    drop = await run_in_threadpool(_end, token, body.get("session")) if token else False
     response = Response(status_code=204)
-    response.headers["Set-Cookie"] = _cookie_header(request, "", 0)
+    if drop:
+        response.headers["Set-Cookie"] = _cookie_header(request, "", 0)
     response.headers["Cache-Control"] = "no-store"
     return response
 

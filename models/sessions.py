@@ -1,7 +1,7 @@
 """Login sessions: what the re-login cookie stands for, so the server can end it.
 
 A row is made when a password login succeeds. The browser never holds anything but a random token
-in an HttpOnly cookie; the table keeps only its SHA-256 hash. Logging out, deactivating the account
+in an HttpOnly cookie; the table keeps only its HMAC under the cookie key. Logging out, deactivating the account
 or resetting its password sets `revoked_at`, and every cookie login and every script run checks
 the row, so a copied cookie is dead once its session ends.
 """

@@ -1,7 +1,7 @@
 """Login sessions behind the re-login cookie: started by a password login, ended by a logout.
 
-The cookie holds a random token and nothing else; the table keeps its SHA-256 hash, the user and
-when the session ends. The flow:
+The cookie holds a random token and nothing else; the table keeps its HMAC-SHA256 under the
+cookie key (`digest`), the user and when the session ends. The flow:
 
 1. a password login succeeds → `start` makes a session and returns its id and a one-time ticket;
 2. the browser trades the ticket at the server's /_session/start for an HttpOnly cookie
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -73,10 +74,34 @@ def start(*, session: Session, user_id: int, cookie_expiry_days: float, key: str
     return Started(session_id=row.id, ticket=ticket)
 
 
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32): what a ticket and a token look like
+
+
+def looks_like_secret(value: str) -> bool:
+    """A ticket or a token is 43 URL-safe characters; anything else is refused before any lookup."""
+    return bool(TOKEN_PATTERN.match(value or ""))
+
+
+def ticket_pending(*, session: Session, ticket: str, key: str, now: datetime | None = None) -> bool:
+    """Whether `ticket` is a live, unused ticket (a read: the write lock is taken only for one)."""
+    if not looks_like_secret(ticket):
+        return False
+    row = session.exec(select(LoginSession).where(LoginSession.ticket_hash == digest(ticket, key=key))).first()
+    now = now or _now()
+    return row is not None and row.revoked_at is None and _aware(row.ticket_expires_at) > now and _aware(row.expires_at) > now
+
+
+def session_of_token(*, session: Session, token: str, key: str) -> LoginSession | None:
+    """The session row a cookie token names, live or not (logout: is this cookie that session's?)."""
+    if not looks_like_secret(token):
+        return None
+    return session.exec(select(LoginSession).where(LoginSession.token_hash == digest(token, key=key))).first()
+
+
 def redeem_ticket(*, session: Session, ticket: str, key: str, now: datetime | None = None) -> tuple[str, LoginSession] | None:
     """The cookie token for a valid, unused ticket (which is used up); None otherwise."""
     now = now or _now()
-    if not ticket or len(ticket) > 100:
+    if not looks_like_secret(ticket):
         return None
     row = session.exec(select(LoginSession).where(LoginSession.ticket_hash == digest(ticket, key=key)).with_for_update()).first()
     if row is None or row.revoked_at is not None or _aware(row.ticket_expires_at) <= now or _aware(row.expires_at) <= now:
@@ -102,7 +127,7 @@ def _valid(row: LoginSession | None, user: User | None, now: datetime) -> bool:
 
 def by_token(*, session: Session, token: str, key: str, now: datetime | None = None) -> tuple[LoginSession, User] | None:
     """The live session a cookie token stands for, and its user; None for anything else."""
-    if not token or len(token) > 100:
+    if not looks_like_secret(token):
         return None
     found = session.exec(
         select(LoginSession, User)

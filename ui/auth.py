@@ -30,7 +30,7 @@ from ui.widgets import t
 LOGIN_RESULT_KEY = "login_result"
 SESSION_KEY = "_login_session"  # id of this browser session's login_session row
 TICKET_KEY = "_login_ticket"  # the one-time ticket the browser has yet to trade for its cookie
-DROP_COOKIE_KEY = "_drop_login_cookie"  # after a logout: tell the browser to delete the cookie
+DROP_COOKIE_KEY = "_drop_login_cookie"  # after a logout: the ended session, whose cookie the browser deletes
 AUTHENTICATOR_KEY = "_authenticator"  # this run's Authenticate, for the login page
 LIBRARY_KEYS = ("name", "username", "authentication_status", "email", "roles")
 
@@ -54,6 +54,9 @@ class _NoBrowserCookies:
 
 
 _stauth_cookie_model.stx = SimpleNamespace(CookieManager=_NoBrowserCookies)
+# Nor is the library's re-login read: it would accept a JWT under COOKIE_KEY in its own cookie
+# (never written; the actor only ever comes from a login session, but the form would loop).
+_stauth_cookie_model.CookieModel.get_cookie = lambda self: None
 
 
 def _authenticator() -> stauth.Authenticate:
@@ -167,8 +170,8 @@ def sync_browser_cookie() -> None:
             st.session_state.pop(TICKET_KEY, None)
         else:
             _browser_call("/_session/start", {"ticket": ticket})
-    if st.session_state.get(DROP_COOKIE_KEY):
-        _browser_call("/_session/end")
+    if st.session_state.get(DROP_COOKIE_KEY):  # the id: a replay can end only that session
+        _browser_call("/_session/end", {"session": st.session_state[DROP_COOKIE_KEY]})
 
 
 def render_login_form(authenticator: stauth.Authenticate) -> None:
@@ -199,5 +202,5 @@ def logout_button(actor: Actor) -> None:
             with write_session(actor) as session:
                 login_sessions.revoke(session=session, session_id=session_id, reason="logout")
         _forget_login()
-        st.session_state[DROP_COOKIE_KEY] = True
+        st.session_state[DROP_COOKIE_KEY] = session_id or -1
         st.rerun()

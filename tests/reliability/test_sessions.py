@@ -164,3 +164,66 @@ def test_a_lockout_holds_across_a_restart(browser, start_server, request):
         assert users.is_locked(users.get_by_username(session=s, username="executive"))
     page.close()
     figures.record(request, session_checks=1, session_checks_passed=1)
+
+
+def _start_ticket(server, username: str = "viewer"):
+    """A login session with its one-time ticket, made as a password login would make it."""
+    from core.db import write_session
+    from core.settings import DEMO_COOKIE_KEY
+    from services import login_sessions
+    from services.permissions import Actor
+
+    engine = make_engine(f"sqlite:///{server.db_path}")
+    with write_session(engine, Actor.system("login")) as s:
+        user = users.get_by_username(session=s, username=username)
+        return login_sessions.start(session=s, user_id=user.id, cookie_expiry_days=1, key=DEMO_COOKIE_KEY)
+
+
+def test_the_session_routes_take_only_a_small_json_post_of_this_site(browser, server, request):
+    """Found by review: another site could post a form (text/plain, no preflight) that plants its
+    own login in the victim's browser or logs the victim out; a huge body was read whole."""
+    started = _start_ticket(server)
+    api = browser.new_context().request
+    url, origin = server.url + "/_session/start", server.url
+    body = f'{{"ticket":"{started.ticket}","x":"'
+    attempts = [
+        ({"Origin": "http://evil.invalid", "Content-Type": "text/plain"}, body + '="}', 403),  # the cross-site form
+        ({"Origin": "http://evil.invalid", "Content-Type": "application/json"}, f'{{"ticket":"{started.ticket}"}}', 403),
+        ({"Origin": origin, "Content-Type": "text/plain"}, f'{{"ticket":"{started.ticket}"}}', 403),
+        ({"Origin": origin, "Content-Type": "application/json"}, '{"ticket":"' + "A" * 5000 + '"}', 413),
+        ({"Origin": origin, "Content-Type": "application/json"}, '{"ticket":"not-a-ticket"}', 403),
+    ]
+    for headers, data, status in attempts:
+        response = api.post(url, headers=headers, data=data)
+        assert response.status == status, (headers, response.status)
+        assert "set-cookie" not in {k.lower() for k in response.headers}
+    ok = api.post(url, headers={"Origin": origin, "Content-Type": "application/json"}, data=f'{{"ticket":"{started.ticket}"}}')
+    assert ok.status == 204 and "HttpOnly" in ok.headers["set-cookie"]  # the ticket was still good: nothing used it
+    figures.record(
+        request, access_attempts=len(attempts), access_refused=len(attempts), session_checks=1, session_checks_passed=1
+    )
+
+
+def test_a_logout_ends_only_its_own_session_and_cookie(browser, server, request):
+    """Found by review: /_session/end revoked whatever cookie the browser held, so a tab that
+    logged out could, on a later replay, end the session the browser had logged in with since."""
+    from services import login_sessions
+
+    api_context = browser.new_context()
+    api, origin = api_context.request, server.url
+    older, newer = _start_ticket(server, "viewer"), _start_ticket(server, "chair")
+    headers = {"Origin": origin, "Content-Type": "application/json"}
+    api.post(
+        server.url + "/_session/start", headers=headers, data=f'{{"ticket":"{newer.ticket}"}}'
+    )  # the browser's cookie: chair
+    replay = api.post(server.url + "/_session/end", headers=headers, data=f'{{"session": {older.session_id}}}')
+    assert replay.status == 204 and "set-cookie" not in {k.lower() for k in replay.headers}
+    engine = make_engine(f"sqlite:///{server.db_path}")
+    with read_session(engine) as s:
+        assert login_sessions.active_user(session=s, session_id=newer.session_id).username == "chair"  # untouched
+    own = api.post(server.url + "/_session/end", headers=headers, data=f'{{"session": {newer.session_id}}}')
+    assert own.status == 204 and "Max-Age=0" in own.headers["set-cookie"]
+    with read_session(engine) as s:
+        assert login_sessions.active_user(session=s, session_id=newer.session_id) is None
+    api_context.close()
+    figures.record(request, session_checks=2, session_checks_passed=2)
