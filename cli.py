@@ -172,7 +172,9 @@ def _run(args: argparse.Namespace) -> int:
         with write_session(engine, actor) as session:  # one transaction: all of the plan or nothing
             created = apply_plan(session=session, spec=spec)
             rounds.create_rounds(session=session, plan=created)
-        print(f"loaded plan '{spec.plan.name_th}' ({len(spec.agencies)} agencies, {len(spec.main_issues)} main issues)")
+        print(
+            f"loaded plan '{_one_line(spec.plan.name_th)}' ({len(spec.agencies)} agencies, {len(spec.main_issues)} main issues)"
+        )
         return 0
     if args.command == "seed-demo":
         with read_session(engine) as session:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from sqlmodel import Session, select
 
 from core.thaidate import ROUND_MONTHS
@@ -27,6 +27,7 @@ from models import (
     Plan,
     SubIssue,
 )
+from services.text_rules import CONTROL_CHARACTERS
 
 # A real ministry plan: a few hundred agencies, ~50 sub-issues, a few owners each; the demo plan is
 # 14 KB. The limits leave ample room for that and refuse what only a mistake or an attack produces.
@@ -57,6 +58,15 @@ _FIELD_PART_MAX = 60  # a field name longer than this (an unknown key) is shorte
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        """The rule of every text in the app (services.text_rules): PostgreSQL cannot store a NUL,
+        an Excel file cannot hold the other control characters."""
+        if isinstance(value, str) and any(ch in CONTROL_CHARACTERS for ch in value):
+            raise ValueError("holds a control character (such as NUL); type the text again as plain text")
+        return value
 
 
 class AssignmentSpec(_Spec):

@@ -294,6 +294,7 @@ def save_report(
     rnd = get_round(session=session, round_id=round_id)
     report = load_for_update(session, assignment_id, round_id)
     require_edit(actor, agency_id=assignment.agency_id, rnd=rnd, report=report, correction_reason=correction_reason)
+    reason = check_comment(correction_reason) if rnd.state != RoundState.open else ""  # the same text rules
     current_version = report.version if report is not None else None
     if current_version != expected_version:
         changes = changes_since(session, report, expected_version) if report is not None else []
@@ -319,7 +320,7 @@ def save_report(
     except IntegrityError as exc:  # another writer created this report a moment ago (PostgreSQL)
         raise ReportConflict(1, []) from exc
     if rnd.state != RoundState.open:
-        add_event(session, actor, report, "correct", correction_reason.strip())
+        add_event(session, actor, report, "correct", reason)
     return report
 
 

@@ -1,6 +1,7 @@
 """Plan files: the demo plan loads; mistakes are reported with their line and field."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -405,3 +406,13 @@ def test_a_control_character_is_refused_at_its_line_after_thai_text(char):
     with pytest.raises(PlanFileError) as exc:
         parse_plan(bad)
     assert _only_problem(exc).line == _line_of("name_en: Bureau of Legal Affairs")
+
+
+@pytest.mark.parametrize("bad", ["X\\0Y", "ระฆัง\\a", "แท็บ\\x1b[31m"], ids=["nul", "bell", "escape"])
+def test_a_name_with_a_control_character_is_refused_with_its_line(bad):
+    """Found by review: a NUL broke the PostgreSQL insert, a bell the Excel template."""
+    text = (Path(__file__).resolve().parents[1] / "data" / "plan_demo.yaml").read_text(encoding="utf-8")
+    broken = re.sub(r"name_th: [^\n]*", lambda _m: f'name_th: "{bad}"', text, count=1)
+    with pytest.raises(PlanFileError) as exc:
+        parse_plan(broken)
+    assert any("control character" in p.message and p.line for p in exc.value.problems)

@@ -348,3 +348,16 @@ def test_review_comments_have_the_same_limits(demo_db, comment):
             session=s, actor=sec, report_id=submitted.id, expected_version=submitted.version, comment=comment
         )
     assert report(demo_db, "BIE", "3.2", rid).submission_state == SubmissionState.submitted
+
+
+def test_a_correction_reason_obeys_the_text_rules(demo_db):
+    """Found by review: a NUL in a closed round's correction reason reached PostgreSQL as a
+    DataError (a traceback), not a refusal."""
+    rnd = round_of(demo_db, 2564, 9)
+    stored = report(demo_db, "BIE", "1.4", rnd.id)
+    data = ReportInput.from_report(stored)
+    data.next_steps = "แก้ไขหลังปิดรอบ"
+    with pytest.raises(errors.ProgressError) as exc:
+        save(demo_db, "secretariat", "BIE", "1.4", data, stored.version, round_id=rnd.id, reason="เหตุผล\x00ซ่อน")
+    assert exc.value.message_key == "error.text_control_chars"
+    assert report(demo_db, "BIE", "1.4", rnd.id).version == stored.version
