@@ -56,11 +56,13 @@ c3.metric(t("state.draft"), int(counts.get("draft", 0)) + int(counts.get("return
 c4.metric(t("entry.metric.sent"), int(counts.get("submitted", 0)) + int(counts.get("approved", 0)))
 
 # --------------------------------------------------------------------------- whole-round actions
-unsaved_codes = [item.sub_issue.code for item in items if form.sync(item)]
+# the state the screen was drawn in (the previous run): what a click on "submit" must match
+unsaved_codes = [item.sub_issue.code for item in items if form.sync(item, show_latest=False)]
+shown_versions = {item.assignment.id: form.shown_version(item) for item in items}
 # one container: the caption that comes and goes with unsaved edits must not move the widgets
 # below it (a widget whose place moves is drawn anew, and loses what is being typed into it)
 actions = st.container()
-if round_open and actor.role in (Role.focal_point, Role.secretariat):
+if review.can_submit(actor, agency_id=agency.id, rnd=rnd):
     with actions:
         a1, a2 = st.columns(2)
         missing = [i for i in items if i.missing]
@@ -75,16 +77,20 @@ if round_open and actor.role in (Role.focal_point, Role.secretariat):
                 lambda s: progress.copy_forward(session=s, actor=actor, agency_id=agency.id, round_id=rnd.id),
                 success=t("entry.copied"),
             )
-        editable_left = [i for i in items if i.state in ("missing", "draft", "returned")]
+        editable_left = review.to_submit(items)
         if a2.button(
             t("entry.submit_round"), type="primary", disabled=not editable_left, icon=":material/send:", key="submit_round"
         ):
             # what is submitted is what the form shows: unsaved edits stop it, and so does an item
             # stored in another version than the one the form was drawn from
-            shown = {i.assignment.id: form.shown_version(i) for i in items}
             if run_write(
                 lambda s: review.submit_agency_round(
-                    session=s, actor=actor, agency_id=agency.id, round_id=rnd.id, unsaved=unsaved_codes, shown_versions=shown
+                    session=s,
+                    actor=actor,
+                    agency_id=agency.id,
+                    round_id=rnd.id,
+                    unsaved=unsaved_codes,
+                    shown_versions=shown_versions,
                 ),
                 success=t("entry.submitted"),
                 rerun=False,
@@ -208,7 +214,11 @@ with tab_excel:
                 hide_index=True,
                 width="stretch",
             )
-            if st.button(t("excel.apply"), type="primary", key="excel_apply", icon=":material/upload:"):
+            # an import must not silently replace what is typed on the form and not yet saved
+            unsaved_here = [u.sub_issue_code for u in import_plan.updates if u.sub_issue_code in unsaved_codes]
+            if unsaved_here:
+                st.error(t("excel.unsaved_first", items=", ".join(md(c) for c in unsaved_here)), icon=":material/edit:")
+            elif st.button(t("excel.apply"), type="primary", key="excel_apply", icon=":material/upload:"):
                 with st.spinner(t("excel.applying")):
                     ok = run_write(
                         lambda s: excel_io.apply_import(session=s, actor=actor, plan=import_plan),
@@ -217,8 +227,10 @@ with tab_excel:
                         conflict_key=CONFLICT_KEY,
                     )
                 if ok:
-                    for it in items:
-                        form.forget(it)
+                    imported = {u.assignment_id for u in import_plan.updates}
+                    for it in items:  # the imported items show what was stored; the others keep their input
+                        if it.assignment.id in imported:
+                            form.forget(it)
                     st.session_state["excel_nonce"] = nonce + 1
                     st.rerun()
                 elif CONFLICT_KEY in st.session_state:

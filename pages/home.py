@@ -96,11 +96,11 @@ elif actor.role == Role.secretariat and counts is not None:
     else:
         st.success(t("home.sec.all_submitted"))
     if summary.locked_users:
-        st.warning(t("home.locked_users", users=", ".join(summary.locked_users)), icon=":material/lock:")
+        st.warning(t("home.locked_users", users=", ".join(md(u) for u in summary.locked_users)), icon=":material/lock:")
 elif actor.role == Role.admin:
     st.write(t("home.admin.users", n=summary.user_count))
     if summary.locked_users:
-        st.warning(t("home.locked_users", users=", ".join(summary.locked_users)), icon=":material/lock:")
+        st.warning(t("home.locked_users", users=", ".join(md(u) for u in summary.locked_users)), icon=":material/lock:")
     else:
         st.write(t("home.admin.no_locked"))
 elif actor.role in (Role.chair, Role.executive) and counts is not None:

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import charts
+from core import charts, palette
 from services.overview import fmt_pct
 from ui import cache
 from ui.nav import url_round
@@ -86,8 +86,10 @@ if current_view == "summary":
     )
     base = alt.Chart(bars).encode(y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelFontSize=22, labelLimit=400)))
     chart = alt.layer(
-        base.mark_bar(color="#0072B2", height=40).encode(x=alt.X("progress:Q", title=None, scale=alt.Scale(domain=[0, 100]))),
-        base.mark_tick(color="#D55E00", thickness=4, size=52).encode(x="expected:Q"),
+        base.mark_bar(color=palette.STATUS_COLOURS["completed"], height=40).encode(
+            x=alt.X("progress:Q", title=None, scale=alt.Scale(domain=[0, 100]))
+        ),
+        base.mark_tick(color=palette.STATUS_COLOURS["delayed"], thickness=4, size=52).encode(x="expected:Q"),
         base.mark_text(align="left", dx=8, fontSize=24, fontWeight="bold").encode(
             x="progress:Q", text=alt.Text("progress:Q", format=".1f")
         ),
@@ -130,7 +132,7 @@ else:
         axis=1,
     )
     items["status_key"] = items["status"].fillna("not_reported")
-    colours = {**charts.STATUS_COLOURS, "not_reported": "#dc2626"}
+    colours = {**palette.STATUS_COLOURS, "not_reported": palette.NOT_REPORTED_BORDER}
     base = alt.Chart(items).encode(
         y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelFontSize=18, labelLimit=520)),
     )

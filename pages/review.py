@@ -94,7 +94,7 @@ for agency, item in shown:
         if r.updated_at:
             st.caption(t("review.updated", when=fmt_datetime(r.updated_at)))
         key = f"rv_{r.id}"
-        if item.state in ("submitted", "approved") and rnd.state == RoundState.open:
+        if review.can_review(actor, rnd=rnd, item=item):
             comment = st.text_area(t("review.comment"), key=f"{key}_comment", max_chars=progress.COMMENT_LIMIT)
             b1, b2 = st.columns(2)
             if item.state == "submitted" and b1.button(t("review.approve"), key=f"{key}_approve", type="primary"):

@@ -213,7 +213,6 @@ def round_grid(*, session: Session, round_id: int) -> RoundGrid:
     )
 
 
-# ----------------------------------------------------------------------------- downloads
 # ----------------------------------------------------------------------------- one view of the grid
 VIEW_SORTS = ("plan", "progress", "missing")
 STATE_FILTERS = frozenset({NOT_REPORTED, "returned"})  # a status filter may also name these states

@@ -275,10 +275,8 @@ def _agency_names(session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["agency_id", "agency_short_name", "agency_name_th", "agency_name_en"])
 
 
-def _cells(session: Session, round_id: int, names: pd.DataFrame | None = None) -> pd.DataFrame:
-    """services.heatmap.cells plus the agency's English name (for English exports)."""
-    names = _agency_names(session) if names is None else names
-    cells = heatmap.cells(session=session, round_id=round_id)
+def _with_english_names(cells: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    """The grid's cells plus the agency's English name (for English exports)."""
     return cells.merge(names[["agency_id", "agency_name_en"]], on="agency_id", how="left")
 
 
@@ -576,7 +574,7 @@ def attention(*, session: Session, round_id: int) -> pd.DataFrame:
     the heatmap deep link: ``fy, m, cell`` ("AGENCY~SUB") and ``heatmap_query``
     ("heatmap?fy=2564&m=12&cell=BLA~1.1")."""
     rnd = _round(session, round_id)
-    return _attention(_cells(session, round_id), rnd)
+    return _attention(_with_english_names(heatmap.cells(session=session, round_id=round_id), _agency_names(session)), rnd)
 
 
 # ----------------------------------------------------------------------------- highlights
@@ -628,7 +626,7 @@ def round_overview(*, session: Session, round_id: int, grid: heatmap.RoundGrid |
     plan = session.get(Plan, rnd.plan_id)
     names = _agency_names(session)
     grid = grid if grid is not None else heatmap.round_grid(session=session, round_id=rnd.id)
-    cells = grid.cells.merge(names[["agency_id", "agency_name_en"]], on="agency_id", how="left")
+    cells = _with_english_names(grid.cells, names)
     agencies = _agency_table(cells, grid.by_agency, names)
     # an evaluation of a fiscal year is published after the year ends: the round shows earlier years
     evaluations = evaluation_history(session=session, plan_id=plan.id, up_to_fiscal_year=rnd.fiscal_year - 1)

@@ -10,11 +10,12 @@ from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session, select
 
-from models import Assignment, ProgressReport, RoundState, SubmissionState
-from services.errors import ProgressError
+from models import Assignment, ProgressReport, Role, Round, RoundState, SubmissionState
+from services.errors import ProgressError, UserFacingError
 from services.history import changes_since
 from services.permissions import FOCAL_EDITABLE_STATES, Actor, PermissionDenied, require_edit, require_secretariat
 from services.progress import (
+    EntryItem,
     ReportConflict,
     ReportInput,
     ValidationFailed,
@@ -27,6 +28,31 @@ from services.progress import (
 )
 from services.rounds import get_round
 from services.text_rules import FieldProblem
+
+TO_SUBMIT = ("missing", "draft", "returned")  # EntryItem.state of the items a submission still sends
+REVIEWABLE = ("submitted", "approved")  # the states the secretariat approves or returns
+
+
+def can_submit(actor: Actor, *, agency_id: int, rnd: Round) -> bool:
+    """Whether `actor` may run the agency's round on the form (copy forward, submit): the round
+    is open and require_edit lets them edit the agency's items."""
+    if rnd.state != RoundState.open:
+        return False
+    try:
+        require_edit(actor, agency_id=agency_id, rnd=rnd, report=None)
+    except UserFacingError:
+        return False
+    return True
+
+
+def to_submit(items: Sequence[EntryItem]) -> list[EntryItem]:
+    """The items a submission of the agency's round would still send."""
+    return [item for item in items if item.state in TO_SUBMIT]
+
+
+def can_review(actor: Actor, *, rnd: Round, item: EntryItem) -> bool:
+    """Whether the review page offers approve/return for the item."""
+    return actor.role == Role.secretariat and rnd.state == RoundState.open and item.state in REVIEWABLE
 
 
 class SubmitRefused(ValidationFailed):
@@ -69,6 +95,8 @@ def submit_agency_round(
     problems: list[FieldProblem] = [FieldProblem("report", "error.submit.unsaved", sub_issue_code=code) for code in unsaved]
     for item in items:
         code = item.sub_issue.code
+        if code in unsaved:  # its stored version is not what the person means to send: no more about it
+            continue
         stored = item.report.version if item.report else None
         if shown_versions is not None and item.assignment.id in shown_versions and shown_versions[item.assignment.id] != stored:
             problems.append(FieldProblem("report", "error.submit.changed_since_shown", sub_issue_code=code))

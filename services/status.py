@@ -22,11 +22,8 @@ def expected_by_length(*, session: Session, plan_id: int) -> dict[int, Decimal]:
 
 
 def expected_progress(*, session: Session, plan_id: int, months: int) -> Decimal:
-    """Progress expected by the end of a round (data, with 25/50/75/100 as the fallback)."""
-    row = session.exec(
-        select(ExpectedProgress.pct).where(ExpectedProgress.plan_id == plan_id, ExpectedProgress.months == months)
-    ).first()
-    return Decimal(row) if row is not None else DEFAULT_EXPECTED[months]
+    """Progress expected by the end of a round of `months` (expected_by_length)."""
+    return expected_by_length(session=session, plan_id=plan_id)[months]
 
 
 def suggest_status(progress: Decimal | None, expected: Decimal) -> ProgressStatus | None:

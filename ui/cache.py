@@ -56,15 +56,21 @@ def read(fn: Callable[..., T], /, **kwargs: Any) -> T:
         return fn(session=session, **kwargs)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+# Results of older data versions never hit again: they leave by age (ttl) or by count.
+@st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
 def _cached(_fn: Callable[..., Any], key: tuple) -> Any:
     return read(_fn, **dict(key[-1]))
 
 
 def cached(fn: Callable[..., T], /, **kwargs: Any) -> T:
-    """`read(fn, **kwargs)`, cached until the data changes. `kwargs` must be hashable (ids, dates,
-    strings); the result is pickled, so every rerun gets its own copy."""
-    key = (settings().database_url, data_version(), f"{fn.__module__}.{fn.__qualname__}", tuple(sorted(kwargs.items())))
+    """`read(fn, **kwargs)`, cached until the data changes. `fn` is a module-level function (its
+    module and name are its part of the key: a lambda or a nested function would share one);
+    `kwargs` must be hashable (ids, dates, strings); the result is pickled, so every rerun gets
+    its own copy."""
+    name = getattr(fn, "__qualname__", "")
+    if not name or "<" in name:  # "<lambda>", "f.<locals>.g", a functools.partial (no name)
+        raise TypeError(f"cached() takes a module-level function, not {fn!r}")
+    key = (settings().database_url, data_version(), f"{fn.__module__}.{name}", tuple(sorted(kwargs.items())))
     return _cached(fn, key)
 
 

@@ -105,11 +105,14 @@ class ReportForm:
         blank_is_text = (*progress.TEXT_FIELDS, "status_reason")
         return ReportInput(**{k: v if v is not None else ("" if k in blank_is_text else v) for k, v in values.items()})
 
-    def sync(self, item: EntryItem) -> bool:
+    def sync(self, item: EntryItem, *, show_latest: bool = True) -> bool:
         """Prepare the item's widget state; True when the user has unsaved edits.
 
         Streamlit drops a widget's value when the widget is not drawn in a run (another page, a
         hidden field). A shadow copy in a plain session key keeps unsaved input across such runs.
+        With `show_latest`, an item without edits whose stored version moved (someone else saved)
+        is loaded again; the page first syncs without it, so that what a click on "submit" sends
+        is checked against the version the screen showed, not the one it is about to show.
         """
         prefix = self.prefix(item)
         stored_version = item.report.version if item.report else None
@@ -120,7 +123,7 @@ class ReportForm:
             if f"{prefix}_{name}" not in st.session_state and name in shadow:
                 st.session_state[f"{prefix}_{name}"] = shadow[name]
         dirty = bool(self._input(prefix).differs_from(st.session_state[f"{prefix}_loaded"]))
-        if not dirty and st.session_state[f"{prefix}_base"] != stored_version:
+        if show_latest and not dirty and st.session_state[f"{prefix}_base"] != stored_version:
             self._load(item)  # someone else saved and we had no edits: show the latest
         return dirty
 

@@ -185,3 +185,28 @@ def test_history_shows_every_figure_in_one_number_format(app, app_env):
     progress_rows = mine[mine["รายการ"] == "ความก้าวหน้า (ร้อยละ)"]
     assert list(zip(progress_rows["ค่าเดิม"], progress_rows["ค่าใหม่"], strict=True)) == [("100.00", "60.00"), ("", "100.00")]
     assert "ฉบับร่าง" in set(mine["ค่าใหม่"])  # a submission state in words, not "draft"
+
+
+def test_submit_refuses_an_item_someone_changed_after_the_screen_was_drawn(app, app_env):
+    """Found by review: the page reloaded a changed item before checking, so the submit sent the
+    secretariat's text the focal point never saw."""
+    engine = _engine(app_env)
+    rid = open_round(engine).id
+    at = login(app, "focal_onie")
+    at.switch_page(ENTRY).run()
+    stored = report(engine, "ONIE", "3.3", rid)
+    changed = ReportInput.from_report(stored)
+    changed.next_steps = "เลขานุการแก้ไขหลังจากหน้าจอแสดงผลแล้ว"
+    sec = actor(engine, "secretariat")
+    with write_session(engine, sec) as s:
+        progress.save_report(
+            session=s, actor=sec, assignment_id=stored.assignment_id, round_id=rid, expected_version=stored.version, data=changed
+        )
+    at.button(key="submit_round").click().run()
+    assert not at.exception
+    assert "ยังส่งรายงานไม่ได้" in _texts(at) and [t.value for t in at.toast] == []
+    assert report(engine, "ONIE", "3.3", rid).submission_state == SubmissionState.draft
+    # the screen now shows the latest: the next click submits what it shows
+    assert at.text_area(key=_key(engine, "ONIE", "3.3", "next_steps")).value == "เลขานุการแก้ไขหลังจากหน้าจอแสดงผลแล้ว"
+    at.button(key="submit_round").click().run()
+    assert [t.value for t in at.toast] == ["ส่งรายงานเรียบร้อยแล้ว"]

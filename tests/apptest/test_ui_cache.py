@@ -1,6 +1,10 @@
 """ui.cache's per-run data version: one read per script run, read again after the run's own
 write, so every cache a run touches names the same data and a save shows in the same run."""
 
+from datetime import date
+
+import pytest
+
 from core import db
 from services import login_sessions, users
 from services.permissions import Actor
@@ -67,3 +71,13 @@ def test_pages_registered_by_a_run_are_linked_by_object_and_forgotten_by_the_nex
     assert nav.nav_page("heatmap", "pages/heatmap.py") is page  # a write keeps this run's pages
     cache.start_run()
     assert nav.nav_page("heatmap", "pages/heatmap.py") == "pages/heatmap.py"
+
+
+def test_cached_reads_are_keyed_by_function_and_arguments_and_refuse_anonymous_functions(app_env):
+    from services import plans, rounds
+
+    cache.start_run()
+    assert cache.cached(plans.is_demo) is True
+    assert cache.cached(rounds.plan_rounds, today=date(2021, 10, 5)) != cache.cached(plans.agencies)  # no collision
+    with pytest.raises(TypeError, match="module-level function"):
+        cache.cached(lambda session: 1)
