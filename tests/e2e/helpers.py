@@ -68,19 +68,23 @@ def go(page: Page, name: str, heading_name: str | None = None) -> None:
     expect(heading).to_be_visible()
 
 
-def download(page: Page, button: str, *, timeout: float = 30_000):  # a Playwright Download
+def download(page: Page, button: str, *, timeout: float = 60_000):  # a Playwright Download
     """Click a download button once the page is idle and return the download. A button whose
     file is built on click (a deferred download) is replaced by every rerun; a click that lands
-    on the old one starts nothing, so it is clicked again on the new one, as a person would."""
+    on the old one starts nothing, so it is clicked again on the new one, as a person would. While
+    a file is being built the button is disabled (a spinner): on a loaded machine that can take
+    a while, so each click waits for the button to be enabled again first."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    for attempt in range(2):
+    for attempt in range(3):
         settle(page)
+        target = page.get_by_role("button", name=button)
+        expect(target).to_be_enabled(timeout=timeout / 2)
         try:
-            with page.expect_download(timeout=timeout / 2 if attempt == 0 else timeout) as started:
-                page.get_by_role("button", name=button).click()
+            with page.expect_download(timeout=timeout / 2) as started:
+                target.click()
             return started.value
         except PlaywrightTimeout:
-            if attempt:
+            if attempt == 2:
                 raise
     raise AssertionError("unreachable")
