@@ -27,6 +27,7 @@ PAGES = {
     "overview": ("pages/overview.py", "nav.overview", ":material/dashboard:"),
     "heatmap": ("pages/heatmap.py", "nav.heatmap", ":material/grid_on:"),
     "present": ("pages/present.py", "nav.present", ":material/slideshow:"),
+    "meetings": ("pages/meetings.py", "nav.meetings", ":material/groups:"),
     "users": ("pages/users.py", "nav.users", ":material/manage_accounts:"),
     "account": ("pages/account.py", "nav.account", ":material/person:"),
 }

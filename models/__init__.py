@@ -3,7 +3,20 @@
 from models.audit import AuditLog, DataVersion
 from models.enums import ProgressStatus, Role, RoundState, SubmissionState
 from models.evaluation import EvaluationLevelBand, EvaluationScore
-from models.meetings import Meeting
+from models.meetings import (
+    AgendaItem,
+    Attendance,
+    AttendanceKind,
+    Directive,
+    DirectiveAgency,
+    DirectiveAnswer,
+    DirectiveState,
+    Meeting,
+    MinutesCorrection,
+    MinutesState,
+    ResolutionKind,
+    WorkingGroupMember,
+)
 from models.plan import Agency, Assignment, ExpectedProgress, MainIssue, Plan, SubIssue
 from models.reports import Evidence, ProgressReport, ReviewEvent
 from models.rounds import Round
@@ -12,19 +25,29 @@ from models.users import User
 
 __all__ = [
     "Agency",
+    "AgendaItem",
     "Assignment",
+    "Attendance",
+    "AttendanceKind",
     "AuditLog",
     "DataVersion",
-    "Evidence",
-    "ExpectedProgress",
+    "Directive",
+    "DirectiveAgency",
+    "DirectiveAnswer",
+    "DirectiveState",
     "EvaluationLevelBand",
     "EvaluationScore",
+    "Evidence",
+    "ExpectedProgress",
     "LoginSession",
     "MainIssue",
     "Meeting",
+    "MinutesCorrection",
+    "MinutesState",
     "Plan",
     "ProgressReport",
     "ProgressStatus",
+    "ResolutionKind",
     "ReviewEvent",
     "Role",
     "Round",
@@ -32,4 +55,5 @@ __all__ = [
     "SubIssue",
     "SubmissionState",
     "User",
+    "WorkingGroupMember",
 ]

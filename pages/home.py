@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
 from models import Role
-from services import home
+from services import evidence, home, meetings
+from ui.boot import settings
 from ui.cache import read
-from ui.session import require_actor
-from ui.widgets import clip, fmt_date, lang, md, round_label, t
+from ui.nav import nav_page
+from ui.session import form_key, require_actor, run_write
+from ui.widgets import clip, file_uploader, fmt_date, lang, md, round_label, t
 
 actor = require_actor("home")
 summary = read(home.summary_for, actor=actor)
@@ -116,10 +120,74 @@ elif actor.role in (Role.chair, Role.executive) and counts is not None:
 else:
     st.write(t("home.viewer"))
 
+
+def _directives_to_answer() -> None:
+    """A focal point's open directives of the chair, each with its answer form."""
+    mine = read(meetings.directives, actor=actor, state="open")
+    st.subheader(t("home.directives"))
+    if not mine:
+        st.caption(t("home.directives_none"))
+        return
+    today = date.today()
+    for d in mine:
+        with st.container(border=True, key=f"home_directive_{d.id}"):
+            late = f" · **{t('meetings.d.overdue')}**" if d.overdue(today) else ""
+            st.markdown(
+                f"{t('home.directive_from', ref=t('meeting.number', number=d.meeting_number, year=d.meeting_year))} · "
+                f"{t('meetings.due', date=fmt_date(d.due_on))}{late}"
+            )
+            st.text(clip(d.text, 2000))
+            own = d.answered_by(actor.agency_id)
+            if own is not None:
+                st.caption(t("home.directive_last_answer", date=fmt_date(own.answered_at.date()) if own.answered_at else ""))
+                st.text(clip(own.text, 1000))
+            _answer_form(d)
+
+
+def _answer_form(d: meetings.DirectiveView) -> None:
+    """The focal point's answer to one directive: the action taken, with a link or a file."""
+    with st.form(form_key(f"answer_{d.id}"), border=False):
+        text = st.text_area(t("field.answer"), max_chars=meetings.TEXT_LIMIT)
+        link = st.text_input(t("evidence.link"), placeholder="https://")
+        upload = file_uploader(
+            t("evidence.file"),
+            types=[e.lstrip(".") for e in evidence.ALLOWED_EXTENSIONS],
+            max_mb=settings().evidence_max_bytes // (1024 * 1024),
+            kinds=t("upload.kinds.evidence"),
+            key=form_key(f"answer_{d.id}") + "_file",
+        )
+        if st.form_submit_button(t("home.directive_send"), type="primary", icon=":material/send:"):
+            with st.spinner(t("evidence.uploading") if upload is not None else t("home.directive_sending")):
+                run_write(
+                    lambda s: meetings.answer_directive(
+                        session=s,
+                        actor=actor,
+                        directive_id=d.id,
+                        text=text,
+                        evidence_url=link or "",
+                        file_name=upload.name if upload is not None else "",
+                        file_data=upload.getvalue() if upload is not None else None,
+                        evidence_dir=settings().evidence_dir,
+                        max_bytes=settings().evidence_max_bytes,
+                    ),
+                    success=t("home.directive_sent"),
+                    reset_form=f"answer_{d.id}",
+                )
+
+
+if actor.role == Role.focal_point:
+    _directives_to_answer()
+elif actor.role in (Role.secretariat, Role.chair, Role.executive):
+    overdue = read(meetings.overdue_directives, actor=actor)
+    if overdue:
+        st.warning(t("home.directives_overdue", n=len(overdue)), icon=":material/assignment_late:")
+        st.page_link(nav_page("meetings", "pages/meetings.py"), label=t("home.to_meetings"), icon=":material/groups:")
+
 if summary.last_meeting is not None:
     m = summary.last_meeting
     with st.container(border=True):
         st.caption(t("home.last_meeting"))
         st.markdown(f"**{t('meeting.title', number=m.number, year=m.year_be)}** · {fmt_date(m.held_on)}")
-        if m.resolution:
-            st.write(f"{t('meeting.resolution')}: {md(m.resolution)}")
+        st.caption(t(f"minutes_state.{getattr(m.minutes_state, 'value', m.minutes_state)}"))
+        for resolution in summary.last_meeting_resolutions:
+            st.write(f"{t('meeting.resolution')}: {md(clip(resolution, 800))}")

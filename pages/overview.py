@@ -6,18 +6,19 @@ same one the pack files are built from."""
 from __future__ import annotations
 
 import functools
+from datetime import date
 
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
 from core import charts
-from services import committee_pack, heatmap
+from services import committee_pack, heatmap, meetings
 from services.overview import OVERALL, RoundOverview, fmt_change, fmt_pct
 from ui import cache
 from ui.nav import nav_page, round_picker
 from ui.session import require_actor
-from ui.widgets import clip, lang, md, t
+from ui.widgets import clip, fmt_date, lang, md, t
 
 actor = require_actor("overview")
 top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
@@ -143,21 +144,43 @@ def _attention_tabs(
     return tabs
 
 
-st.subheader(t("overview.attention"))
-if data.attention.empty:
-    st.success(t("overview.no_attention"), icon=":material/task_alt:")
-else:
-    attention_tabs = cache.view(
-        functools.partial(_attention_tabs, data.attention, rnd.fiscal_year, rnd.months),
-        view_key=("overview_attention", rnd.id, lang()),
-    )
-    heatmap_page = nav_page("heatmap", "pages/heatmap.py")
-    for tab, (_, links, rest) in zip(st.tabs([label for label, _, _ in attention_tabs]), attention_tabs, strict=True):
-        with tab:
-            for label, query in links:
-                st.page_link(heatmap_page, label=label, icon=":material/grid_on:", query_params=query)
-            if rest is not None:
-                st.page_link(heatmap_page, label=rest[0], icon=":material/more_horiz:", query_params=rest[1])
+OVERDUE_SHOWN = 5  # overdue directives linked on the overview; the Meetings page lists them all
+overdue = cache.cached(meetings.overdue_directives, actor=actor, today=date.today())
+attention_col, directives_col = st.columns([2, 1]) if overdue else (st.container(), None)
+with attention_col:
+    st.subheader(t("overview.attention"))
+    if data.attention.empty:
+        st.success(t("overview.no_attention"), icon=":material/task_alt:")
+    else:
+        attention_tabs = cache.view(
+            functools.partial(_attention_tabs, data.attention, rnd.fiscal_year, rnd.months),
+            view_key=("overview_attention", rnd.id, lang()),
+        )
+        heatmap_page = nav_page("heatmap", "pages/heatmap.py")
+        for tab, (_, links, rest) in zip(st.tabs([label for label, _, _ in attention_tabs]), attention_tabs, strict=True):
+            with tab:
+                for label, query in links:
+                    st.page_link(heatmap_page, label=label, icon=":material/grid_on:", query_params=query)
+                if rest is not None:
+                    st.page_link(heatmap_page, label=rest[0], icon=":material/more_horiz:", query_params=rest[1])
+if directives_col is not None:  # the chair's directives past their due date, beside the attention list
+    with directives_col:
+        st.subheader(t("overview.overdue_directives", n=len(overdue)))
+        meetings_page = nav_page("meetings", "pages/meetings.py")
+        for d in overdue[:OVERDUE_SHOWN]:
+            label = t(
+                "overview.overdue_directive",
+                ref=t("meeting.number", number=d.meeting_number, year=d.meeting_year),
+                due=fmt_date(d.due_on, short=True),
+                text=md(clip(d.text, 90)),
+                answered=sum(a.answer_id is not None for a in d.agencies),
+                total=len(d.agencies),
+            )
+            st.page_link(
+                meetings_page, label=label, icon=":material/assignment_late:", query_params={"meeting": str(d.meeting_id)}
+            )
+        if len(overdue) > OVERDUE_SHOWN:
+            st.caption(t("overview.overdue_more", n=len(overdue) - OVERDUE_SHOWN))
 
 
 # ---------------------------------------------------------------- trend, projection, evaluation

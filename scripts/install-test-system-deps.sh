@@ -9,9 +9,11 @@ need=()
 fc-list 2>/dev/null | grep -qi "laksaman\|sarabun" || need+=(fonts-thai-tlwg)
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
 command -v soffice >/dev/null || need+=(libreoffice-calc-nogui)
+# the meeting agenda and minutes (DOCX) are rendered through LibreOffice Writer by the tests
+[[ -e /usr/lib/libreoffice/share/registry/writer.xcd ]] || need+=(libreoffice-writer-nogui)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)  # exported PDFs rendered to images by the tests
 if [[ ${#need[@]} -eq 0 ]]; then
-  echo "test system deps: chromium, Thai fonts, nginx and LibreOffice present"
+  echo "test system deps: chromium, Thai fonts, nginx, LibreOffice Calc and Writer present"
   exit 0
 fi
 if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then

@@ -16,7 +16,6 @@ from models import (
     Agency,
     Assignment,
     Evidence,
-    Meeting,
     ProgressReport,
     ProgressStatus,
     ReviewEvent,
@@ -27,7 +26,8 @@ from models import (
     SubmissionState,
     User,
 )
-from services import evaluation, rounds, users
+from services import evaluation, meetings, rounds, users
+from services.permissions import Actor
 from services.plan_loader import apply_plan, load_plan_file
 from services.status import suggest_status
 
@@ -151,27 +151,7 @@ def seed_demo(*, session: Session, bcrypt_rounds: int = 12) -> None:
         score=Decimal("85.00"),
     )
     nine_months_2563 = next(r for r in all_rounds if r.fiscal_year == 2563 and r.months == 9)
-    session.add(
-        Meeting(
-            plan_id=plan.id,
-            number=3,
-            year_be=2563,
-            held_on=date(2020, 6, 26),
-            starts_at=time(9, 30),
-            venue="ห้องประชุมจันทรเกษม ชั้น 1 อาคารราชวัลลภ กระทรวงศึกษาธิการ",
-            chair_title="ผู้ช่วยปลัดกระทรวงศึกษาธิการ",
-            round_id=nine_months_2563.id,
-            summary=(
-                "หน่วยงานในสังกัด 7 หน่วยงานรายงานผลการดำเนินงานใน 3 ประเด็นหลัก 13 ประเด็นย่อย "
-                "ผลการดำเนินงานโดยรวมเป็นไปตามผลผลิตและเป้าหมายที่กำหนด"
-            ),
-            resolution=(
-                "ที่ประชุมรับทราบผลการดำเนินงานตามแผนฯ รอบ 9 เดือน และให้กลุ่มพัฒนาระบบบริหาร"
-                "นำเสนอต่อคณะกรรมการนโยบายการกำกับองค์การที่ดี สำนักงานปลัดกระทรวงศึกษาธิการทราบต่อไป"
-            ),
-        )
-    )
-    session.flush()
+    seed_meeting_3_2563(session=session, round_id=nine_months_2563.id, agencies=agencies, focal_ids=focal_ids)
 
 
 def _add_report(
@@ -241,3 +221,156 @@ def _add_report(
                     comment=RETURN_COMMENT if action == "return" else "",
                 )
             )
+
+
+# ----------------------------------------------------------------------------- meeting 3/2563
+# The chair is named as the seed's minutes name her (a public record); the other demo members
+# carry their agency's representative title, never a personal name.
+DEMO_CHAIR = ("ดร.เกศทิพย์ ศุภวานิช", "ผู้ช่วยปลัดกระทรวงศึกษาธิการ")
+DEMO_GROUP_NAME = (
+    "คณะทำงานติดตามผลการดำเนินงานตามข้อเสนอการเปลี่ยนแปลงในระยะ 3 ปี (พ.ศ. 2562 - 2564) ตามแผนปฏิรูปองค์การ สำนักงานปลัดกระทรวงศึกษาธิการ"
+)
+DEMO_VENUE = "ห้องประชุมจันทรเกษม ชั้น 1 อาคารราชวัลลภ กระทรวงศึกษาธิการ"
+DEMO_SECRETARY = ("ผู้อำนวยการกลุ่มพัฒนาระบบบริหาร", "กลุ่มพัฒนาระบบบริหาร สำนักงานปลัดกระทรวงศึกษาธิการ")
+DEMO_NOTE_TAKER = ("เจ้าหน้าที่กลุ่มพัฒนาระบบบริหาร", "นักวิเคราะห์นโยบายและแผน")
+DEMO_STAND_IN = ("BLA", "นิติกรชำนาญการพิเศษ สำนักนิติการ")  # the agency that sent a stand-in to 3/2563
+CHAIR_ANNOUNCEMENT = (
+    "ประธานแจ้งให้ที่ประชุมทราบว่า ผลรายงานการประเมินส่วนราชการตามมาตรการปรับปรุงประสิทธิภาพในการปฏิบัติราชการ "
+    "ของสำนักงานปลัดกระทรวงศึกษาธิการ ประจำปีงบประมาณ พ.ศ. 2562 (ตั้งแต่วันที่ 1 ตุลาคม 2561 - 30 กันยายน 2562) "
+    "ในองค์ประกอบที่ 5 Potential Base การดำเนินการตามแผนปฏิรูปองค์การของส่วนราชการ ได้ผลคะแนนประเมิน 85.00 "
+    "ในระดับมาตรฐานขั้นสูง ถือเป็นผลงานการขับเคลื่อนของหน่วยงานในสังกัดสำนักงานปลัดกระทรวงศึกษาธิการทั้ง 7 หน่วยงาน "
+    "ประธานขอชื่นชม และขอให้ผลักดันการดำเนินงานตามแผนการปฏิรูปองค์การในระยะ 3 ปี ต่อไปให้สำเร็จตามเป้าหมายที่กำหนดไว้"
+)
+RESULTS_RESOLUTION = (
+    "ที่ประชุมรับทราบผลการดำเนินงานตามแผนฯ รอบ 9 เดือน และมอบหมายกลุ่มพัฒนาระบบบริหารนำเสนอต่อ"
+    "คณะกรรมการนโยบายการกำกับองค์การที่ดี สำนักงานปลัดกระทรวงศึกษาธิการทราบต่อไป"
+)
+DIRECTIVE = (
+    "ให้หน่วยงานทั้ง 7 หน่วยงานผลักดันการดำเนินงานตามแผนการปฏิรูปองค์การในระยะ 3 ปี ให้สำเร็จตามเป้าหมายที่กำหนดไว้ "
+    "และรายงานความก้าวหน้าต่อที่ประชุมครั้งต่อไป"
+)
+DIRECTIVE_ANSWERS = {
+    "BIE": "ขยายการใช้ระบบ e-Inspection ให้ผู้ตรวจราชการทุกเขตตรวจราชการติดตามการเปิดภาคเรียนได้ทันที",
+    "OPEC": "จัดอบรมครูโรงเรียนเอกชนเรื่องการจัดการเรียนการสอนออนไลน์เพิ่มเติม 3 รุ่น",
+}
+
+
+def seed_meeting_3_2563(*, session: Session, round_id: int, agencies: dict[str, Agency], focal_ids: dict[int, int]) -> None:
+    """Meeting 3/2563 as the seed's minutes describe it, built through the meetings service (the
+    secretariat's rules apply to the demo too): the working group, attendance, the agenda drafted
+    from the 9-month round, the chair's announcement and directive, and two agencies' answers."""
+    sec = users.get_by_username(session=session, username="secretariat")
+    actor = Actor(user_id=sec.id, username=sec.username, role=Role.secretariat)
+    members = [
+        meetings.save_member(
+            session=session, actor=actor, member_id=None, name=DEMO_CHAIR[0], position=DEMO_CHAIR[1], group_role="ประธานคณะทำงาน"
+        )
+    ]
+    for code in FOCAL_CODES:
+        agency = agencies[code]
+        members.append(
+            meetings.save_member(
+                session=session,
+                actor=actor,
+                member_id=None,
+                name=f"ผู้แทน{agency.name_th}",
+                position="",
+                group_role="คณะทำงาน",
+                agency_id=agency.id,
+            )
+        )
+    members.append(
+        meetings.save_member(
+            session=session,
+            actor=actor,
+            member_id=None,
+            name=DEMO_SECRETARY[0],
+            position=DEMO_SECRETARY[1],
+            group_role="คณะทำงานและเลขานุการ",
+        )
+    )
+    meeting = meetings.create_meeting(
+        session=session,
+        actor=actor,
+        held_on=date(2020, 6, 26),
+        starts_at=time(9, 30),
+        venue=DEMO_VENUE,
+        chair_name=DEMO_CHAIR[0],
+        chair_title=DEMO_CHAIR[1],
+        round_id=round_id,
+        number=3,
+        group_name=DEMO_GROUP_NAME,
+    )
+    meetings.update_meeting(
+        session=session,
+        actor=actor,
+        meeting_id=meeting.id,
+        expected_version=meeting.version,
+        ends_at=time(11, 30),
+        note_taker_name=DEMO_NOTE_TAKER[0],
+        note_taker_position=DEMO_NOTE_TAKER[1],
+        checker_name=DEMO_SECRETARY[0],
+        checker_position=DEMO_SECRETARY[1],
+    )
+    stand_in_agency = agencies[DEMO_STAND_IN[0]].id
+    rows = [
+        meetings.AttendanceInput(
+            kind="substitute" if m.agency_id == stand_in_agency else "present",
+            member_id=m.id,
+            name=m.name,
+            position=m.position,
+            group_role=m.group_role,
+            stand_in_name="ผู้แทนที่ได้รับมอบหมาย" if m.agency_id == stand_in_agency else "",
+            stand_in_position=DEMO_STAND_IN[1] if m.agency_id == stand_in_agency else "",
+        )
+        for m in members
+    ]
+    rows.append(meetings.AttendanceInput(kind="participant", name=DEMO_NOTE_TAKER[0], position=DEMO_NOTE_TAKER[1]))
+    meetings.set_attendance(session=session, actor=actor, meeting_id=meeting.id, rows=rows, expected_version=None)
+    items = meetings.draft_agenda(session=session, actor=actor, meeting_id=meeting.id)
+    announcement = meetings.add_item(
+        session=session,
+        actor=actor,
+        meeting_id=meeting.id,
+        section=1,
+        title="ผลการประเมินส่วนราชการ ประจำปีงบประมาณ พ.ศ. 2562",
+        body=CHAIR_ANNOUNCEMENT,
+    )
+    meetings.update_item(
+        session=session,
+        actor=actor,
+        item_id=announcement.id,
+        expected_version=announcement.version,
+        title=announcement.title,
+        body=announcement.body,
+        resolution_kind="acknowledge",
+        resolution="",
+    )
+    results = next(i for i in items if i.auto_key == "round_results")
+    meetings.update_item(
+        session=session,
+        actor=actor,
+        item_id=results.id,
+        expected_version=results.version,
+        title=results.title,
+        body=results.body,
+        resolution_kind="acknowledge",
+        resolution=RESULTS_RESOLUTION,
+    )
+    directive = meetings.add_directive(
+        session=session,
+        actor=actor,
+        item_id=results.id,
+        text=DIRECTIVE,
+        agency_ids=[agencies[c].id for c in FOCAL_CODES],
+        due_on=date(2020, 9, 30),
+    )
+    for code, text in DIRECTIVE_ANSWERS.items():
+        focal = Actor(
+            user_id=focal_ids[agencies[code].id],
+            username=f"focal_{code.lower()}",
+            role=Role.focal_point,
+            agency_id=agencies[code].id,
+        )
+        meetings.answer_directive(session=session, actor=focal, directive_id=directive.id, text=text)
+    meetings.circulate(session=session, actor=actor, meeting_id=meeting.id, expected_version=meeting.version, on=date(2020, 7, 3))

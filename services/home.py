@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from models import (
     Agency,
+    AgendaItem,
     Assignment,
     MainIssue,
     Meeting,
@@ -20,6 +21,7 @@ from models import (
     User,
 )
 from services import plans, rounds
+from services.meeting_docs.prose import resolution_text
 from services.permissions import Actor
 from services.users import is_locked
 
@@ -76,6 +78,7 @@ class HomeSummary:
     locked_users: list[str] = field(default_factory=list)
     user_count: int = 0
     last_meeting: Meeting | None = None
+    last_meeting_resolutions: tuple[str, ...] = ()  # the resolutions of its items 4 and 5, as the minutes print them
 
     @property
     def my_counts(self) -> AgencyCounts:
@@ -168,6 +171,14 @@ def summary_for(*, session: Session, actor: Actor, today: date | None = None) ->
         summary.user_count = len(all_users)
         summary.locked_users = sorted(u.username for u in all_users if is_locked(u))
     summary.last_meeting = session.exec(
-        select(Meeting).where(Meeting.plan_id == plan.id).order_by(col(Meeting.held_on).desc())
+        select(Meeting).where(Meeting.plan_id == plan.id).order_by(col(Meeting.held_on).desc(), col(Meeting.number).desc())
     ).first()
+    if summary.last_meeting is not None:
+        items = session.exec(
+            select(AgendaItem)
+            .where(AgendaItem.meeting_id == summary.last_meeting.id, col(AgendaItem.section).in_([4, 5]))
+            .order_by(col(AgendaItem.section), col(AgendaItem.position))
+        ).all()
+        texts = (resolution_text(i.resolution_kind, i.resolution) for i in items)
+        summary.last_meeting_resolutions = tuple(text for text in texts if text)
     return summary

@@ -40,12 +40,12 @@ class Actor:
 # Page keys per role. A page not listed for a role is not given to st.navigation, so it
 # cannot be reached even by URL.
 PAGES_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.admin: ("home", "overview", "heatmap", "present", "users", "account"),
-    Role.secretariat: ("home", "entry", "review", "overview", "heatmap", "present", "users", "account"),
-    Role.chair: ("home", "overview", "heatmap", "present", "account"),
-    Role.executive: ("home", "overview", "heatmap", "present", "account"),
-    Role.focal_point: ("home", "entry", "account"),
-    Role.viewer: ("home", "overview", "heatmap", "present", "account"),
+    Role.admin: ("home", "overview", "heatmap", "present", "meetings", "users", "account"),
+    Role.secretariat: ("home", "entry", "review", "overview", "heatmap", "present", "meetings", "users", "account"),
+    Role.chair: ("home", "overview", "heatmap", "present", "meetings", "account"),
+    Role.executive: ("home", "overview", "heatmap", "present", "meetings", "account"),
+    Role.focal_point: ("home", "entry", "account"),  # their agency's directives are on the home page
+    Role.viewer: ("home", "overview", "heatmap", "present", "meetings", "account"),
 }
 
 USER_MANAGERS = {Role.admin, Role.secretariat}

@@ -9,6 +9,10 @@ from services import schema
 
 TABLES = {
     "agency",
+    "agenda_item",
+    "directive",
+    "directive_agency",
+    "directive_answer",
     "evidence",
     "login_session",
     "review_event",
@@ -21,10 +25,13 @@ TABLES = {
     "expected_progress",
     "main_issue",
     "meeting",
+    "meeting_attendance",
+    "minutes_correction",
     "plan",
     "progress_report",
     "reporting_round",
     "sub_issue",
+    "working_group_member",
 }
 
 

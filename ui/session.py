@@ -18,6 +18,13 @@ from ui.boot import engine
 from ui.widgets import flash, md, show_refusal, t
 
 ACTOR_KEY = "actor"
+_NONCE = "_form_nonce_"
+
+
+def form_key(name: str) -> str:
+    """The key of a form that `run_write(..., reset_form=name)` empties after a save. A form
+    cleared on submit would lose what was typed when the save is refused; this one keeps it."""
+    return f"{name}_{st.session_state.get(_NONCE + name, 0)}"
 
 
 def actor() -> Actor | None:
@@ -54,6 +61,7 @@ def run_write(
     success: str,
     rerun: bool = True,
     conflict_key: str | None = None,
+    reset_form: str | None = None,
 ) -> bool:
     """Run a service write in one transaction; True when it was saved.
 
@@ -80,6 +88,8 @@ def run_write(
         show_refusal(exc)
         return False
     flash(success)
+    if reset_form is not None:  # the form's next key: it comes back empty (a refusal keeps the input)
+        st.session_state[_NONCE + reset_form] = st.session_state.get(_NONCE + reset_form, 0) + 1
     if rerun:
         st.rerun()
     return True

@@ -155,7 +155,8 @@ def demo_banner() -> None:
 
 def show_refusal(exc: UserFacingError, icon: str = ":material/error:") -> None:
     """A service's refusal, in the user's language."""
-    st.error(t(exc.message_key, **{name: md(value) for name, value in exc.params.items()}), icon=icon)
+    params = {name: md(t(f"field.{value}") if name == "field" else value) for name, value in exc.params.items()}
+    st.error(t(exc.message_key, **params), icon=icon)
 
 
 def _css_text(text: str) -> str:
