@@ -10,17 +10,17 @@ from datetime import date, time
 
 import pandas as pd
 import streamlit as st
-from services.meeting_docs.docx import build_docx
-from services.meeting_docs.pdf import build_pdf
 
 from models import AttendanceKind, MinutesState, ResolutionKind
 from services import meetings
 from services.meeting_docs import minutes as layout
+from services.meeting_docs.docx import build_docx
+from services.meeting_docs.pdf import build_pdf
 from services.meeting_docs.prose import resolution_text
 from ui import cache
 from ui.cache import read
 from ui.session import form_key, require_actor, run_write
-from ui.widgets import clip, fmt_date, lang, md, plain, round_label, t, url_selectbox
+from ui.widgets import be_date_input, clip, fmt_date, lang, md, plain, round_label, t, url_selectbox
 
 actor = require_actor("meetings")
 editor = meetings.can_edit(actor)
@@ -72,7 +72,8 @@ if editor:
     with st.expander(t("meetings.create"), icon=":material/add:", expanded=not rows):
         with st.form("meeting_create", clear_on_submit=False, border=False):
             c1, c2, c3 = st.columns([1, 1, 1])
-            held_on = c1.date_input(t("meetings.f.date"), value=date.today(), format="DD/MM/YYYY", key="mc_date")
+            with c1:
+                held_on = be_date_input(t("meetings.f.date"), date.today(), key="mc_date")
             starts_at = c2.time_input(t("meetings.f.starts"), value=time(9, 30), step=900, key="mc_starts")
             round_keys = [None, *[r.id for r in reversed(all_rounds)]]
             default_round = current_round.id if current_round else None
@@ -202,7 +203,8 @@ with tab_record:
             group_name = st.text_input(t("field.group_name"), value=m.group_name, max_chars=meetings.LINE_LIMIT)
             c1, c2, c3, c4 = st.columns(4)
             number = c1.number_input(t("meetings.f.number"), min_value=1, max_value=999, value=m.number, step=1)
-            held = c2.date_input(t("meetings.f.date"), value=m.held_on, format="DD/MM/YYYY")
+            with c2:
+                held = be_date_input(t("meetings.f.date"), m.held_on, key=f"rec_date_{m.id}_{m.version}")
             starts = c3.time_input(t("meetings.f.starts"), value=m.starts_at or time(9, 30), step=300)
             ends = c4.time_input(t("meetings.f.ends"), value=m.ends_at, step=300)
             venue = st.text_input(t("field.venue"), value=m.venue, max_chars=meetings.LINE_LIMIT)
@@ -503,7 +505,7 @@ def _directive_form(item) -> None:
         with st.form(form_key(f"directive_{item.id}"), border=False):
             text = st.text_area(t("field.directive"), max_chars=meetings.TEXT_LIMIT)
             chosen = st.multiselect(t("meetings.d.agencies"), list(agency_name), format_func=agency_name.get)
-            due = st.date_input(t("meetings.d.due"), value=None, min_value=m.held_on, format="DD/MM/YYYY")
+            due = be_date_input(t("meetings.d.due"), None, key=form_key(f"directive_{item.id}") + "_due", optional=True)
             reason = _reason_box(f"d_reason_{item.id}")
             if st.form_submit_button(t("meetings.d.save"), type="primary"):
                 run_write(

@@ -257,7 +257,7 @@ def create_meeting(
     *,
     session: Session,
     actor: Actor,
-    held_on: date,
+    held_on: date | None,
     starts_at: time | None,
     venue: str,
     chair_name: str,
@@ -273,6 +273,8 @@ def create_meeting(
     plan = active_plan(session=session)
     if plan is None:
         raise MeetingError("error.meeting.no_plan")
+    if held_on is None:
+        raise MeetingError("error.meeting.bad_date")
     year_be = meeting_year(held_on)
     number = number if number is not None else next_number(session=session, plan_id=plan.id, year_be=year_be)
     _check_number(session, plan.id, number, year_be, None)
@@ -355,6 +357,8 @@ def update_meeting(
             clean[name] = _line(value, NAME_LIMIT, name)
         else:
             clean[name] = value
+    if "held_on" in clean and clean["held_on"] is None:
+        raise MeetingError("error.meeting.bad_date")
     held_on = clean.get("held_on", meeting.held_on)
     if "held_on" in clean or "number" in clean:
         clean["year_be"] = meeting_year(held_on)

@@ -10,8 +10,8 @@ from sqlmodel import select
 from core.db import read_session, write_session
 from models import AgendaItem, AuditLog, Directive, Meeting, MinutesCorrection
 from services import meetings
-from services.meetings import AttendanceInput, MeetingError
 from services.errors import UserFacingError
+from services.meetings import AttendanceInput, MeetingError
 from services.permissions import PermissionDenied
 from tests.helpers import actor, agency_id, round_of
 

@@ -233,3 +233,46 @@ def evidence_item(container, ev, *, actor, evidence_dir, key: str) -> None:
         key=key,
         icon=":material/download:",
     )
+
+
+def be_date_input(label: str, value: date | None, *, key: str, optional: bool = False) -> date | None:
+    """A date picked as a Thai reads it: day, month name, Buddhist-Era year (Streamlit's own date
+    picker shows Christian-Era years). None when `optional` and left empty, or when the day does
+    not exist in that month (the caller says so)."""
+    st.markdown(f"<small>{html.escape(label)}</small>", unsafe_allow_html=True)
+    c1, c2, c3 = st.columns([1, 2, 1.3])
+    empty = [None] if optional else []
+    months = thaidate.MONTHS_TH if lang() == "th" else thaidate.MONTHS_EN
+    day = c1.selectbox(
+        t("date.day"),
+        [*empty, *range(1, 32)],
+        index=0 if value is None else len(empty) + value.day - 1,
+        key=f"{key}_d",
+        format_func=lambda d: "–" if d is None else str(d),
+        label_visibility="collapsed",
+    )
+    month = c2.selectbox(
+        t("date.month"),
+        [*empty, *range(1, 13)],
+        index=0 if value is None else len(empty) + value.month - 1,
+        key=f"{key}_m",
+        format_func=lambda m: "–" if m is None else months[m - 1],
+        label_visibility="collapsed",
+    )
+    this_year = date.today().year
+    first, last = min(this_year, value.year if value else this_year) - 2, max(this_year, value.year if value else this_year) + 3
+    be_years = [y + thaidate.BE_OFFSET for y in range(first, last + 1)]
+    year = c3.selectbox(
+        t("date.year"),
+        [*empty, *be_years],
+        index=0 if value is None else len(empty) + be_years.index(value.year + thaidate.BE_OFFSET),
+        key=f"{key}_y",
+        format_func=lambda y: "–" if y is None else str(y),
+        label_visibility="collapsed",
+    )
+    if day is None or month is None or year is None:
+        return None
+    try:
+        return date(year - thaidate.BE_OFFSET, month, day)
+    except ValueError:
+        return None

@@ -82,8 +82,14 @@ def carried_directive(
     return title, "\n".join(lines)
 
 
+def _spaced(name: str, lang: str) -> str:
+    """An agency's name after a Thai word: an abbreviation (สนย.) is set off by a space, a name that
+    starts with a word (สำนักงาน กศน.) is written on."""
+    return name if lang != "th" or name.startswith("สำนัก") else f" {name}"
+
+
 def listing(parts: Sequence[str], lang: str = "th") -> str:
-    """"ก ข และ ค": Thai lists by spaces, with และ before the last part."""
+    """ "ก ข และ ค": Thai lists by spaces, with และ before the last part."""
     parts = list(parts)
     if len(parts) > 1:
         parts[-1] = translate("prose.and", lang) + parts[-1]
