@@ -501,7 +501,9 @@ def _item_order(item, n: int, count: int, removable: bool) -> None:
 def _directive_form(item) -> None:
     """Record a chair's directive on this sub-item."""
     agency_name = {a.id: a.short_name_th for a in cache.agencies()}
-    with st.popover(t("meetings.add_directive"), icon=":material/assignment_add:"):
+    if not st.toggle(t("meetings.add_directive"), key=f"directive_open_{item.id}"):  # inline: a popover overflows a phone
+        return
+    with st.container(border=True):
         with st.form(form_key(f"directive_{item.id}"), border=False):
             text = st.text_area(t("field.directive"), max_chars=meetings.TEXT_LIMIT)
             chosen = st.multiselect(t("meetings.d.agencies"), list(agency_name), format_func=agency_name.get)
@@ -545,7 +547,7 @@ def detail_number(item, n: int, count: int) -> str:
 
 
 def _add_item_form(section_number: int) -> None:
-    with st.popover(t("meetings.add_item", number=section_number), icon=":material/add:"):
+    with st.expander(t("meetings.add_item", number=section_number), icon=":material/add:"):
         with st.form(form_key(f"add_item_{m.id}_{section_number}"), border=False):
             title = st.text_input(t("field.item_title"), max_chars=meetings.LINE_LIMIT)
             body = st.text_area(t("field.item_body"), max_chars=meetings.TEXT_LIMIT)

@@ -166,3 +166,30 @@ def test_login_bookkeeping_is_audited_but_leaves_the_data_version(demo_db):
         viewer.last_login_at = None
     with read_session(demo_db) as s:
         assert data_version(s) == before + 1
+
+
+def test_0005_moves_a_meetings_summary_and_resolution_into_item_4_and_back(blank_engine):
+    """Meetings recorded before the meetings area keep what they said: the one-line summary and
+    resolution become sub-item 4.1, and a downgrade puts them back."""
+    schema.upgrade(blank_engine, "0004")
+    with blank_engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO plan (id, name_th, name_en, first_fiscal_year, last_fiscal_year, is_demo) "
+            "VALUES (1, 'แผน', 'Plan', 2562, 2564, false)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO meeting (id, plan_id, number, year_be, held_on, venue, chair_title, summary, resolution) "
+            "VALUES (1, 1, 3, 2563, '2020-06-26', 'ห้อง', 'ประธาน', 'สรุปผล', 'ที่ประชุมรับทราบ')"
+        )
+    schema.upgrade(blank_engine)
+    with blank_engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT section, position, body, resolution_kind, resolution FROM agenda_item WHERE meeting_id = 1"
+        ).all()
+        state = conn.exec_driver_sql("SELECT minutes_state, version FROM meeting WHERE id = 1").one()
+    assert [tuple(r) for r in rows] == [(4, 1, "สรุปผล", "other", "ที่ประชุมรับทราบ")]
+    assert tuple(state) == ("draft", 1)
+    schema.downgrade(blank_engine, "0004")
+    with blank_engine.connect() as conn:
+        back = conn.exec_driver_sql("SELECT summary, resolution FROM meeting WHERE id = 1").one()
+    assert tuple(back) == ("สรุปผล", "ที่ประชุมรับทราบ")

@@ -30,6 +30,20 @@ MEETING_TEXTS = (
 
 
 def upgrade() -> None:
+    # the meeting table first, while no table points at it (SQLite recreates it to add the key)
+    with op.batch_alter_table("meeting", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("ends_at", sa.Time(), nullable=True))
+        for name, length in MEETING_TEXTS:
+            column = sa.Column(name, sqlmodel.sql.sqltypes.AutoString(length=length), server_default="", nullable=False)
+            batch_op.add_column(column)
+        states = sa.Enum("draft", "circulated", "adopted", name="minutesstate", native_enum=False, length=20)
+        batch_op.add_column(sa.Column("minutes_state", states, server_default="draft", nullable=False))
+        batch_op.add_column(sa.Column("circulated_on", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("adopted_in_meeting_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("adoption_corrections", sa.Text(), server_default="", nullable=False))
+        batch_op.add_column(sa.Column("version", sa.Integer(), server_default="1", nullable=False))
+        batch_op.create_foreign_key("fk_meeting_adopted_in_meeting", "meeting", ["adopted_in_meeting_id"], ["id"])
+
     op.create_table(
         "working_group_member",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -203,19 +217,6 @@ def upgrade() -> None:
     with op.batch_alter_table("directive_answer", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_directive_answer_directive_id"), ["directive_id"], unique=False)
 
-    with op.batch_alter_table("meeting", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("ends_at", sa.Time(), nullable=True))
-        for name, length in MEETING_TEXTS:
-            column = sa.Column(name, sqlmodel.sql.sqltypes.AutoString(length=length), server_default="", nullable=False)
-            batch_op.add_column(column)
-        states = sa.Enum("draft", "circulated", "adopted", name="minutesstate", native_enum=False, length=20)
-        batch_op.add_column(sa.Column("minutes_state", states, server_default="draft", nullable=False))
-        batch_op.add_column(sa.Column("circulated_on", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("adopted_in_meeting_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("adoption_corrections", sa.Text(), server_default="", nullable=False))
-        batch_op.add_column(sa.Column("version", sa.Integer(), server_default="1", nullable=False))
-        batch_op.create_foreign_key("fk_meeting_adopted_in_meeting", "meeting", ["adopted_in_meeting_id"], ["id"])
-
     true = "true" if op.get_bind().dialect.name == "postgresql" else "1"
     op.execute(
         "INSERT INTO agenda_item (meeting_id, section, position, title, body, resolution_kind, resolution,"
@@ -223,13 +224,15 @@ def upgrade() -> None:
         f" CASE WHEN resolution = '' THEN '' ELSE 'other' END, resolution, '', {true}, 1"
         " FROM meeting WHERE summary <> '' OR resolution <> ''"
     )
-    with op.batch_alter_table("meeting", schema=None) as batch_op:
+    # plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): recreating the table would delete its rows'
+    # children, which now point at it
+    with op.batch_alter_table("meeting", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("summary")
         batch_op.drop_column("resolution")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("meeting", schema=None) as batch_op:
+    with op.batch_alter_table("meeting", schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column("summary", sqlmodel.sql.sqltypes.AutoString(), server_default="", nullable=False))
         batch_op.add_column(sa.Column("resolution", sqlmodel.sql.sqltypes.AutoString(), server_default="", nullable=False))
     first_of_item_4 = "FROM agenda_item a WHERE a.meeting_id = meeting.id AND a.section = 4 ORDER BY a.position LIMIT 1"
@@ -237,13 +240,6 @@ def downgrade() -> None:
         f"UPDATE meeting SET summary = COALESCE((SELECT a.body {first_of_item_4}), ''),"
         f" resolution = COALESCE((SELECT a.resolution {first_of_item_4}), '')"
     )
-    with op.batch_alter_table("meeting", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_meeting_adopted_in_meeting", type_="foreignkey")
-        for name in ("version", "adoption_corrections", "adopted_in_meeting_id", "circulated_on", "minutes_state", "ends_at"):
-            batch_op.drop_column(name)
-        for name, _ in reversed(MEETING_TEXTS):
-            batch_op.drop_column(name)
-
     with op.batch_alter_table("directive_answer", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_directive_answer_directive_id"))
 
@@ -269,3 +265,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_working_group_member_plan_id"))
 
     op.drop_table("working_group_member")
+    # the meeting table last, once nothing points at it
+    with op.batch_alter_table("meeting", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_meeting_adopted_in_meeting", type_="foreignkey")
+        for name in ("version", "adoption_corrections", "adopted_in_meeting_id", "circulated_on", "minutes_state", "ends_at"):
+            batch_op.drop_column(name)
+        for name, _ in reversed(MEETING_TEXTS):
+            batch_op.drop_column(name)

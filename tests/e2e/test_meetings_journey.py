@@ -59,17 +59,17 @@ def test_secretariat_records_a_directive_the_focal_point_answers_the_next_agenda
     expect(results.get_by_label("รายละเอียด")).to_have_value(re.compile("หน่วยงานในสังกัดจำนวน 7 หน่วยงาน"))
     sec.screenshot(path="test-artifacts/meetings-agenda.png", full_page=True)
 
-    results.get_by_role("button", name="บันทึกข้อสั่งการของประธาน").click()
-    pop = sec.locator('[data-testid="stPopoverBody"]')
+    results.get_by_text("บันทึกข้อสั่งการของประธาน").click()  # the toggle that opens the form
+    pop = results.locator('[data-testid="stForm"]').filter(has_text="บันทึกข้อสั่งการ").last
     pop.get_by_label("ข้อสั่งการ").fill(DIRECTIVE)
     pop.get_by_label("หน่วยงานที่รับผิดชอบ").click()
     sec.get_by_role("option", name="สนย.", exact=True).click()
     sec.keyboard.press("Escape")
     selects = pop.locator('[data-testid="stSelectbox"]')
     year = str(date.today().year + 544)  # a year after this one, in the Buddhist Era
-    for index, option in ((0, "31"), (1, "ธันวาคม"), (2, year)):
+    for index, option in ((0, "31"), (1, "ธันวาคม"), (2, year)):  # typed to filter the list, then picked
         selects.nth(index).click()
-        selects.nth(index).locator("input").fill(option)
+        sec.keyboard.type(option)
         sec.get_by_role("option", name=option, exact=True).click()
     pop.get_by_role("button", name="บันทึกข้อสั่งการ").click()
     expect(sec.get_by_text("บันทึกข้อสั่งการแล้ว").first).to_be_visible()

@@ -93,4 +93,36 @@ def plant(engine) -> dict:  # an Engine holding the demo data
         account = s.exec(select(User).where(User.username == "viewer")).one()
         account.display_name = ACCEPTED["html_script"]
         s.add(account)
+        planted["meeting"] = _plant_meeting(s, secretariat, texts)
     return planted
+
+
+def _plant_meeting(s, secretariat, texts: list[str]) -> int:
+    """Meeting 3/2563 carries the corpus: its venue, an item of ระเบียบวาระที่ 6 per string (title
+    and text), a directive to สนย. and that agency's answer."""
+    from sqlmodel import select
+
+    from models import Agency, Meeting
+    from services import meetings, users
+
+    meeting = s.exec(select(Meeting).where(Meeting.number == 3, Meeting.year_be == 2563)).one()
+    one_line = [t for t in texts if "\n" not in t]
+    meetings.update_meeting(session=s, actor=secretariat, meeting_id=meeting.id, expected_version=None, venue=one_line[0])
+    items = [
+        meetings.add_item(
+            session=s, actor=secretariat, meeting_id=meeting.id, section=6, title=one_line[i % len(one_line)][:500], body=text
+        )
+        for i, text in enumerate(texts)
+    ]
+    bps = s.exec(select(Agency).where(Agency.code == "BPS")).one()
+    directive = meetings.add_directive(
+        session=s,
+        actor=secretariat,
+        item_id=items[0].id,
+        text=ACCEPTED["md_image_link"],
+        agency_ids=[bps.id],
+        due_on=meeting.held_on,
+    )
+    focal = users.actor_for(users.get_by_username(session=s, username="focal_bps"))
+    meetings.answer_directive(session=s, actor=focal, directive_id=directive.id, text=ACCEPTED["autolinks"])
+    return meeting.id

@@ -179,6 +179,8 @@ PAGES_AS = [
     ("focal_bps", "nav.entry", "entry.title"),
     ("focal_bps", "nav.home", "home.title"),
     ("admin", "nav.users", "users.title"),
+    ("chair", "nav.meetings", "meetings.title"),
+    ("secretariat", "nav.meetings", "meetings.title"),
 ]
 
 
