@@ -6,18 +6,20 @@ The secretariat writes; the chair adopts minutes; executives, viewers and the ad
 
 from __future__ import annotations
 
+import html
 from datetime import date, time
 
 import pandas as pd
 import streamlit as st
 
 from models import AttendanceKind, MinutesState, ResolutionKind
-from services import meetings
+from services import evidence, meetings
 from services.meeting_docs import minutes as layout
 from services.meeting_docs.docx import build_docx
 from services.meeting_docs.pdf import build_pdf
 from services.meeting_docs.prose import resolution_text
 from ui import cache
+from ui.boot import settings
 from ui.cache import read
 from ui.session import form_key, require_actor, run_write
 from ui.widgets import be_date_input, clip, fmt_date, lang, md, plain, round_label, t, url_selectbox
@@ -602,6 +604,30 @@ def _follow_up(d: meetings.DirectiveView) -> None:
             )
 
 
+def _answer_evidence(a: meetings.AnswerView) -> None:
+    """An answer's evidence: the link as an HTML anchor built from the checked address, the file
+    as a download read through the service (which re-checks who may see it) only when clicked."""
+    href = evidence.safe_href(a.evidence_url) if a.evidence_url else None
+    if href:
+        st.html(
+            f'<p style="margin:0 0 0.5rem 1.5rem">🔗 <a href="{html.escape(href, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer nofollow">{html.escape(a.evidence_url)}</a></p>'
+        )
+    if a.file_name and a.answer_id is not None:
+
+        def load(answer_id: int = a.answer_id) -> bytes:
+            return read(meetings.read_answer_file, actor=actor, answer_id=answer_id, evidence_dir=settings().evidence_dir).data
+
+        st.download_button(
+            md(a.file_name),
+            data=load,
+            file_name=a.file_name,
+            icon=":material/download:",
+            key=f"answer_file_{a.answer_id}",
+            on_click="ignore",
+        )
+
+
 with tab_directives:
     every = read(meetings.directives, actor=actor)
     if not every:
@@ -617,7 +643,9 @@ with tab_directives:
             st.text(clip(d.text, 2000))
             for a in d.agencies:
                 answer = clip(a.text, 1000) if a.answer_id else t("meetings.d.no_answer")
-                st.write(f"- **{md(a.agency_short_name)}**: {md(answer)}")
+                when = f" ({fmt_date(a.answered_at.date(), short=True)})" if a.answered_at else ""
+                st.write(f"- **{md(a.agency_short_name)}**{when}: {md(answer)}")
+                _answer_evidence(a)
             if d.secretariat_note:
                 st.caption(f"{t('field.follow_up_note')}: {md(d.secretariat_note)}")
             if editor:

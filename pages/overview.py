@@ -167,18 +167,17 @@ if directives_col is not None:  # the chair's directives past their due date, be
     with directives_col:
         st.subheader(t("overview.overdue_directives", n=len(overdue)))
         meetings_page = nav_page("meetings", "pages/meetings.py")
-        for d in overdue[:OVERDUE_SHOWN]:
+        for d in overdue[:OVERDUE_SHOWN]:  # a short link (a page link is one line) and the directive below it
             label = t(
                 "overview.overdue_directive",
                 ref=t("meeting.number", number=d.meeting_number, year=d.meeting_year),
                 due=fmt_date(d.due_on, short=True),
-                text=md(clip(d.text, 90)),
-                answered=sum(a.answer_id is not None for a in d.agencies),
-                total=len(d.agencies),
             )
             st.page_link(
                 meetings_page, label=label, icon=":material/assignment_late:", query_params={"meeting": str(d.meeting_id)}
             )
+            answered = sum(a.answer_id is not None for a in d.agencies)
+            st.caption(f"{t('overview.overdue_answered', answered=answered, total=len(d.agencies))} · {md(clip(d.text, 160))}")
         if len(overdue) > OVERDUE_SHOWN:
             st.caption(t("overview.overdue_more", n=len(overdue) - OVERDUE_SHOWN))
 

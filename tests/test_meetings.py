@@ -365,3 +365,38 @@ def test_every_meeting_write_is_audited(demo_db):
     entities = {r.entity for r in rows}
     assert {"meeting", "meeting_attendance", "agenda_item"} <= entities
     assert {r.username for r in rows} == {"secretariat"}
+
+
+def test_an_answer_keeps_its_file_for_whoever_may_see_it(demo_db, tmp_path):
+    import io
+
+    from pypdf import PdfWriter
+
+    buffer = io.BytesIO()
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.write(buffer)
+    files = tmp_path / "evidence"
+    m = _new_meeting(demo_db)
+    _write(demo_db, "secretariat", meetings.draft_agenda, meeting_id=m.id)
+    directive = _directive(demo_db, m.id, codes=("BPS",))
+    answer = _write(
+        demo_db,
+        "focal_bps",
+        meetings.answer_directive,
+        directive_id=directive.id,
+        text="แนบแผนเร่งรัด",
+        evidence_url="https://www.moe.go.th/plan",
+        file_name="C:\\เอกสาร\\แผนเร่งรัด.pdf",
+        file_data=buffer.getvalue(),
+        evidence_dir=files,
+    )
+    assert answer.file_name == "แผนเร่งรัด.pdf" and answer.stored_name != answer.file_name
+    for username in ("secretariat", "chair", "focal_bps"):
+        got = _read(demo_db, username, meetings.read_answer_file, answer_id=answer.id, evidence_dir=files)
+        assert got.data == buffer.getvalue() and got.name == "แผนเร่งรัด.pdf"
+    with pytest.raises(PermissionDenied):
+        _read(demo_db, "focal_ict", meetings.read_answer_file, answer_id=answer.id, evidence_dir=files)
+    view = next(d for d in _read(demo_db, "chair", meetings.directives) if d.id == directive.id)
+    latest = view.answered_by(agency_id(demo_db, "BPS"))
+    assert (latest.text, latest.evidence_url, latest.file_name) == ("แนบแผนเร่งรัด", "https://www.moe.go.th/plan", "แผนเร่งรัด.pdf")
