@@ -181,14 +181,19 @@ def _reason_box(key: str) -> str:
     return st.text_input(t("field.reason"), key=key, max_chars=1000, help=t("meetings.reason_help"))
 
 
+try:  # a link to one directive (the overview's overdue list) opens the directives tab with it first
+    focus = int(st.query_params.get("directive", ""))
+except ValueError:
+    focus = None
+tab_names = [
+    t("meetings.tab.record"),
+    t("meetings.tab.people"),
+    t("meetings.tab.agenda"),
+    t("meetings.tab.directives"),
+    t("meetings.tab.files"),
+]
 tab_record, tab_people, tab_agenda, tab_directives, tab_files = st.tabs(
-    [
-        t("meetings.tab.record"),
-        t("meetings.tab.people"),
-        t("meetings.tab.agenda"),
-        t("meetings.tab.directives"),
-        t("meetings.tab.files"),
-    ]
+    tab_names, default=tab_names[3] if focus is not None else None
 )
 
 # ---------------------------------------------------------------- record
@@ -629,13 +634,15 @@ def _answer_evidence(a: meetings.AnswerView) -> None:
 
 
 with tab_directives:
-    every = read(meetings.directives, actor=actor)
+    every = sorted(read(meetings.directives, actor=actor), key=lambda d: d.id != focus)  # stable: the rest keep their order
     if not every:
         st.info(t("meetings.d.none"), icon=":material/assignment:")
     today = date.today()
     for d in every:
         status = t("directive_state." + d.state) + (f" · {t('meetings.d.overdue')}" if d.overdue(today) else "")
         with st.container(border=True, key=f"directive_{d.id}"):
+            if d.id == focus:
+                st.caption(t("meetings.d.linked"))
             st.markdown(
                 f"**{t('meeting.number', number=d.meeting_number, year=d.meeting_year)}** · "
                 f"{t('meetings.due', date=fmt_date(d.due_on))} · {status}"

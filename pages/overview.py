@@ -174,7 +174,10 @@ if directives_col is not None:  # the chair's directives past their due date, be
                 due=fmt_date(d.due_on, short=True),
             )
             st.page_link(
-                meetings_page, label=label, icon=":material/assignment_late:", query_params={"meeting": str(d.meeting_id)}
+                meetings_page,
+                label=label,
+                icon=":material/assignment_late:",
+                query_params={"meeting": str(d.meeting_id), "directive": str(d.id)},
             )
             answered = sum(a.answer_id is not None for a in d.agencies)
             st.caption(f"{t('overview.overdue_answered', answered=answered, total=len(d.agencies))} · {md(clip(d.text, 160))}")

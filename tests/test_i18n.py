@@ -4,7 +4,16 @@ from pathlib import Path
 import pytest
 
 from core.i18n import LANGUAGES, MissingTranslation, catalog, translate
-from models import ProgressStatus, Role, RoundState, SubmissionState
+from models import (
+    AttendanceKind,
+    DirectiveState,
+    MinutesState,
+    ProgressStatus,
+    ResolutionKind,
+    Role,
+    RoundState,
+    SubmissionState,
+)
 from services.progress import EDITABLE_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +52,12 @@ def test_keys_built_from_enums_exist():
     keys += [f"field.{name}" for name in (*EDITABLE_FIELDS, "report", "review_comment", "submission_state", "version")]
     keys += [f"review.{kind}" for kind in ("submit", "approve", "return", "answer", "correct")]
     keys += [f"review.{s.value}_round" for s in RoundState] + [f"review.confirm_{s.value}" for s in RoundState]
+    keys += [f"minutes_state.{s.value}" for s in MinutesState] + [f"attendance.{k.value}" for k in AttendanceKind]
+    keys += [f"resolution.{k.value}" for k in ResolutionKind] + [f"directive_state.{s.value}" for s in DirectiveState]
+    keys += [f"resolution.sentence.{k.value}" for k in ResolutionKind if k != ResolutionKind.other]
+    keys += [f"agenda.section.{n}" for n in range(1, 7)] + [
+        f"meetings.file.{k}_{f}" for k in ("agenda", "minutes") for f in ("docx", "pdf")
+    ]
     missing = [k for k in keys if k not in catalog()]
     assert not missing
 

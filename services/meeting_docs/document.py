@@ -17,6 +17,13 @@ MARGIN_TOP_CM, MARGIN_LEFT_CM, MARGIN_RIGHT_CM, MARGIN_BOTTOM_CM = 2.5, 3.0, 2.0
 FONT_SIZE_PT = 16  # TH Sarabun New / Sarabun 16 pt
 PARAGRAPH_INDENT_CM = 2.5  # the first line of a body paragraph
 ITEM_INDENT_CM = 1.25  # a numbered line (attendance row, sub-item heading) and what follows it
+HEADER_DISTANCE_CM = 1.25  # the page header (page number, running head) from the top edge
+# Attendance columns: number, name, position (the rest), note (role or reason, when any row has one).
+NUMBER_CM, NAME_CM, NOTE_CM = ITEM_INDENT_CM, 5.5, 3.5
+# A signature, from the left margin: "(ลงชื่อ) " at SIGN_LEFT_CM, dots up to SIGN_DOTS_END_CM, then
+# the role; the name and position centred under the dots. The longest role ("ผู้ตรวจรายงานการประชุม",
+# about 5.8 cm at 16 pt) just fits between the dots and the right margin.
+SIGN_LEFT_CM, SIGN_DOTS_END_CM = 5.5, 10.0
 
 Align = Literal["left", "center", "right", "justify"]
 

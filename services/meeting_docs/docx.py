@@ -19,14 +19,20 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from services.meeting_docs.document import (
     FONT_SIZE_PT,
+    HEADER_DISTANCE_CM,
     ITEM_INDENT_CM,
     MARGIN_BOTTOM_CM,
     MARGIN_LEFT_CM,
     MARGIN_RIGHT_CM,
     MARGIN_TOP_CM,
+    NAME_CM,
+    NOTE_CM,
+    NUMBER_CM,
     PAGE_HEIGHT_CM,
     PAGE_WIDTH_CM,
     PARAGRAPH_INDENT_CM,
+    SIGN_DOTS_END_CM,
+    SIGN_LEFT_CM,
     Document,
     Heading,
     Paragraph,
@@ -39,21 +45,16 @@ from services.meeting_docs.document import (
 FONT = "TH Sarabun New"  # the government's standard font; Word and LibreOffice substitute it when missing
 LATIN_LANG, THAI_LANG = "en-US", "th-TH"  # w:lang val (Latin text) and bidi (complex script: Thai)
 CONTENT_CM = PAGE_WIDTH_CM - MARGIN_LEFT_CM - MARGIN_RIGHT_CM
-HEADER_DISTANCE_CM = 1.25
 SMALL_PT = 11  # the running head in the header
 DEMO_PT = 12
 GREY = RGBColor(0x6B, 0x72, 0x80)
 RED = RGBColor(0xB9, 0x1C, 0x1C)
 
-# Attendance columns (cm): number, name, position (the rest) and a note when any row has one.
-NUMBER_CM, NAME_CM, NOTE_CM = ITEM_INDENT_CM, 5.5, 3.5
 CELL_RIGHT_PAD_CM = 0.2
 
 # A signature: "(ลงชื่อ) " from SIGN_LEFT_CM, dots (a dotted tab leader) up to SIGN_DOTS_END_CM, then the
-# role; the name and the position are centred under the dots, right of the page's middle. The label
-# "(ลงชื่อ) " is about SIGN_LABEL_CM wide at 16 pt; the longest role ("ผู้ตรวจรายงานการประชุม", about
-# 5.8 cm) just fits between the dots and the right margin. pdf.py draws the same (SIGN_LEFT …).
-SIGN_LEFT_CM, SIGN_LABEL_CM, SIGN_DOTS_END_CM = 5.5, 1.75, 10.0
+# role; the name and the position are centred under the dots, right of the page's middle. (document.py holds the positions both files use.)
+SIGN_LABEL_CM = 1.75  # "(ลงชื่อ) " at 16 pt
 SIGN_CENTRE_CM = (SIGN_LEFT_CM + SIGN_LABEL_CM + SIGN_DOTS_END_CM) / 2
 
 

@@ -20,14 +20,20 @@ from core.thaidate import thai_digits
 from services.committee_pack.text import THAI, clusters, wrap
 from services.meeting_docs.document import (
     FONT_SIZE_PT,
+    HEADER_DISTANCE_CM,
     ITEM_INDENT_CM,
     MARGIN_BOTTOM_CM,
     MARGIN_LEFT_CM,
     MARGIN_RIGHT_CM,
     MARGIN_TOP_CM,
+    NAME_CM,
+    NOTE_CM,
+    NUMBER_CM,
     PAGE_HEIGHT_CM,
     PAGE_WIDTH_CM,
     PARAGRAPH_INDENT_CM,
+    SIGN_DOTS_END_CM,
+    SIGN_LEFT_CM,
     Block,
     Document,
     Heading,
@@ -46,16 +52,16 @@ LEFT, TOP = MARGIN_LEFT_CM * 10, MARGIN_TOP_CM * 10
 RIGHT, BOTTOM = PAGE_W - MARGIN_RIGHT_CM * 10, PAGE_H - MARGIN_BOTTOM_CM * 10
 CONTENT_W = RIGHT - LEFT
 LINE_H = 8.0  # mm: one line of Sarabun 16 pt with room for Thai marks above and below
-HEADER_Y = 12.5  # the header line's top (as the DOCX's header distance, 1.25 cm)
+HEADER_Y = HEADER_DISTANCE_CM * 10  # the header line's top (mm)
 SMALL_PT, DEMO_PT = 11, 12
 GREY, RED, BLACK = (107, 114, 128), (185, 28, 28), (0, 0, 0)
 
 # Attendance columns (mm): number, name, position (the rest) and a note when any row has one.
-NUMBER_W, NAME_W, NOTE_W = ITEM_INDENT_CM * 10, 55.0, 35.0
+NUMBER_W, NAME_W, NOTE_W = NUMBER_CM * 10, NAME_CM * 10, NOTE_CM * 10  # mm
 CELL_PAD = 2.0  # right padding inside a column
 # A signature (mm from the left margin, as in the DOCX): "(ลงชื่อ) " at SIGN_LEFT, dots up to
 # SIGN_DOTS_END, then the role; name and position centred under the dots.
-SIGN_LEFT, SIGN_DOTS_END = 55.0, 100.0
+SIGN_LEFT, SIGN_DOTS_END = SIGN_LEFT_CM * 10, SIGN_DOTS_END_CM * 10  # mm
 MAX_GAP = 0.8  # mm: a justified line spreads at most this much extra space between two letters
 MAX_WORD_GAP = 6.0  # mm: the same between two words of a line without Thai
 LEADING_VOWELS = "เแโใไ"  # written before the consonant they follow in speech

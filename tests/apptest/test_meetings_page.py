@@ -126,3 +126,11 @@ def test_focal_points_get_no_meetings_page(app):
     at = login(app, "focal_bps")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(MEETINGS)
+
+
+def test_a_link_to_a_directive_opens_the_directives_tab_with_it_first(app, app_env):
+    directive_id = _count(app_env, "SELECT id FROM directive")
+    meeting_id = _count(app_env, "SELECT meeting_id FROM directive")
+    at = _open(app, MEETINGS, "chair", meeting=str(meeting_id), directive=str(directive_id))
+    assert "ข้อสั่งการที่เปิดจากลิงก์" in [c.value for c in at.caption]
+    assert at.tabs[3].proto.label == "ข้อสั่งการของประธาน"

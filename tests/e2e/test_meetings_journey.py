@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from docx import Document as read_docx
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from pypdf import PdfReader
 
 from tests.e2e.helpers import download, go, login, settle
@@ -25,6 +26,24 @@ def expander(page: Page, title: str):
 def pick(page: Page, scope, label: str, option: str) -> None:
     scope.get_by_label(label, exact=True).click()
     page.get_by_role("option", name=option, exact=True).click()
+
+
+def pick_typed(page: Page, widget, option: str) -> None:
+    """Open a select box, type to filter its list (a long list renders only what is in view), pick
+    the option. On a loaded machine the list can close before the click (a rerun redraws the
+    widget): it is opened again, as a person would."""
+    for attempt in range(3):
+        settle(page)
+        widget.click()
+        page.keyboard.type(option)
+        choice = page.get_by_role("option", name=option, exact=True)
+        try:
+            choice.click(timeout=5000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
 
 
 def create_meeting(sec: Page, venue: str) -> None:
@@ -59,18 +78,16 @@ def test_secretariat_records_a_directive_the_focal_point_answers_the_next_agenda
     expect(results.get_by_label("รายละเอียด")).to_have_value(re.compile("หน่วยงานในสังกัดจำนวน 7 หน่วยงาน"))
     sec.screenshot(path="test-artifacts/meetings-agenda.png", full_page=True)
 
-    results.get_by_text("บันทึกข้อสั่งการของประธาน").click()  # the toggle that opens the form
+    results.get_by_text("บันทึกข้อสั่งการของประธาน").click()  # the toggle that opens the form (a rerun)
+    settle(sec)
     pop = results.locator('[data-testid="stForm"]').filter(has_text="บันทึกข้อสั่งการ").last
     pop.get_by_label("ข้อสั่งการ").fill(DIRECTIVE)
-    pop.get_by_label("หน่วยงานที่รับผิดชอบ").click()
-    sec.get_by_role("option", name="สนย.", exact=True).click()
+    pick_typed(sec, pop.locator('[data-testid="stMultiSelect"]'), "สนย.")
     sec.keyboard.press("Escape")
     selects = pop.locator('[data-testid="stSelectbox"]')
     year = str(date.today().year + 544)  # a year after this one, in the Buddhist Era
-    for index, option in ((0, "31"), (1, "ธันวาคม"), (2, year)):  # typed to filter the list, then picked
-        selects.nth(index).click()
-        sec.keyboard.type(option)
-        sec.get_by_role("option", name=option, exact=True).click()
+    for index, option in ((0, "31"), (1, "ธันวาคม"), (2, year)):
+        pick_typed(sec, selects.nth(index), option)
     pop.get_by_role("button", name="บันทึกข้อสั่งการ").click()
     expect(sec.get_by_text("บันทึกข้อสั่งการแล้ว").first).to_be_visible()
     settle(sec)
