@@ -24,6 +24,7 @@ PAGES = {
     "home": ("pages/home.py", "nav.home", ":material/home:"),
     "entry": ("pages/entry.py", "nav.entry", ":material/edit_note:"),
     "review": ("pages/review.py", "nav.review", ":material/fact_check:"),
+    "rounds": ("pages/rounds.py", "nav.rounds", ":material/event_repeat:"),
     "overview": ("pages/overview.py", "nav.overview", ":material/dashboard:"),
     "heatmap": ("pages/heatmap.py", "nav.heatmap", ":material/grid_on:"),
     "present": ("pages/present.py", "nav.present", ":material/slideshow:"),

@@ -19,7 +19,7 @@ from models.meetings import (
 )
 from models.plan import Agency, Assignment, ExpectedProgress, MainIssue, Plan, SubIssue
 from models.reports import Evidence, ProgressReport, ReviewEvent
-from models.rounds import Round
+from models.rounds import Round, RoundEvent
 from models.sessions import LoginSession
 from models.users import User
 
@@ -51,6 +51,7 @@ __all__ = [
     "ReviewEvent",
     "Role",
     "Round",
+    "RoundEvent",
     "RoundState",
     "SubIssue",
     "SubmissionState",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.enums import RoundState, enum_column
@@ -28,3 +28,17 @@ class Round(RoundBase, table=True):
         CheckConstraint("period_start <= period_end", name="ck_round_period"),
     )
     id: int | None = Field(default=None, primary_key=True)
+
+
+class RoundEvent(SQLModel, table=True):
+    """What was done to a round and why: opened, closed (with what was still outstanding),
+    reopened (with the reason), its due date moved. Append-only by convention."""
+
+    __tablename__ = "round_event"
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="reporting_round.id", index=True)
+    at: datetime
+    action: str = Field(max_length=20)  # open, close, reopen, due
+    detail: str = Field(default="", max_length=500)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    by_id: int | None = Field(default=None, foreign_key="app_user.id")

@@ -1,16 +1,15 @@
-"""Review (secretariat): approve submitted items or return them with a comment; open and close rounds."""
+"""Review (secretariat): approve submitted items or return them with a comment."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from models import RoundState
 from services import history as report_history
-from services import progress, review, rounds
+from services import progress, review
 from services.numbers import format_figure
 from ui.cache import read
-from ui.nav import round_picker
+from ui.nav import nav_page, round_picker
 from ui.session import require_actor, run_write
 from ui.widgets import clip, fmt_date, fmt_datetime, md, round_label, t
 
@@ -40,13 +39,12 @@ with st.container(border=True):
         f"**{round_label(rnd.fiscal_year, rnd.months)}** · {t('round.state.' + str(rnd.state))} · "
         f"{t('home.due', date=fmt_date(rnd.due_date))}"
     )
-    target_state = RoundState.closed if rnd.state == RoundState.open else RoundState.open
-    confirm = st.checkbox(t(f"review.confirm_{target_state}"), key=f"confirm_round_{round_id}")
-    if st.button(t(f"review.{target_state}_round"), disabled=not confirm, key="round_state_btn"):
-        run_write(
-            lambda s: rounds.set_round_state(session=s, actor=actor, round_id=round_id, state=target_state),
-            success=t("users.saved"),
-        )
+    st.page_link(  # opening, closing and due dates are on the Rounds page
+        nav_page("rounds", "pages/rounds.py"),
+        label=t("review.to_rounds"),
+        icon=":material/event_repeat:",
+        query_params={"round": str(rnd.id)},
+    )
 
 rows = read(progress.round_items, actor=actor, round_id=round_id)
 shown = [(a, i) for a, i in rows if i.state in only]

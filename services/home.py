@@ -94,7 +94,7 @@ class HomeSummary:
         )
 
 
-def _round_counts(session: Session, rnd: Round) -> tuple[RoundCounts, list[str]]:
+def round_counts(session: Session, rnd: Round) -> tuple[RoundCounts, list[str]]:
     rows = session.exec(
         select(Agency.code, Agency.short_name_th, ProgressReport.submission_state)
         .select_from(Assignment)
@@ -161,7 +161,7 @@ def summary_for(*, session: Session, actor: Actor, today: date | None = None) ->
     summary.current_round = rnd
     if rnd is not None:
         summary.days_to_due = (rnd.due_date - today).days
-        summary.counts, summary.agencies_not_submitted = _round_counts(session, rnd)
+        summary.counts, summary.agencies_not_submitted = round_counts(session, rnd)
         if actor.role == Role.focal_point and actor.agency_id is not None:
             summary.my_items = _my_items(session, rnd, actor.agency_id)
     if actor.role == Role.focal_point and actor.agency_id is not None:

@@ -41,7 +41,18 @@ class Actor:
 # cannot be reached even by URL.
 PAGES_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.admin: ("home", "overview", "heatmap", "present", "meetings", "users", "account"),
-    Role.secretariat: ("home", "entry", "review", "overview", "heatmap", "present", "meetings", "users", "account"),
+    Role.secretariat: (
+        "home",
+        "entry",
+        "review",
+        "rounds",
+        "overview",
+        "heatmap",
+        "present",
+        "meetings",
+        "users",
+        "account",
+    ),
     Role.chair: ("home", "overview", "heatmap", "present", "meetings", "account"),
     Role.executive: ("home", "overview", "heatmap", "present", "meetings", "account"),
     Role.focal_point: ("home", "entry", "account"),  # their agency's directives are on the home page

@@ -1,5 +1,5 @@
-"""Reporting rounds: creating a plan's rounds, finding one (by id, the current one, the one
-before), and running them (opening and closing)."""
+"""Reporting rounds: creating a plan's rounds and finding one (by id, the current one, the one
+before). Running them (opening, closing, due dates) is services/round_admin.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from sqlmodel import Session, col, select
 from core.thaidate import ROUND_MONTHS, round_period
 from models import Plan, Round, RoundState
 from services.errors import ProgressError
-from services.permissions import Actor, require_secretariat
 from services.plans import active_plan
 
 DUE_DAYS_AFTER_PERIOD = 15
@@ -75,12 +74,3 @@ def plan_rounds(*, session: Session, today: date | None = None) -> tuple[list[Ro
     if plan is None:
         return [], None
     return rounds_of(session=session, plan_id=plan.id), current_round(session=session, plan_id=plan.id, today=today)
-
-
-def set_round_state(*, session: Session, actor: Actor, round_id: int, state: RoundState) -> Round:
-    """The secretariat opens or closes a round."""
-    require_secretariat(actor)
-    rnd = get_round(session=session, round_id=round_id)
-    rnd.state = RoundState(state)
-    session.add(rnd)
-    return rnd

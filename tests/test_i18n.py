@@ -51,7 +51,7 @@ def test_keys_built_from_enums_exist():
     keys += [f"status.{s.value}" for s in ProgressStatus]
     keys += [f"field.{name}" for name in (*EDITABLE_FIELDS, "report", "review_comment", "submission_state", "version")]
     keys += [f"review.{kind}" for kind in ("submit", "approve", "return", "answer", "correct")]
-    keys += [f"review.{s.value}_round" for s in RoundState] + [f"review.confirm_{s.value}" for s in RoundState]
+    keys += [f"rounds.event.{action}" for action in ("open", "close", "reopen", "due")]
     keys += [f"minutes_state.{s.value}" for s in MinutesState] + [f"attendance.{k.value}" for k in AttendanceKind]
     keys += [f"resolution.{k.value}" for k in ResolutionKind] + [f"directive_state.{s.value}" for s in DirectiveState]
     keys += [f"resolution.sentence.{k.value}" for k in ResolutionKind if k != ResolutionKind.other]

@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import select
 
 from core.db import read_session, write_session
-from models import AuditLog, ProgressStatus, ReviewEvent, RoundState, SubmissionState
-from services import errors, history, progress, review, rounds, status
+from models import AuditLog, ProgressStatus, ReviewEvent, SubmissionState
+from services import errors, history, progress, review, round_admin, status
 from services.permissions import PermissionDenied
 from services.progress import ReportConflict, ReportInput, ValidationFailed
 from services.status import suggest_status
@@ -264,12 +264,13 @@ def test_secretariat_closes_and_reopens_a_round(demo_db):
     rid = open_round(demo_db).id
     sec = actor(demo_db, "secretariat")
     with write_session(demo_db, sec) as s:
-        rounds.set_round_state(session=s, actor=sec, round_id=rid, state=RoundState.closed)
+        shown = round_admin.outstanding(session=s, actor=sec, round_id=rid)
+        round_admin.close_round(session=s, actor=sec, round_id=rid, shown=shown)
     with pytest.raises(PermissionDenied):
         save(demo_db, "focal_bla", "BLA", "1.1", GOOD, None, round_id=rid)
     focal = actor(demo_db, "focal_bla")
     with pytest.raises(PermissionDenied), write_session(demo_db, focal) as s:
-        rounds.set_round_state(session=s, actor=focal, round_id=rid, state=RoundState.open)
+        round_admin.open_round(session=s, actor=focal, round_id=rid, reason="ขอแก้ไข")
 
 
 def test_an_out_of_range_figure_reports_one_problem_not_two(demo_db):

@@ -30,6 +30,7 @@ TABLES = {
     "plan",
     "progress_report",
     "reporting_round",
+    "round_event",
     "sub_issue",
     "working_group_member",
 }

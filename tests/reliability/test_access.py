@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import select
 
 from core.db import read_session, write_session
-from models import Evidence, ProgressReport, RoundState
-from services import evidence, excel_io, heatmap, history, progress, review, rounds, users
+from models import Evidence, ProgressReport
+from services import evidence, excel_io, heatmap, history, progress, review, round_admin, rounds, users
 from services.errors import UserFacingError
 from services.permissions import PAGES_BY_ROLE, Role
 from services.progress import ReportInput
@@ -194,7 +194,7 @@ def test_direct_service_calls_across_roles_and_agencies_are_refused(demo_db, req
 
 
 def rounds_state(session, who, rid):
-    return rounds.set_round_state(session=session, actor=who, round_id=rid, state=RoundState.closed)
+    return round_admin.close_round(session=session, actor=who, round_id=rid, shown=round_admin.Outstanding(0, 0, 0))
 
 
 def _snapshot(engine) -> tuple:

@@ -1,0 +1,135 @@
+"""Rounds (secretariat): every round of the plan with its period, due date, state and what is still
+outstanding; open one, move its due date, close it knowing what it leaves, reopen with a reason."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from models import RoundState
+from services import round_admin
+from ui.cache import read
+from ui.session import require_actor, run_write
+from ui.widgets import be_date_input, fmt_date, fmt_datetime, md, round_label, t, url_selectbox
+
+actor = require_actor("rounds")
+st.title(t("rounds.title"))
+rows = read(round_admin.round_rows, actor=actor)
+if not rows:
+    st.info(t("home.no_round"), icon=":material/info:")
+    st.stop()
+
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                t("rounds.col.round"): round_label(r.round.fiscal_year, r.round.months),
+                t(
+                    "rounds.col.period"
+                ): f"{fmt_date(r.round.period_start, short=True)} – {fmt_date(r.round.period_end, short=True)}",
+                t("rounds.col.due"): fmt_date(r.round.due_date, short=True),
+                t("rounds.col.state"): t(f"round.state.{r.round.state}"),
+                t("rounds.col.missing"): r.outstanding.missing,
+                t("rounds.col.returned"): r.outstanding.returned,
+                t("rounds.col.unapproved"): r.outstanding.unapproved,
+                t("rounds.col.approved"): f"{r.counts.approved}/{r.counts.assignments}",
+            }
+            for r in rows
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
+
+by_id = {r.round.id: r for r in rows}
+open_first = next((r.round.id for r in rows if r.round.state == RoundState.open), rows[0].round.id)
+try:
+    wanted = int(st.query_params.get("round", ""))
+except ValueError:
+    wanted = None
+chosen = url_selectbox(
+    st,
+    t("entry.round"),
+    list(by_id),
+    wanted if wanted in by_id else open_first,
+    key="rounds_pick",
+    format_func=lambda i: (
+        round_label(by_id[i].round.fiscal_year, by_id[i].round.months) + f" · {t('round.state.' + str(by_id[i].round.state))}"
+    ),
+)
+st.query_params["round"] = str(chosen)
+row = by_id[chosen]
+rnd, left = row.round, row.outstanding
+name = round_label(rnd.fiscal_year, rnd.months)
+history = read(round_admin.events, actor=actor, round_id=rnd.id)
+stamp = f"{rnd.id}_{rnd.state}_{len(history)}"  # every confirmation is a new, unticked box after any change
+
+with st.container(border=True):
+    st.subheader(name)
+    st.write(
+        f"{t('round.state.' + str(rnd.state))} · {t('home.period', start=fmt_date(rnd.period_start), end=fmt_date(rnd.period_end))} · "
+        f"{t('home.due', date=fmt_date(rnd.due_date))}"
+    )
+    if rnd.state == RoundState.open:
+        if left.none:
+            st.success(t("rounds.nothing_left"), icon=":material/task_alt:")
+        else:
+            st.warning(
+                t("rounds.left", missing=left.missing, returned=left.returned, unapproved=left.unapproved),
+                icon=":material/warning:",
+            )
+        sure = st.checkbox(
+            t("rounds.confirm_close", missing=left.missing, returned=left.returned, unapproved=left.unapproved),
+            value=False,
+            key=f"close_ok_{stamp}",
+        )
+        if st.button(t("rounds.close"), disabled=not sure, type="primary", icon=":material/lock:", key=f"close_{stamp}"):
+            run_write(
+                lambda s: round_admin.close_round(session=s, actor=actor, round_id=rnd.id, shown=left),
+                success=t("rounds.closed", round=name, missing=left.missing, returned=left.returned, unapproved=left.unapproved),
+            )
+    else:
+        other = next(
+            (
+                r.round
+                for r in rows
+                if r.round.state == RoundState.open and r.round.fiscal_year == rnd.fiscal_year and r.round.id != rnd.id
+            ),
+            None,
+        )
+        reason = ""
+        if row.ever_reported:
+            st.caption(t("rounds.reopen_help"))
+            reason = st.text_input(t("rounds.reason"), key=f"reopen_reason_{stamp}", max_chars=round_admin.REASON_LIMIT)
+        allow_second = False
+        if other is not None:
+            st.warning(t("rounds.other_open", round=round_label(other.fiscal_year, other.months)), icon=":material/warning:")
+            allow_second = st.checkbox(t("rounds.allow_second"), value=False, key=f"second_{stamp}")
+        label = t("rounds.reopen") if row.ever_reported else t("rounds.open")
+        if st.button(label, type="primary", icon=":material/lock_open:", key=f"open_{stamp}"):
+            run_write(
+                lambda s: round_admin.open_round(
+                    session=s, actor=actor, round_id=rnd.id, reason=reason, allow_second=allow_second
+                ),
+                success=t("rounds.reopened" if row.ever_reported else "rounds.opened", round=name),
+            )
+
+with st.expander(t("rounds.due_title"), icon=":material/event:"):
+    due = be_date_input(t("rounds.new_due"), rnd.due_date, key=f"due_{stamp}")
+    due_reason = st.text_input(t("rounds.due_reason"), key=f"due_reason_{stamp}", max_chars=round_admin.REASON_LIMIT)
+    if st.button(t("rounds.due_save"), key=f"due_save_{stamp}", icon=":material/save:"):
+        run_write(
+            lambda s: round_admin.set_due_date(session=s, actor=actor, round_id=rnd.id, due_date=due, reason=due_reason),
+            success=t("rounds.due_saved", round=name, date=fmt_date(due) if due else "–"),
+        )
+
+st.subheader(t("rounds.history"))
+if not history:
+    st.caption(t("rounds.no_history"))
+for e in history:
+    line = f"{fmt_datetime(e.at)} · {t('rounds.event.' + e.action)}"
+    if e.action == "due" and e.detail:
+        line += f" ({md(e.detail)})"
+    if e.reason:
+        line += f" · {t('rounds.reason')}: {md(e.reason)}"
+    st.write(line)

@@ -1,0 +1,56 @@
+"""The Rounds page through AppTest: the close confirmation names what is outstanding and starts
+unticked (also right after a reopen), the toast says what happened, a reopen without a reason is
+refused in Thai and changes nothing."""
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from core.db import make_engine
+from tests.apptest.conftest import APP_FILE, login, shown
+
+ROUNDS = str(Path(APP_FILE).parent / "pages" / "rounds.py")
+
+
+def _state(db_path, fy, months) -> str:
+    engine = make_engine(f"sqlite:///{db_path}")
+    with engine.connect() as conn:
+        value = conn.execute(
+            sa.text("SELECT state FROM reporting_round WHERE fiscal_year = :f AND months = :m"), {"f": fy, "m": months}
+        ).scalar_one()
+    engine.dispose()
+    return value
+
+
+def _open(app):
+    at = login(app, "secretariat")
+    at.switch_page(ROUNDS).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_closing_names_what_is_left_then_reopening_needs_a_reason(app, app_env):
+    at = _open(app)
+    confirm = next(c for c in at.checkbox if c.label.startswith("ยืนยันการปิดรอบ"))
+    assert confirm.value is False
+    assert "ยังไม่รายงาน 2 ส่งกลับ 1 และยังไม่อนุมัติ 5 รายการ" in confirm.label
+    assert _button(at, "ปิดรอบการรายงาน").disabled
+    confirm.check().run()
+    _button(at, "ปิดรอบการรายงาน").click().run()
+    assert not at.exception and _state(app_env, 2564, 12) == "closed"
+    assert [shown(t.value) for t in at.toast] == [
+        "ปิดปีงบประมาณ พ.ศ. 2564 รอบ 12 เดือนแล้ว (ค้าง: ยังไม่รายงาน 2 ส่งกลับ 1 ยังไม่อนุมัติ 5)"
+    ]
+    _button(at, "เปิดรอบอีกครั้ง").click().run()  # no reason typed
+    assert [e.value for e in at.error] == ["รอบนี้มีรายงานแล้ว กรุณาระบุเหตุผลที่เปิดอีกครั้ง"]
+    assert _state(app_env, 2564, 12) == "closed"
+    next(i for i in at.text_input if i.label == "เหตุผล").input("สนก. ขอส่งรายการ 1.1")
+    _button(at, "เปิดรอบอีกครั้ง").click().run()
+    assert _state(app_env, 2564, 12) == "open"
+    confirm = next(c for c in at.checkbox if c.label.startswith("ยืนยันการปิดรอบ"))
+    assert confirm.value is False  # never pre-ticked after a change
+    assert any("สนก. ขอส่งรายการ 1.1" in shown(m.value) for m in at.markdown)  # in the round's history
