@@ -3,6 +3,8 @@ outstanding; open one, move its due date, close it knowing what it leaves, reope
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -113,6 +115,34 @@ with st.container(border=True):
                 ),
                 success=t("rounds.reopened" if row.ever_reported else "rounds.opened", round=name),
             )
+
+st.subheader(t("rounds.behind_title"))
+days = (rnd.due_date - date.today()).days
+st.caption(t("rounds.days_to_due", days=days) if days >= 0 else t("rounds.days_past_due", days=-days))
+behind = read(round_admin.behind, actor=actor, round_id=rnd.id)
+if not behind:
+    st.success(t("rounds.all_approved"), icon=":material/task_alt:")
+else:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    t("users.agency"): a.agency_short_name,
+                    t("rounds.col.not_started"): a.not_started,
+                    t("rounds.col.draft"): a.draft,
+                    t("rounds.col.submitted"): a.submitted,
+                    t("rounds.col.returned"): a.returned,
+                    t("rounds.col.contacts"): "; ".join(
+                        f"{c.display_name} <{c.email}>" if c.email else c.display_name for c in a.contacts
+                    )
+                    or t("rounds.no_contact"),
+                }
+                for a in behind
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 with st.expander(t("rounds.due_title"), icon=":material/event:"):
     due = be_date_input(t("rounds.new_due"), rnd.due_date, key=f"due_{stamp}")

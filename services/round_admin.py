@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session, col, select
 
-from models import Round, RoundEvent, RoundState
+from models import Agency, Assignment, MainIssue, ProgressReport, Role, Round, RoundEvent, RoundState, SubIssue, User
 from services.errors import UserFacingError
 from services.home import RoundCounts, round_counts
 from services.permissions import Actor, require_secretariat
@@ -176,3 +176,81 @@ def set_due_date(*, session: Session, actor: Actor, round_id: int, due_date: dat
 def events(*, session: Session, actor: Actor, round_id: int) -> list[RoundEvent]:
     require_secretariat(actor)
     return list(session.exec(select(RoundEvent).where(RoundEvent.round_id == round_id).order_by(col(RoundEvent.at).desc())))
+
+
+# ----------------------------------------------------------------------------- who is behind
+@dataclass(frozen=True)
+class Contact:
+    display_name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class AgencyBehind:
+    """One agency's items of a round that are not done yet, and whom to contact."""
+
+    agency_id: int
+    agency_code: str
+    agency_short_name: str
+    assigned: int
+    not_started: int  # no report at all
+    draft: int
+    submitted: int  # submitted, not yet approved
+    returned: int  # returned and not yet sent again
+    contacts: tuple[Contact, ...]
+
+    @property
+    def behind(self) -> bool:
+        return bool(self.not_started or self.draft or self.returned)
+
+    @property
+    def open_items(self) -> int:
+        return self.not_started + self.draft + self.submitted + self.returned
+
+
+def behind(*, session: Session, actor: Actor, round_id: int) -> list[AgencyBehind]:
+    """Per active agency holding items in the round, in plan order: what is not started, in draft,
+    submitted but not approved and returned, with the agency's active focal points. Agencies whose
+    every item is approved are left out."""
+    require_secretariat(actor)
+    rnd = get_round(session=session, round_id=round_id)
+    rows = session.exec(
+        select(Agency.id, Agency.code, Agency.short_name_th, ProgressReport.submission_state)
+        .select_from(Assignment)
+        .join(Agency, Agency.id == Assignment.agency_id)
+        .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
+        .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
+        .outerjoin(ProgressReport, (ProgressReport.assignment_id == Assignment.id) & (ProgressReport.round_id == rnd.id))
+        .where(MainIssue.plan_id == rnd.plan_id, Agency.active == True)
+        .order_by(col(Agency.sort_order), col(Agency.code))
+    ).all()
+    contacts: dict[int, list[Contact]] = {}
+    for user in session.exec(
+        select(User).where(User.role == Role.focal_point, User.active == True).order_by(col(User.display_name))
+    ):
+        contacts.setdefault(user.agency_id, []).append(Contact(display_name=user.display_name, email=user.email))
+    tally: dict[int, dict] = {}
+    for agency_id, code, short_name, state in rows:
+        entry = tally.setdefault(
+            agency_id,
+            {"code": code, "name": short_name, "assigned": 0, "none": 0, "draft": 0, "submitted": 0, "returned": 0},
+        )
+        entry["assigned"] += 1
+        key = "none" if state is None else str(getattr(state, "value", state))
+        if key in entry:
+            entry[key] += 1
+    out = [
+        AgencyBehind(
+            agency_id=agency_id,
+            agency_code=e["code"],
+            agency_short_name=e["name"],
+            assigned=e["assigned"],
+            not_started=e["none"],
+            draft=e["draft"],
+            submitted=e["submitted"],
+            returned=e["returned"],
+            contacts=tuple(contacts.get(agency_id, ())),
+        )
+        for agency_id, e in tally.items()
+    ]
+    return [a for a in out if a.open_items]

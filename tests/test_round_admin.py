@@ -95,3 +95,22 @@ def test_only_the_secretariat_runs_rounds(demo_db, username):
         with pytest.raises(PermissionDenied):
             _do(demo_db, username, fn, **({"round_id": rid} if fn is not round_admin.round_rows else {}) | kwargs)
     assert _state(demo_db, rid) == RoundState.open.value
+
+
+def test_the_agencies_behind_with_their_focal_points(demo_db):
+    rid = open_round(demo_db).id
+    rows = {a.agency_code: a for a in _do(demo_db, "secretariat", round_admin.behind, round_id=rid)}
+    # the demo's open round: drafts OPEC 3.1, BLA 1.3, ONIE 3.3; returned BPS 2.4; submitted OTEPC 1.5, BIE 3.2;
+    # BLA 1.1 and ICT 2.5 never reported
+    assert {c: (a.not_started, a.draft, a.submitted, a.returned) for c, a in rows.items()} == {
+        "OTEPC": (0, 0, 1, 0),
+        "ONIE": (0, 1, 0, 0),
+        "OPEC": (0, 1, 0, 0),
+        "BPS": (0, 0, 0, 1),
+        "BIE": (0, 0, 1, 0),
+        "BLA": (1, 1, 0, 0),
+        "ICT": (1, 0, 0, 0),
+    }
+    assert [c.display_name for c in rows["BPS"].contacts] == ["ผู้ประสานงาน สนย."]
+    assert rows["BLA"].behind and not rows["BIE"].behind  # submitted only: waiting for the secretariat
+    assert _do(demo_db, "secretariat", round_admin.behind, round_id=round_of(demo_db, 2564, 9).id) == []

@@ -42,9 +42,7 @@ def test_closing_names_what_is_left_then_reopening_needs_a_reason(app, app_env):
     confirm.check().run()
     _button(at, "ปิดรอบการรายงาน").click().run()
     assert not at.exception and _state(app_env, 2564, 12) == "closed"
-    assert [shown(t.value) for t in at.toast] == [
-        "ปิดปีงบประมาณ พ.ศ. 2564 รอบ 12 เดือนแล้ว (ค้าง: ยังไม่รายงาน 2 ส่งกลับ 1 ยังไม่อนุมัติ 5)"
-    ]
+    assert [shown(t.value) for t in at.toast] == ["ปิดปีงบประมาณ พ.ศ. 2564 รอบ 12 เดือนแล้ว (ค้าง: ยังไม่รายงาน 2 ส่งกลับ 1 ยังไม่อนุมัติ 5)"]
     _button(at, "เปิดรอบอีกครั้ง").click().run()  # no reason typed
     assert [e.value for e in at.error] == ["รอบนี้มีรายงานแล้ว กรุณาระบุเหตุผลที่เปิดอีกครั้ง"]
     assert _state(app_env, 2564, 12) == "closed"
@@ -54,3 +52,12 @@ def test_closing_names_what_is_left_then_reopening_needs_a_reason(app, app_env):
     confirm = next(c for c in at.checkbox if c.label.startswith("ยืนยันการปิดรอบ"))
     assert confirm.value is False  # never pre-ticked after a change
     assert any("สนก. ขอส่งรายการ 1.1" in shown(m.value) for m in at.markdown)  # in the round's history
+
+
+def test_the_page_lists_the_agencies_behind_with_whom_to_contact(app):
+    at = _open(app)
+    table = at.dataframe[1].value
+    assert len(table) == 7
+    bla = table[table["หน่วยงาน"] == "สนก."].iloc[0]
+    assert (bla["ยังไม่เริ่มรายงาน"], bla["ฉบับร่าง"]) == (1, 1)
+    assert bla["ผู้ประสานงานที่ติดต่อได้"] == "ผู้ประสานงาน สนก."
