@@ -1,10 +1,13 @@
-"""Command line for operators: migrate, check the configuration, create the first admin, load a plan.
+"""Command line for operators: migrate, check the configuration, create the first admin, load a plan, remind.
 
 python cli.py migrate               upgrade the schema (and seed demo data in demo mode)
 python cli.py check-config          refuse unsafe settings (exit 1), print where each came from
 python cli.py create-admin USERNAME [--name NAME]   password from ADMIN_PASSWORD or a prompt
 python cli.py load-plan FILE.yaml   validate a plan file and load it into the database
 python cli.py seed-demo             load the demo data set into an empty database
+python cli.py remind --before 3 --after 1   remind the agencies behind in each open round due in
+                                    3 days or 1 day ago (a daily cron job); --now: today, whatever
+                                    the due date
 
 Every error is one line on stderr, "COMMAND: refused: …" (a plan file with several problems adds
 one indented line per problem), and the exit status says what happened: 0 done, 1 refused or
@@ -17,14 +20,15 @@ import argparse
 import getpass
 import os
 import sys
+from datetime import date
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from core.db import get_engine, read_session, write_session
 from core.i18n import MissingTranslation, translate
 from core.settings import SettingsError, load_settings
-from models import Role
-from services import demo, rounds, schema, users
+from models import Role, RoundState
+from services import demo, reminders, rounds, schema, users
 from services.errors import UserFacingError
 from services.permissions import Actor
 from services.plan_loader import PlanFileError, apply_plan, load_plan_file
@@ -98,6 +102,10 @@ def _parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("load-plan")
     plan.add_argument("file")
     sub.add_parser("seed-demo")
+    remind = sub.add_parser("remind", help="remind the agencies behind in each open round (for a daily cron job)")
+    remind.add_argument("--before", type=int, action="append", default=[], help="send N days before the due date (repeatable)")
+    remind.add_argument("--after", type=int, action="append", default=[], help="send N days after the due date (repeatable)")
+    remind.add_argument("--now", action="store_true", help="send today whatever the due date")
     return parser
 
 
@@ -176,6 +184,8 @@ def _run(args: argparse.Namespace) -> int:
             f"loaded plan '{_one_line(spec.plan.name_th)}' ({len(spec.agencies)} agencies, {len(spec.main_issues)} main issues)"
         )
         return 0
+    if args.command == "remind":
+        return _remind(engine, actor, settings, args)
     if args.command == "seed-demo":
         with read_session(engine) as session:
             if users.count_users(session=session):
@@ -185,6 +195,37 @@ def _run(args: argparse.Namespace) -> int:
         print("demo data loaded")
         return 0
     return 2
+
+
+def _remind(engine, actor: Actor, settings, args: argparse.Namespace) -> int:
+    """Each open round due today ± the given days: its agencies behind are reminded (a notice in
+    the app; an e-mail when SMTP_HOST is set). One line per agency says what became of the e-mail."""
+    if not (args.now or args.before or args.after):
+        raise _Refused("say when: --before N, --after N (days around the due date) or --now")
+    today = date.today()
+    with read_session(engine) as session:
+        open_rounds = [r for r in rounds.plan_rounds(session=session, today=today)[0] if r.state == RoundState.open]
+    due = [
+        r for r in open_rounds if args.now or reminders.due_for_reminder(r.due_date, today, before=args.before, after=args.after)
+    ]
+    if not due:
+        print("no open round is due for a reminder today")
+        return 0
+    if not settings.smtp_host:
+        print("SMTP_HOST is not set: reminders are posted in the app only, no e-mail is sent")
+    for rnd in due:
+        try:
+            with write_session(engine, actor) as session:
+                sent = reminders.send(session=session, actor=actor, round_id=rnd.id, settings=settings)
+        except UserFacingError as exc:
+            print(f"FY{rnd.fiscal_year} {rnd.months} months: {_user_message(exc)}")
+            continue
+        for s in sent:
+            print(
+                f"FY{rnd.fiscal_year} {rnd.months} months: {_one_line(s.agency_short_name)}: e-mail {s.email_status}"
+                + (f" ({_one_line(s.email_error)})" if s.email_error else "")
+            )
+    return 0
 
 
 if __name__ == "__main__":

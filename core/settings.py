@@ -34,6 +34,12 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "PORT": ("8501", "Port for `make run`"),
     "EVIDENCE_DIR": (str(DATA_DIR / "evidence"), "Folder for uploaded evidence files (outside the web root)"),
     "EVIDENCE_MAX_MB": ("20", "Largest evidence file accepted, in megabytes"),
+    "SMTP_HOST": (None, "Mail server for reminder e-mails; unset: reminders are shown in the app only"),
+    "SMTP_PORT": ("25", "Mail server port"),
+    "SMTP_USER": (None, "Mail server user name (unset: no login)"),
+    "SMTP_PASSWORD": (None, "Mail server password"),
+    "SMTP_FROM": ("reform-dashboard@localhost", "Sender address of reminder e-mails"),
+    "SMTP_STARTTLS": ("false", "Upgrade the mail connection with STARTTLS"),
 }
 
 
@@ -70,6 +76,12 @@ class Settings:
     port: int
     evidence_dir: Path
     evidence_max_bytes: int
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "reform-dashboard@localhost"
+    smtp_starttls: bool = False
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -122,6 +134,12 @@ def load_settings(env: dict[str, str] | None = None, secrets: dict[str, Any] | N
             port=int(raw["PORT"]),
             evidence_dir=Path(str(raw["EVIDENCE_DIR"])).resolve(),
             evidence_max_bytes=int(float(str(raw["EVIDENCE_MAX_MB"])) * 1024 * 1024),
+            smtp_host=str(raw["SMTP_HOST"] or ""),
+            smtp_port=int(raw["SMTP_PORT"]),
+            smtp_user=str(raw["SMTP_USER"] or ""),
+            smtp_password=str(raw["SMTP_PASSWORD"] or ""),
+            smtp_from=str(raw["SMTP_FROM"]),
+            smtp_starttls=_truthy(raw["SMTP_STARTTLS"]),
             sources=sources,
         )
     except ValueError as exc:

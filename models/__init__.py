@@ -19,7 +19,7 @@ from models.meetings import (
 )
 from models.plan import Agency, Assignment, ExpectedProgress, MainIssue, Plan, SubIssue
 from models.reports import Evidence, ProgressReport, ReviewEvent
-from models.rounds import Round, RoundEvent
+from models.rounds import Reminder, Round, RoundEvent
 from models.sessions import LoginSession
 from models.users import User
 
@@ -50,6 +50,7 @@ __all__ = [
     "ResolutionKind",
     "ReviewEvent",
     "Role",
+    "Reminder",
     "Round",
     "RoundEvent",
     "RoundState",

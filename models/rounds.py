@@ -42,3 +42,20 @@ class RoundEvent(SQLModel, table=True):
     detail: str = Field(default="", max_length=500)
     reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class Reminder(SQLModel, table=True):
+    """A reminder sent to an agency about a round: shown on its focal points' home page until the
+    agency has nothing left to send, and e-mailed when a mail server is set. `email_status` says
+    what happened to the e-mail: sent, off (no mail server), no_address, or failed (with why)."""
+
+    __tablename__ = "reminder"
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="reporting_round.id", index=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    sent_at: datetime
+    by_id: int | None = Field(default=None, foreign_key="app_user.id")  # None: the `cli.py remind` job
+    missing: str = Field(default="", max_length=500)  # what was outstanding, as the reminder said it
+    recipients: str = Field(default="", max_length=2000)
+    email_status: str = Field(default="off", max_length=20)
+    email_error: str = Field(default="", max_length=500)

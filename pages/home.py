@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from models import Role
-from services import evidence, home, meetings
+from services import evidence, home, meetings, reminders
 from ui.boot import settings
 from ui.cache import read
 from ui.nav import nav_page
@@ -176,6 +176,18 @@ def _answer_form(d: meetings.DirectiveView) -> None:
 
 
 if actor.role == Role.focal_point:
+    notice = read(reminders.notice_for, actor=actor)
+    if notice is not None:  # until the agency has nothing left to send
+        st.warning(
+            t(
+                "home.reminder",
+                round=round_label(notice.fiscal_year, notice.months),
+                when=fmt_date(notice.sent_at.date()),
+                missing=md(notice.missing),
+                due=fmt_date(notice.due_date),
+            ),
+            icon=":material/notifications_active:",
+        )
     _directives_to_answer()
 elif actor.role in (Role.secretariat, Role.chair, Role.executive):
     overdue = read(meetings.overdue_directives, actor=actor)

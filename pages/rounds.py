@@ -9,10 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from models import RoundState
-from services import round_admin
+from services import reminders, round_admin
+from ui import cache
+from ui.boot import settings
 from ui.cache import read
 from ui.session import require_actor, run_write
-from ui.widgets import be_date_input, fmt_date, fmt_datetime, md, round_label, t, url_selectbox
+from ui.widgets import be_date_input, flash, fmt_date, fmt_datetime, md, round_label, t, url_selectbox
 
 actor = require_actor("rounds")
 st.title(t("rounds.title"))
@@ -138,6 +140,54 @@ else:
                     or t("rounds.no_contact"),
                 }
                 for a in behind
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+behind_now = [a for a in behind if a.behind]
+if rnd.state == RoundState.open and behind_now:
+    with st.container(border=True):
+        st.markdown(f"**{t('rounds.remind_title')}**")
+        if not settings().smtp_host:
+            st.info(t("rounds.remind_mail_off"), icon=":material/mail:")
+        names = {a.agency_id: a.agency_short_name for a in behind_now}
+        chosen_agencies = st.multiselect(
+            t("rounds.remind_agencies"), list(names), default=list(names), format_func=names.get, key=f"remind_{stamp}"
+        )
+        if st.button(
+            t("rounds.remind_button"), icon=":material/notifications:", key=f"remind_btn_{stamp}", disabled=not chosen_agencies
+        ):
+            results: list = []
+
+            def _remind(s):
+                results.extend(
+                    reminders.send(session=s, actor=actor, round_id=rnd.id, settings=settings(), agency_ids=chosen_agencies)
+                )
+
+            with st.spinner(t("rounds.remind_sending")):
+                saved = run_write(_remind, success=t("rounds.remind_title"), rerun=False)
+            if saved:  # the toast says what happened to each e-mail
+                counts = {k: sum(r.email_status == k for r in results) for k in ("sent", "failed", "no_address")}
+                flash(t("rounds.remind_done", n=len(results), **counts))
+                st.rerun()
+log = read(reminders.sent_for, actor=actor, round_id=rnd.id)
+if log:
+    st.markdown(f"**{t('rounds.remind_log')}**")
+    agency_names = {a.id: a.short_name_th for a in cache.agencies()}
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    t("rounds.col.sent_at"): fmt_datetime(r.sent_at),
+                    t("users.agency"): agency_names.get(r.agency_id, ""),
+                    t("rounds.behind_title"): r.missing,
+                    t("rounds.col.recipients"): r.recipients,
+                    t("rounds.col.email"): t(f"reminder.status.{r.email_status}")
+                    + (f" ({r.email_error})" if r.email_error else ""),
+                }
+                for r in log
             ]
         ),
         hide_index=True,

@@ -188,3 +188,19 @@ def test_every_error_is_one_line_with_its_exit_code(real_env, args, extra, code,
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.splitlines()
     assert line.startswith(text)
+
+
+def test_remind_posts_the_notices_of_the_open_round_and_says_e_mail_is_off(demo_sqlite_path):
+    import sqlite3
+
+    env = {"SQLITE_PATH": str(demo_sqlite_path), "BCRYPT_ROUNDS": "4"}
+    none = _cli("remind", env_extra=env)
+    assert none.returncode == 1 and "say when" in none.stderr
+    later = _cli("remind", "--before", "400", env_extra=env)  # the demo's open round is not due then
+    assert later.returncode == 0 and "no open round is due for a reminder today" in later.stdout
+    done = _cli("remind", "--now", env_extra=env)
+    assert done.returncode == 0, done.stderr
+    assert "SMTP_HOST is not set" in done.stdout
+    assert done.stdout.count("e-mail off") == 5
+    con = sqlite3.connect(demo_sqlite_path)
+    assert con.execute("select count(*), min(by_id) from reminder").fetchone() == (5, None)

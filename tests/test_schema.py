@@ -29,6 +29,7 @@ TABLES = {
     "minutes_correction",
     "plan",
     "progress_report",
+    "reminder",
     "reporting_round",
     "round_event",
     "sub_issue",

@@ -61,3 +61,17 @@ def test_the_page_lists_the_agencies_behind_with_whom_to_contact(app):
     bla = table[table["หน่วยงาน"] == "สนก."].iloc[0]
     assert (bla["ยังไม่เริ่มรายงาน"], bla["ฉบับร่าง"]) == (1, 1)
     assert bla["ผู้ประสานงานที่ติดต่อได้"] == "ผู้ประสานงาน สนก."
+
+
+def test_reminders_are_sent_logged_and_shown_on_the_focal_points_home(app_env):
+    from streamlit.testing.v1 import AppTest
+
+    at = _open(AppTest.from_file(APP_FILE, default_timeout=60).run())
+    assert any("ยังไม่ได้ตั้งค่าเซิร์ฟเวอร์อีเมล" in i.value for i in at.info)  # e-mail off: said before sending
+    _button(at, "ส่งการแจ้งเตือน").click().run()
+    assert not at.exception
+    assert [shown(t.value) for t in at.toast] == ["แจ้งเตือนแล้ว 5 หน่วยงาน · ส่งอีเมลสำเร็จ 0 · ส่งไม่สำเร็จ 0 · ไม่มีอีเมล 0"]
+    log = at.dataframe[2].value
+    assert len(log) == 5 and set(log["อีเมล"]) == {"ไม่ได้ส่ง (ปิดการส่งอีเมล)"}
+    home = login(AppTest.from_file(APP_FILE, default_timeout=60).run(), "focal_bla")
+    assert any("ฝ่ายเลขานุการแจ้งเตือนเรื่องปีงบประมาณ พ.ศ. 2564 รอบ 12 เดือน" in shown(w.value) for w in home.warning)

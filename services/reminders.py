@@ -1,0 +1,149 @@
+"""Reminders to agencies that are behind in a round: a notice on their focal points' home page
+(until the agency has nothing left to send) and, when a mail server is set, an e-mail to each
+focal point with an address. Every reminder is kept with what it said was outstanding, to whom
+it went and what happened to the e-mail; an e-mail that could not be sent is never marked sent."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+
+from sqlmodel import Session, col, select
+
+from core.i18n import translate
+from core.settings import Settings
+from core.thaidate import format_date
+from models import Reminder, Role, RoundState
+from services.errors import UserFacingError
+from services.permissions import Actor, require_secretariat
+from services.round_admin import AgencyBehind, behind
+from services.rounds import get_round
+
+SMTP_TIMEOUT_S = 15
+
+
+class ReminderError(UserFacingError):
+    """A refusal of a reminder; the catalog key says what to do."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    agency_short_name: str
+    email_status: str  # sent, off, no_address, failed
+    email_error: str = ""
+
+
+def _summary(a: AgencyBehind) -> str:
+    return translate("reminder.missing", "th", not_started=a.not_started, draft=a.draft, returned=a.returned)
+
+
+def _email(settings: Settings, to: list[str], subject: str, body: str) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings.smtp_from, ", ".join(to), subject
+    message.set_content(body)
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_S) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password)
+        smtp.send_message(message)
+
+
+def send(
+    *, session: Session, actor: Actor, round_id: int, settings: Settings, agency_ids: Sequence[int] | None = None
+) -> list[Sent]:
+    """Remind the agencies behind in an open round (all of them, or `agency_ids`): those with
+    items not started, in draft or returned. Agencies with nothing left to send are skipped."""
+    if actor.role is not None:  # the `cli.py remind` job runs as a system actor
+        require_secretariat(actor)
+    rnd = get_round(session=session, round_id=round_id)
+    if rnd.state != RoundState.open:
+        raise ReminderError("error.reminder.round_closed")
+    targets = [
+        a for a in behind(session=session, actor=Actor(None, "reminders", Role.secretariat), round_id=round_id) if a.behind
+    ]
+    if agency_ids is not None:
+        targets = [a for a in targets if a.agency_id in set(agency_ids)]
+    if not targets:
+        raise ReminderError("error.reminder.nobody_behind")
+    round_name = translate("round.label", "th", fy=rnd.fiscal_year, months=rnd.months)
+    out = []
+    for a in targets:
+        addresses = [c.email for c in a.contacts if c.email]
+        status, error = "off", ""
+        if settings.smtp_host and not addresses:
+            status = "no_address"
+        elif settings.smtp_host:
+            body = translate(
+                "reminder.body",
+                "th",
+                agency=a.agency_short_name,
+                round=round_name,
+                due=format_date(rnd.due_date),
+                missing=_summary(a),
+            )
+            try:
+                _email(settings, addresses, translate("reminder.subject", "th", round=round_name), body)
+                status = "sent"
+            except (OSError, smtplib.SMTPException) as exc:  # refused, unreachable, timed out, bad login
+                status, error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+        session.add(
+            Reminder(
+                round_id=rnd.id,
+                agency_id=a.agency_id,
+                sent_at=datetime.now(UTC),
+                by_id=actor.user_id,
+                missing=_summary(a),
+                recipients=", ".join(addresses)[:2000],
+                email_status=status,
+                email_error=error,
+            )
+        )
+        out.append(Sent(agency_short_name=a.agency_short_name, email_status=status, email_error=error))
+    session.flush()
+    return out
+
+
+def sent_for(*, session: Session, actor: Actor, round_id: int) -> list[Reminder]:
+    """Every reminder of a round, newest first (the Rounds page's log)."""
+    require_secretariat(actor)
+    return list(session.exec(select(Reminder).where(Reminder.round_id == round_id).order_by(col(Reminder.sent_at).desc())))
+
+
+@dataclass(frozen=True)
+class Notice:
+    sent_at: datetime
+    missing: str
+    due_date: date
+    fiscal_year: int
+    months: int
+
+
+def notice_for(*, session: Session, actor: Actor) -> Notice | None:
+    """A focal point's notice: the newest reminder to their agency about an open round in which the
+    agency still has items not started, in draft or returned."""
+    if actor.role is None or Role(actor.role) != Role.focal_point or actor.agency_id is None:
+        return None
+    reminders = session.exec(
+        select(Reminder).where(Reminder.agency_id == actor.agency_id).order_by(col(Reminder.sent_at).desc())
+    ).all()
+    system = Actor(None, "reminders", Role.secretariat)
+    for reminder in reminders:
+        rnd = get_round(session=session, round_id=reminder.round_id)
+        if rnd.state != RoundState.open:
+            continue
+        mine = [a for a in behind(session=session, actor=system, round_id=rnd.id) if a.agency_id == actor.agency_id]
+        if not (mine and mine[0].behind):
+            return None
+        return Notice(reminder.sent_at, reminder.missing, rnd.due_date, rnd.fiscal_year, rnd.months)
+    return None
+
+
+def due_for_reminder(rnd_due: date, today: date, *, before: Sequence[int], after: Sequence[int]) -> bool:
+    """Whether the `cli.py remind` job sends today: N days before or after the due date."""
+    days = (rnd_due - today).days
+    return days in set(before) or -days in set(after)
