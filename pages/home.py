@@ -9,6 +9,7 @@ import streamlit as st
 
 from models import Role
 from services import evidence, home, meetings, reminders
+from services.meeting_docs.prose import resolution_text
 from ui.boot import settings
 from ui.cache import read
 from ui.nav import nav_page
@@ -201,5 +202,5 @@ if summary.last_meeting is not None:
         st.caption(t("home.last_meeting"))
         st.markdown(f"**{t('meeting.title', number=m.number, year=m.year_be)}** · {fmt_date(m.held_on)}")
         st.caption(t(f"minutes_state.{getattr(m.minutes_state, 'value', m.minutes_state)}"))
-        for resolution in summary.last_meeting_resolutions:
-            st.write(f"{t('meeting.resolution')}: {md(clip(resolution, 800))}")
+        for kind, text in summary.last_meeting_resolutions:
+            st.write(f"{t('meeting.resolution')}: {md(clip(resolution_text(kind, text, lang()), 800))}")

@@ -290,21 +290,6 @@ with tab_people:
         }
         for a in detail.attendance
     ]
-    listed = {r["member_id"] for r in att_rows if r["member_id"] is not None}
-    for mb in members:  # a member added since the meeting was created can be marked too
-        if mb.active and mb.id not in listed:
-            att_rows.append(
-                {
-                    "member_id": mb.id,
-                    "kind": AttendanceKind.absent.value,
-                    "name": mb.name,
-                    "position": mb.position,
-                    "group_role": mb.group_role,
-                    "stand_in_name": "",
-                    "stand_in_position": "",
-                    "reason": "",
-                }
-            )
     frame = pd.DataFrame(
         att_rows,
         columns=["member_id", "kind", "name", "position", "group_role", "stand_in_name", "stand_in_position", "reason"],
@@ -346,6 +331,16 @@ with tab_people:
             for rec in edited.to_dict("records"):
                 member_id = rec.get("member_id")
                 member_id = None if member_id is None or pd.isna(member_id) else int(member_id)
+                member = member_by_id.get(member_id)  # a member picked in a new row brings their name and position
+                if member is not None:
+                    rec = {
+                        **rec,
+                        **{
+                            k: v
+                            for k in ("name", "position", "group_role")
+                            if not _cell(rec.get(k)) and (v := getattr(member, k))
+                        },
+                    }
                 inputs.append(
                     meetings.AttendanceInput(
                         kind=_cell(rec.get("kind"))
@@ -484,7 +479,7 @@ def _item_form(item) -> None:
 
 def _item_order(item, n: int, count: int, removable: bool) -> None:
     """Move a sub-item up or down, or remove it (after a confirmation)."""
-    reason = st.session_state.get(f"item_reason_{item.id}", "")
+    reason = _reason_box(f"order_reason_{item.id}")  # outside the item's form: read as typed
     b1, b2, b3 = st.columns(3)
     if b1.button(t("meetings.up"), key=f"up_{item.id}", disabled=n == 1, icon=":material/arrow_upward:"):
         run_write(
@@ -664,9 +659,14 @@ with tab_files:
     ref = f"{m.number}-{m.year_be}"
     c1, c2, c3, c4 = st.columns(4)
 
-    def _file(kind: str, fmt: str):
+    def _file(kind: str, fmt: str, language: str, digits: bool):
+        """Built on click, outside the script run (no session there): the language and the digits
+        are the ones on screen when the button was drawn."""
+
         def build() -> bytes:
-            doc = (layout.agenda_document if kind == "agenda" else layout.minutes_document)(detail, lang=lang(), thai_digits=thai)
+            doc = (layout.agenda_document if kind == "agenda" else layout.minutes_document)(
+                detail, lang=language, thai_digits=digits
+            )
             return build_docx(doc) if fmt == "docx" else build_pdf(doc)
 
         return build
@@ -679,7 +679,7 @@ with tab_files:
     ):
         col.download_button(
             t(f"meetings.file.{kind}_{fmt}"),
-            _file(kind, fmt),
+            _file(kind, fmt, lang(), thai),
             file_name=f"{kind}_{ref}.{fmt}",
             mime=mime,
             icon=":material/download:",

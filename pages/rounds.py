@@ -16,6 +16,13 @@ from ui.cache import read
 from ui.session import require_actor, run_write
 from ui.widgets import be_date_input, flash, fmt_date, fmt_datetime, md, round_label, t, url_selectbox
 
+SEEN_KEY = "rounds_close_seen"
+
+
+def _remember_seen(seen: round_admin.Outstanding) -> None:
+    st.session_state[SEEN_KEY] = seen
+
+
 actor = require_actor("rounds")
 st.title(t("rounds.title"))
 rows = read(round_admin.round_rows, actor=actor)
@@ -82,15 +89,21 @@ with st.container(border=True):
                 t("rounds.left", missing=left.missing, returned=left.returned, unapproved=left.unapproved),
                 icon=":material/warning:",
             )
+        # The box and the button are new widgets whenever the counts change, and the tick keeps the
+        # counts it was shown with: a close goes through only with what the secretariat saw.
+        close_key = f"{stamp}_{left.missing}_{left.returned}_{left.unapproved}"
         sure = st.checkbox(
             t("rounds.confirm_close", missing=left.missing, returned=left.returned, unapproved=left.unapproved),
             value=False,
-            key=f"close_ok_{stamp}",
+            key=f"close_ok_{close_key}",
+            on_change=_remember_seen,
+            args=(left,),
         )
-        if st.button(t("rounds.close"), disabled=not sure, type="primary", icon=":material/lock:", key=f"close_{stamp}"):
+        seen = st.session_state.get(SEEN_KEY, left)
+        if st.button(t("rounds.close"), disabled=not sure, type="primary", icon=":material/lock:", key=f"close_{close_key}"):
             run_write(
-                lambda s: round_admin.close_round(session=s, actor=actor, round_id=rnd.id, shown=left),
-                success=t("rounds.closed", round=name, missing=left.missing, returned=left.returned, unapproved=left.unapproved),
+                lambda s: round_admin.close_round(session=s, actor=actor, round_id=rnd.id, shown=seen),
+                success=t("rounds.closed", round=name, missing=seen.missing, returned=seen.returned, unapproved=seen.unapproved),
             )
     else:
         other = next(
@@ -159,16 +172,23 @@ if rnd.state == RoundState.open and behind_now:
         if st.button(
             t("rounds.remind_button"), icon=":material/notifications:", key=f"remind_btn_{stamp}", disabled=not chosen_agencies
         ):
-            results: list = []
+            prepared: list = []  # logged first, sent outside the transaction, then recorded
 
-            def _remind(s):
-                results.extend(
-                    reminders.send(session=s, actor=actor, round_id=rnd.id, settings=settings(), agency_ids=chosen_agencies)
+            def _prepare(s):
+                prepared.extend(
+                    reminders.prepare(session=s, actor=actor, round_id=rnd.id, settings=settings(), agency_ids=chosen_agencies)
                 )
 
             with st.spinner(t("rounds.remind_sending")):
-                saved = run_write(_remind, success=t("rounds.remind_title"), rerun=False)
-            if saved:  # the toast says what happened to each e-mail
+                logged = run_write(_prepare, success=t("rounds.remind_title"), rerun=False)
+                results = reminders.deliver(settings(), prepared) if logged else []
+                if logged:
+                    run_write(
+                        lambda s: reminders.record(session=s, prepared=prepared, delivered=results),
+                        success=t("rounds.remind_title"),
+                        rerun=False,
+                    )
+            if logged:  # the toast says what happened to each e-mail
                 counts = {k: sum(r.email_status == k for r in results) for k in ("sent", "failed", "no_address")}
                 flash(t("rounds.remind_done", n=len(results), **counts))
                 st.rerun()

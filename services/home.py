@@ -13,6 +13,7 @@ from models import (
     Assignment,
     MainIssue,
     Meeting,
+    MinutesState,
     ProgressReport,
     Role,
     Round,
@@ -21,7 +22,6 @@ from models import (
     User,
 )
 from services import plans, rounds
-from services.meeting_docs.prose import resolution_text
 from services.permissions import Actor
 from services.users import is_locked
 
@@ -78,7 +78,7 @@ class HomeSummary:
     locked_users: list[str] = field(default_factory=list)
     user_count: int = 0
     last_meeting: Meeting | None = None
-    last_meeting_resolutions: tuple[str, ...] = ()  # the resolutions of its items 4 and 5, as the minutes print them
+    last_meeting_resolutions: tuple[tuple[str, str], ...] = ()  # (form, text) of its items 4 and 5
 
     @property
     def my_counts(self) -> AgencyCounts:
@@ -170,15 +170,18 @@ def summary_for(*, session: Session, actor: Actor, today: date | None = None) ->
         all_users = session.exec(select(User)).all()
         summary.user_count = len(all_users)
         summary.locked_users = sorted(u.username for u in all_users if is_locked(u))
-    summary.last_meeting = session.exec(
-        select(Meeting).where(Meeting.plan_id == plan.id).order_by(col(Meeting.held_on).desc(), col(Meeting.number).desc())
+    summary.last_meeting = session.exec(  # the latest meeting held, not one called for later
+        select(Meeting)
+        .where(Meeting.plan_id == plan.id, Meeting.held_on <= today)
+        .order_by(col(Meeting.held_on).desc(), col(Meeting.number).desc())
     ).first()
-    if summary.last_meeting is not None:
-        items = session.exec(
+    if summary.last_meeting is not None and summary.last_meeting.minutes_state != MinutesState.draft:
+        items = session.exec(  # resolutions of circulated or adopted minutes only: a draft's are not yet said
             select(AgendaItem)
             .where(AgendaItem.meeting_id == summary.last_meeting.id, col(AgendaItem.section).in_([4, 5]))
             .order_by(col(AgendaItem.section), col(AgendaItem.position))
         ).all()
-        texts = (resolution_text(i.resolution_kind, i.resolution) for i in items)
-        summary.last_meeting_resolutions = tuple(text for text in texts if text)
+        summary.last_meeting_resolutions = tuple(
+            (i.resolution_kind, i.resolution) for i in items if i.resolution_kind or i.resolution
+        )
     return summary

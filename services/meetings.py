@@ -387,6 +387,8 @@ def delete_meeting(*, session: Session, actor: Actor, meeting_id: int) -> None:
         raise MeetingError("error.meeting.delete_not_draft")
     if session.exec(select(Directive).where(Directive.meeting_id == meeting.id)).first() is not None:
         raise MeetingError("error.meeting.delete_has_directives")
+    if session.exec(select(Meeting).where(Meeting.adopted_in_meeting_id == meeting.id)).first() is not None:
+        raise MeetingError("error.meeting.delete_adopted_others")
     for row in session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)).all():
         session.delete(row)
     for row in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)).all():
@@ -573,8 +575,6 @@ def add_item(
     position = max((i.position for i in _items(session, meeting_id) if i.section == section), default=0) + 1
     item = AgendaItem(meeting_id=meeting_id, section=section, position=position, title=title, body=body, edited=True)
     session.add(item)
-    meeting.version += 1
-    session.add(meeting)
     session.flush()
     return item
 
@@ -675,8 +675,9 @@ def draft_agenda(
         ov = overview.round_overview(session=session, round_id=meeting.round_id)
         wanted.append(("round_results", 4, *prose.round_results(ov, lang)))
     wanted_keys = {key for key, *_ in wanted}
-    for key, item in by_key.items():
-        if key.startswith("directive:") and key not in wanted_keys and not item.edited:
+    recorded_on = set(session.exec(select(Directive.agenda_item_id).where(Directive.meeting_id == meeting.id)).all())
+    for key, item in by_key.items():  # a carried directive closed since leaves, unless a person touched its item
+        if key.startswith("directive:") and key not in wanted_keys and not item.edited and item.id not in recorded_on:
             session.delete(item)
     session.flush()
     positions = {s: max((i.position for i in _items(session, meeting.id) if i.section == s), default=0) for s in SECTIONS}
@@ -699,9 +700,7 @@ def draft_agenda(
             item.title, item.body = title, body
             item.version += 1
             session.add(item)
-    meeting.version += 1
-    session.add(meeting)
-    session.flush()
+    session.flush()  # items carry their own versions: the meeting's record keeps its own
     return _items(session, meeting.id)
 
 
@@ -758,26 +757,33 @@ def adopt(
     if meeting.minutes_state != MinutesState.circulated:
         raise MeetingError("error.meeting.adopt_not_circulated")
     at = _meeting(session, at_meeting_id, lock=True)
+    if at.plan_id != meeting.plan_id:
+        raise MeetingError("error.meeting.unknown")
     if at.id == meeting.id or (at.held_on, at.year_be, at.number) <= (meeting.held_on, meeting.year_be, meeting.number):
         raise MeetingError("error.meeting.adopt_at_later")
+    if at.minutes_state == MinutesState.adopted:
+        raise MeetingError("error.meeting.adopt_at_adopted")
     corrections = _text(corrections, TEXT_LIMIT, "corrections")
     meeting.minutes_state = MinutesState.adopted
     meeting.adopted_in_meeting_id = at.id
     meeting.adoption_corrections = corrections
     meeting.version += 1
     session.add(meeting)
-    item = next((i for i in _items(session, at.id) if i.auto_key == "previous_minutes"), None)
-    if item is None:
-        item = next((i for i in _items(session, at.id) if i.section == 2), None)
+    # item 2 of the adopting meeting records it: the drafted "previous minutes" item when it is this
+    # meeting's, else a sub-item of its own (several minutes can be adopted at one meeting)
+    items = [i for i in _items(session, at.id) if i.section == 2]
+    item = next((i for i in items if i.auto_key == f"adopt:{meeting.id}"), None)
+    previous = _previous_meeting(session, at)
+    if item is None and previous is not None and previous.id == meeting.id:
+        item = next((i for i in items if i.auto_key == "previous_minutes"), None)
     title, body = prose.previous_minutes(meeting, lang)
     if item is None:
-        item = AgendaItem(meeting_id=at.id, section=2, position=1, title=title, body=body, auto_key="previous_minutes")
+        position = max((i.position for i in items), default=0) + 1
+        item = AgendaItem(meeting_id=at.id, section=2, position=position, title=title, body=body, auto_key=f"adopt:{meeting.id}")
     item.resolution_kind = ResolutionKind.adopt.value
     item.resolution = prose.adoption_resolution(meeting, corrections, lang)
     item.version += 1
     session.add(item)
-    at.version += 1
-    session.add(at)
     session.flush()
     return meeting
 
@@ -840,6 +846,8 @@ def add_directive(
         raise MeetingError("error.meeting.directive_due_before_meeting")
     names = ", ".join(agencies[a].short_name_th for a in agency_ids)
     _correct(session, actor, meeting, {"directive: added": ("", f"{text} ({names})")}, reason, item.id)
+    item.edited = True  # a re-draft leaves an item that holds a directive alone
+    session.add(item)
     directive = Directive(meeting_id=meeting.id, agenda_item_id=item.id, text=text, due_on=due_on, created_at=_now())
     session.add(directive)
     session.flush()

@@ -33,7 +33,7 @@ class ReminderError(UserFacingError):
 @dataclass(frozen=True)
 class Sent:
     agency_short_name: str
-    email_status: str  # sent, off, no_address, failed
+    email_status: str  # sent, off, no_address, failed (pending only while being sent)
     email_error: str = ""
 
 
@@ -53,11 +53,25 @@ def _email(settings: Settings, to: list[str], subject: str, body: str) -> None:
         smtp.send_message(message)
 
 
-def send(
+@dataclass(frozen=True)
+class Prepared:
+    """A reminder written to the log, with the e-mail still to send (when `addresses`)."""
+
+    reminder_id: int
+    agency_short_name: str
+    email_status: str  # pending (to send), off, no_address
+    addresses: tuple[str, ...]
+    subject: str
+    body: str
+
+
+def prepare(
     *, session: Session, actor: Actor, round_id: int, settings: Settings, agency_ids: Sequence[int] | None = None
-) -> list[Sent]:
-    """Remind the agencies behind in an open round (all of them, or `agency_ids`): those with
-    items not started, in draft or returned. Agencies with nothing left to send are skipped."""
+) -> list[Prepared]:
+    """Step 1, in a write transaction: log a reminder for each agency behind in an open round (all
+    of them, or `agency_ids`): items not started, in draft or returned. Its notice shows at once;
+    an e-mail to send is logged as "pending". Nothing is sent here, so no mail server holds the
+    database's write lock."""
     if actor.role is not None:  # the `cli.py remind` job runs as a system actor
         require_secretariat(actor)
     rnd = get_round(session=session, round_id=round_id)
@@ -71,41 +85,59 @@ def send(
     if not targets:
         raise ReminderError("error.reminder.nobody_behind")
     round_name = translate("round.label", "th", fy=rnd.fiscal_year, months=rnd.months)
+    subject = translate("reminder.subject", "th", round=round_name)
     out = []
     for a in targets:
-        addresses = [c.email for c in a.contacts if c.email]
-        status, error = "off", ""
-        if settings.smtp_host and not addresses:
-            status = "no_address"
-        elif settings.smtp_host:
-            body = translate(
-                "reminder.body",
-                "th",
-                agency=a.agency_short_name,
-                round=round_name,
-                due=format_date(rnd.due_date),
-                missing=_summary(a),
-            )
-            try:
-                _email(settings, addresses, translate("reminder.subject", "th", round=round_name), body)
-                status = "sent"
-            except (OSError, smtplib.SMTPException) as exc:  # refused, unreachable, timed out, bad login
-                status, error = "failed", f"{type(exc).__name__}: {exc}"[:500]
-        session.add(
-            Reminder(
-                round_id=rnd.id,
-                agency_id=a.agency_id,
-                sent_at=datetime.now(UTC),
-                by_id=actor.user_id,
-                missing=_summary(a),
-                recipients=", ".join(addresses)[:2000],
-                email_status=status,
-                email_error=error,
-            )
+        addresses = tuple(c.email for c in a.contacts if c.email)
+        status = "off" if not settings.smtp_host else "pending" if addresses else "no_address"
+        body = translate(
+            "reminder.body",
+            "th",
+            agency=a.agency_short_name,
+            round=round_name,
+            due=format_date(rnd.due_date),
+            missing=_summary(a),
         )
-        out.append(Sent(agency_short_name=a.agency_short_name, email_status=status, email_error=error))
-    session.flush()
+        row = Reminder(
+            round_id=rnd.id,
+            agency_id=a.agency_id,
+            sent_at=datetime.now(UTC),
+            by_id=actor.user_id,
+            missing=_summary(a),
+            recipients=", ".join(addresses)[:2000],
+            email_status=status,
+        )
+        session.add(row)
+        session.flush()
+        out.append(Prepared(row.id, a.agency_short_name, status, addresses if status == "pending" else (), subject, body))
     return out
+
+
+def deliver(settings: Settings, prepared: Sequence[Prepared]) -> list[Sent]:
+    """Step 2, outside any transaction: send the pending e-mails, one per agency."""
+    out = []
+    for p in prepared:
+        if p.email_status != "pending":
+            out.append(Sent(p.agency_short_name, p.email_status))
+            continue
+        try:
+            _email(settings, list(p.addresses), p.subject, p.body)
+            out.append(Sent(p.agency_short_name, "sent"))
+        except (OSError, smtplib.SMTPException) as exc:  # refused, unreachable, timed out, bad login
+            out.append(Sent(p.agency_short_name, "failed", f"{type(exc).__name__}: {exc}"[:500]))
+    return out
+
+
+def record(*, session: Session, prepared: Sequence[Prepared], delivered: Sequence[Sent]) -> None:
+    """Step 3, in a short write transaction: what became of each pending e-mail. One that was not
+    recorded (the process died between the steps) stays "pending", never "sent"."""
+    for p, d in zip(prepared, delivered, strict=True):
+        if p.email_status != "pending":
+            continue
+        row = session.get(Reminder, p.reminder_id)
+        row.email_status, row.email_error = d.email_status, d.email_error
+        session.add(row)
+    session.flush()
 
 
 def sent_for(*, session: Session, actor: Actor, round_id: int) -> list[Reminder]:
@@ -132,13 +164,17 @@ def notice_for(*, session: Session, actor: Actor) -> Notice | None:
         select(Reminder).where(Reminder.agency_id == actor.agency_id).order_by(col(Reminder.sent_at).desc())
     ).all()
     system = Actor(None, "reminders", Role.secretariat)
-    for reminder in reminders:
+    checked: set[int] = set()
+    for reminder in reminders:  # newest first: the first round still behind gives the notice
+        if reminder.round_id in checked:
+            continue
+        checked.add(reminder.round_id)
         rnd = get_round(session=session, round_id=reminder.round_id)
         if rnd.state != RoundState.open:
             continue
         mine = [a for a in behind(session=session, actor=system, round_id=rnd.id) if a.agency_id == actor.agency_id]
         if not (mine and mine[0].behind):
-            return None
+            continue  # done in this round; another open round may still need the notice
         return Notice(reminder.sent_at, reminder.missing, rnd.due_date, rnd.fiscal_year, rnd.months)
     return None
 

@@ -68,9 +68,9 @@ def _event(session: Session, actor: Actor, rnd: Round, action: str, detail: str 
     )
 
 
-def _reason(text: str) -> str:
+def _reason(text: str, *, required: bool = True) -> str:
     reason = (text or "").strip()
-    if not reason:
+    if not reason and required:
         raise RoundError("error.round.reason_required")
     if len(reason) > REASON_LIMIT:
         raise RoundError("error.round.reason_too_long", limit=f"{REASON_LIMIT:,}")
@@ -122,7 +122,7 @@ def open_round(*, session: Session, actor: Actor, round_id: int, reason: str = "
         raise RoundError("error.round.other_open", months=other.months, fy=other.fiscal_year)
     counts, _ = round_counts(session, rnd)
     reopen = counts.reported > 0
-    why = _reason(reason) if reopen else (reason or "").strip()
+    why = _reason(reason, required=reopen)
     rnd.state = RoundState.open
     session.add(rnd)
     _event(session, actor, rnd, "reopen" if reopen else "open", reason=why)
@@ -167,7 +167,7 @@ def set_due_date(*, session: Session, actor: Actor, round_id: int, due_date: dat
         rnd,
         "due",
         detail=f"{old.isoformat()} -> {due_date.isoformat()}",
-        reason=(reason or "").strip()[:REASON_LIMIT],
+        reason=_reason(reason, required=False),
     )
     session.flush()
     return rnd

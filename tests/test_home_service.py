@@ -52,3 +52,33 @@ def test_empty_database_has_no_plan(db):
 
         summary = home.summary_for(session=s, actor=Actor(user_id=1, username="admin", role="admin"))
     assert summary.current_round is None and not summary.is_demo
+
+
+def test_the_last_meeting_is_one_held_and_its_resolutions_once_circulated(demo_db):
+    from datetime import time
+
+    from core.db import write_session
+    from services import meetings
+
+    sec = users_actor(demo_db, "secretariat")
+    with write_session(demo_db, sec) as s:  # a meeting called for later than today
+        meetings.create_meeting(
+            session=s,
+            actor=sec,
+            held_on=date(2021, 11, 1),
+            starts_at=time(9, 30),
+            venue="ห้อง",
+            chair_name="ประธาน",
+            chair_title="",
+            round_id=None,
+        )
+    summary = _summary(demo_db, "chair")  # today: 5 Oct 2021
+    assert (summary.last_meeting.number, summary.last_meeting.year_be) == (3, 2563)
+    assert [kind for kind, _ in summary.last_meeting_resolutions] == ["acknowledge"]
+
+
+def users_actor(engine, username):
+    from core.db import read_session
+
+    with read_session(engine) as s:
+        return users.actor_for(users.get_by_username(session=s, username=username))

@@ -400,3 +400,77 @@ def test_an_answer_keeps_its_file_for_whoever_may_see_it(demo_db, tmp_path):
     view = next(d for d in _read(demo_db, "chair", meetings.directives) if d.id == directive.id)
     latest = view.answered_by(agency_id(demo_db, "BPS"))
     assert (latest.text, latest.evidence_url, latest.file_name) == ("แนบแผนเร่งรัด", "https://www.moe.go.th/plan", "แผนเร่งรัด.pdf")
+
+
+# ----------------------------------------------------------------------------- found in review
+def test_a_redraft_keeps_a_carried_item_that_holds_a_new_directive(demo_db):
+    first = _new_meeting(demo_db)
+    _write(demo_db, "secretariat", meetings.draft_agenda, meeting_id=first.id)
+    old = _directive(demo_db, first.id)
+    second = _new_meeting(demo_db, held_on=date(2020, 11, 20))
+    _write(demo_db, "secretariat", meetings.draft_agenda, meeting_id=second.id)
+    carried = next(i for i in _items(demo_db, second.id) if i.auto_key == f"directive:{old.id}")
+    new = _write(
+        demo_db,
+        "secretariat",
+        meetings.add_directive,
+        item_id=carried.id,
+        text="ให้รายงานผลภายในเดือนหน้า",
+        agency_ids=[agency_id(demo_db, "BPS")],
+        due_on=date(2020, 12, 31),
+    )
+    view = next(d for d in _read(demo_db, "chair", meetings.directives) if d.id == old.id)
+    _write(demo_db, "secretariat", meetings.follow_up, directive_id=old.id, done=True, note="", expected_version=view.version)
+    _write(demo_db, "secretariat", meetings.draft_agenda, meeting_id=second.id)  # no crash, the item stays
+    assert carried.id in [i.id for i in _items(demo_db, second.id)]
+    assert new.agenda_item_id == carried.id
+
+
+def test_a_meeting_that_adopted_earlier_minutes_is_not_deleted(demo_db):
+    demo = _demo_meeting(demo_db)
+    nxt = _new_meeting(demo_db)
+    _write(demo_db, "chair", meetings.adopt, meeting_id=demo.id, at_meeting_id=nxt.id, expected_version=demo.version)
+    with pytest.raises(MeetingError, match="delete_adopted_others"):
+        _write(demo_db, "secretariat", meetings.delete_meeting, meeting_id=nxt.id)
+
+
+def test_two_minutes_adopted_at_one_meeting_each_keep_their_own_item_2(demo_db):
+    demo = _demo_meeting(demo_db)
+    fourth = _new_meeting(demo_db)
+    _write(demo_db, "secretariat", meetings.add_item, meeting_id=fourth.id, section=4, title="เรื่องเพื่อทราบ")
+    fourth = _read(demo_db, "chair", meetings.detail, meeting_id=fourth.id).meeting
+    _write(demo_db, "secretariat", meetings.circulate, meeting_id=fourth.id, expected_version=fourth.version)
+    sixth = _new_meeting(demo_db, held_on=date(2020, 12, 18))
+    _write(demo_db, "secretariat", meetings.draft_agenda, meeting_id=sixth.id)  # its 2.1 names 4/2563, the one before
+    _write(demo_db, "chair", meetings.adopt, meeting_id=demo.id, at_meeting_id=sixth.id, expected_version=demo.version)
+    fourth = _read(demo_db, "chair", meetings.detail, meeting_id=fourth.id).meeting
+    _write(demo_db, "chair", meetings.adopt, meeting_id=fourth.id, at_meeting_id=sixth.id, expected_version=fourth.version)
+    item_2 = [(i.title, i.resolution) for i in _items(demo_db, sixth.id) if i.section == 2]
+    assert sorted(item_2) == sorted(
+        [
+            ("รับรองรายงานการประชุมครั้งที่ 4/2563", "ที่ประชุมรับรองรายงานการประชุมครั้งที่ 4/2563 โดยไม่มีการแก้ไข"),
+            ("รับรองรายงานการประชุมครั้งที่ 3/2563", "ที่ประชุมรับรองรายงานการประชุมครั้งที่ 3/2563 โดยไม่มีการแก้ไข"),
+        ]
+    )
+
+
+def test_minutes_are_not_adopted_at_a_meeting_whose_own_minutes_are_locked(demo_db):
+    demo = _demo_meeting(demo_db)
+    later = _new_meeting(demo_db)
+    _write(demo_db, "secretariat", meetings.add_item, meeting_id=later.id, section=4, title="ก")
+    later = _read(demo_db, "chair", meetings.detail, meeting_id=later.id).meeting
+    _write(demo_db, "secretariat", meetings.circulate, meeting_id=later.id, expected_version=later.version)
+    latest = _new_meeting(demo_db, held_on=date(2020, 12, 18))
+    later = _read(demo_db, "chair", meetings.detail, meeting_id=later.id).meeting
+    _write(demo_db, "chair", meetings.adopt, meeting_id=later.id, at_meeting_id=latest.id, expected_version=later.version)
+    # 4/2563 is adopted now: 3/2563 cannot be adopted "at" it without touching locked minutes
+    with pytest.raises(MeetingError, match="adopt_at_adopted"):
+        _write(demo_db, "chair", meetings.adopt, meeting_id=demo.id, at_meeting_id=later.id, expected_version=demo.version)
+
+
+def test_editing_the_agenda_leaves_the_meeting_record_version_alone(demo_db):
+    m = _new_meeting(demo_db)
+    _write(demo_db, "secretariat", meetings.add_item, meeting_id=m.id, section=5, title="ก")
+    _write(demo_db, "secretariat", meetings.draft_agenda, meeting_id=m.id)
+    # a record form drawn before those agenda edits still saves: no false conflict
+    _write(demo_db, "secretariat", meetings.update_meeting, meeting_id=m.id, expected_version=m.version, venue="ห้องใหม่")

@@ -53,9 +53,16 @@ def _settings(port: int | None):
 
 
 def _send(engine, username, settings, **kwargs):
+    """The three steps the page and the CLI take: log, send outside the transaction, record."""
     who = actor(engine, username)
     with write_session(engine, who) as s:
-        return reminders.send(session=s, actor=who, round_id=open_round(engine).id, settings=settings, **kwargs)
+        prepared = reminders.prepare(session=s, actor=who, round_id=open_round(engine).id, settings=settings, **kwargs)
+    with read_session(engine) as s:  # logged before any mail goes out
+        assert {s.get(Reminder, p.reminder_id).email_status for p in prepared} <= {"pending", "off", "no_address"}
+    sent = reminders.deliver(settings, prepared)
+    with write_session(engine, who) as s:
+        reminders.record(session=s, prepared=prepared, delivered=sent)
+    return sent
 
 
 def _give_addresses(engine):
@@ -131,6 +138,6 @@ def test_only_the_secretariat_reminds_and_only_in_an_open_round(demo_db):
         _send(demo_db, "chair", _settings(None))
     sec = actor(demo_db, "secretariat")
     with pytest.raises(ReminderError, match="round_closed"), write_session(demo_db, sec) as s:
-        reminders.send(session=s, actor=sec, round_id=round_of(demo_db, 2564, 9).id, settings=_settings(None))
+        reminders.prepare(session=s, actor=sec, round_id=round_of(demo_db, 2564, 9).id, settings=_settings(None))
     with pytest.raises(ReminderError, match="nobody_behind"):
         _send(demo_db, "secretariat", _settings(None), agency_ids=[-1])

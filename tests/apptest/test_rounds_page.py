@@ -75,3 +75,26 @@ def test_reminders_are_sent_logged_and_shown_on_the_focal_points_home(app_env):
     assert len(log) == 5 and set(log["อีเมล"]) == {"ไม่ได้ส่ง (ปิดการส่งอีเมล)"}
     home = login(AppTest.from_file(APP_FILE, default_timeout=60).run(), "focal_bla")
     assert any("ฝ่ายเลขานุการแจ้งเตือนเรื่องปีงบประมาณ พ.ศ. 2564 รอบ 12 เดือน" in shown(w.value) for w in home.warning)
+
+
+def test_a_close_confirmed_before_a_save_elsewhere_does_not_go_through(app, app_env):
+    """Ticked with "5 not approved", then a report is approved by someone else: the click closes
+    nothing, and the page shows the new counts in a fresh, unticked confirmation."""
+    at = _open(app)
+    next(c for c in at.checkbox if c.label.startswith("ยืนยันการปิดรอบ")).check().run()
+    engine = make_engine(f"sqlite:///{app_env}")
+    with engine.begin() as conn:  # another secretariat session approves a submitted item
+        conn.execute(
+            sa.text(
+                "UPDATE progress_report SET submission_state = 'approved', version = version + 1 WHERE id = "
+                "(SELECT p.id FROM progress_report p JOIN reporting_round r ON r.id = p.round_id "
+                "WHERE r.state = 'open' AND p.submission_state = 'submitted' LIMIT 1)"
+            )
+        )
+        conn.execute(sa.text("UPDATE data_version SET version = version + 1"))
+    engine.dispose()
+    _button(at, "ปิดรอบการรายงาน").click().run()
+    assert not at.exception
+    assert _state(app_env, 2564, 12) == "open"
+    confirm = next(c for c in at.checkbox if c.label.startswith("ยืนยันการปิดรอบ"))
+    assert confirm.value is False and "ยังไม่อนุมัติ 4 รายการ" in confirm.label
