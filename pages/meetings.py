@@ -304,7 +304,7 @@ with tab_people:
         "kind": st.column_config.SelectboxColumn(
             t("meetings.a.kind"), options=KINDS, format_func=lambda k: t(f"attendance.{k}"), required=True
         ),
-        "name": st.column_config.TextColumn(t("field.member_name"), max_chars=meetings.NAME_LIMIT, required=True),
+        "name": st.column_config.TextColumn(t("field.member_name"), max_chars=meetings.NAME_LIMIT),  # a picked member fills it
         "position": st.column_config.TextColumn(t("field.position"), max_chars=meetings.NAME_LIMIT),
         "group_role": st.column_config.TextColumn(t("field.group_role"), max_chars=meetings.NAME_LIMIT),
         "stand_in_name": st.column_config.TextColumn(t("field.stand_in_name"), max_chars=meetings.NAME_LIMIT),
@@ -700,7 +700,11 @@ with tab_files:
                 lambda s: meetings.back_to_draft(session=s, actor=actor, meeting_id=m.id, expected_version=m.version),
                 success=t("meetings.back_to_draft_done"),
             )
-        later = [r for r in rows if (r.held_on, r.year_be, r.number) > (m.held_on, m.year_be, m.number)]
+        later = [  # a later meeting whose own minutes are not locked yet
+            r
+            for r in rows
+            if (r.held_on, r.year_be, r.number) > (m.held_on, m.year_be, m.number) and r.minutes_state != "adopted"
+        ]
         if adopter:
             if not later:
                 st.info(t("meetings.adopt_needs_later"), icon=":material/info:")

@@ -68,7 +68,7 @@ def go(page: Page, name: str, heading_name: str | None = None) -> None:
     expect(heading).to_be_visible()
 
 
-def download(page: Page, button: str, *, timeout: float = 60_000):  # a Playwright Download
+def download(page: Page, button: str, *, timeout: float = 120_000):  # a Playwright Download
     """Click a download button once the page is idle and return the download. A button whose
     file is built on click (a deferred download) is replaced by every rerun; a click that lands
     on the old one starts nothing, so it is clicked again on the new one, as a person would. While
