@@ -42,6 +42,20 @@ def _round_name(fy: int | None, months: int | None) -> str:
     return round_label(fy, months) if fy and months else "–"
 
 
+def _round_choice(container, current: int | None, *, key: str) -> int | None:
+    """The round a meeting reviews (newest first), or none."""
+    options = [None, *[r.id for r in reversed(all_rounds)]]
+    return container.selectbox(
+        t("meetings.f.round"),
+        options,
+        index=options.index(current) if current in options else 0,
+        format_func=lambda rid: (
+            t("meetings.no_round") if rid is None else round_label(round_by_id[rid].fiscal_year, round_by_id[rid].months)
+        ),
+        key=key,
+    )
+
+
 def _time_text(value: time | None) -> str:
     return "" if value is None else (f"{value:%H.%M} น." if lang() == "th" else f"{value:%H:%M}")
 
@@ -77,17 +91,7 @@ if editor:
             with c1:
                 held_on = be_date_input(t("meetings.f.date"), date.today(), key="mc_date")
             starts_at = c2.time_input(t("meetings.f.starts"), value=time(9, 30), step=900, key="mc_starts")
-            round_keys = [None, *[r.id for r in reversed(all_rounds)]]
-            default_round = current_round.id if current_round else None
-            round_id = c3.selectbox(
-                t("meetings.f.round"),
-                round_keys,
-                index=round_keys.index(default_round),
-                format_func=lambda rid: (
-                    t("meetings.no_round") if rid is None else round_label(round_by_id[rid].fiscal_year, round_by_id[rid].months)
-                ),
-                key="mc_round",
-            )
+            round_id = _round_choice(c3, current_round.id if current_round else None, key="mc_round")
             last = rows[0] if rows else None
             venue = st.text_input(
                 t("field.venue"), value=last.venue if last else "", max_chars=meetings.LINE_LIMIT, key="mc_venue"
@@ -218,15 +222,7 @@ with tab_record:
             c5, c6 = st.columns(2)
             chair_name = c5.text_input(t("field.chair_name"), value=m.chair_name, max_chars=meetings.NAME_LIMIT)
             chair_title = c6.text_input(t("field.chair_title"), value=m.chair_title, max_chars=meetings.NAME_LIMIT)
-            round_keys = [None, *[r.id for r in reversed(all_rounds)]]
-            round_id = st.selectbox(
-                t("meetings.f.round"),
-                round_keys,
-                index=round_keys.index(m.round_id) if m.round_id in round_keys else 0,
-                format_func=lambda rid: (
-                    t("meetings.no_round") if rid is None else round_label(round_by_id[rid].fiscal_year, round_by_id[rid].months)
-                ),
-            )
+            round_id = _round_choice(st, m.round_id, key=f"rec_round_{m.id}_{m.version}")
             c7, c8 = st.columns(2)
             nt_name = c7.text_input(t("field.note_taker_name"), value=m.note_taker_name, max_chars=meetings.NAME_LIMIT)
             nt_pos = c8.text_input(t("field.note_taker_position"), value=m.note_taker_position, max_chars=meetings.NAME_LIMIT)

@@ -94,17 +94,23 @@ class HomeSummary:
         )
 
 
-def round_counts(session: Session, rnd: Round) -> tuple[RoundCounts, list[str]]:
-    rows = session.exec(
-        select(Agency.code, Agency.short_name_th, ProgressReport.submission_state)
+def item_states(session: Session, rnd: Round) -> list[tuple[int, str, str, SubmissionState | None]]:
+    """(agency id, code, short name, submission state or None) of every item of the round held
+    by an active agency, in agency order: the counts of the home page and of the Rounds page."""
+    return session.exec(
+        select(Agency.id, Agency.code, Agency.short_name_th, ProgressReport.submission_state)
         .select_from(Assignment)
         .join(Agency, Agency.id == Assignment.agency_id)
         .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
         .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
         .outerjoin(ProgressReport, (ProgressReport.assignment_id == Assignment.id) & (ProgressReport.round_id == rnd.id))
         .where(MainIssue.plan_id == rnd.plan_id, Agency.active == True)
-        .order_by(col(Agency.sort_order))
+        .order_by(col(Agency.sort_order), col(Agency.code))
     ).all()
+
+
+def round_counts(session: Session, rnd: Round) -> tuple[RoundCounts, list[str]]:
+    rows = [(code, name, state) for _, code, name, state in item_states(session, rnd)]
     done_states = {SubmissionState.submitted, SubmissionState.approved}
     by_agency: dict[str, tuple[str, bool]] = {}
     for code, short_name, state in rows:

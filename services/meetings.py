@@ -111,20 +111,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _load(session: Session, model, row_id: int, missing_key: str, *, lock: bool = False):
+    """The row `row_id` of `model` (locked for the write when `lock`), or a refusal saying it is gone."""
+    query = select(model).where(model.id == row_id)
+    row = session.exec(query.with_for_update() if lock else query).first()
+    if row is None:
+        raise MeetingError(missing_key)
+    return row
+
+
 def _meeting(session: Session, meeting_id: int, *, lock: bool = False) -> Meeting:
-    query = select(Meeting).where(Meeting.id == meeting_id)
-    meeting = session.exec(query.with_for_update() if lock else query).first()
-    if meeting is None:
-        raise MeetingError("error.meeting.unknown")
-    return meeting
+    return _load(session, Meeting, meeting_id, "error.meeting.unknown", lock=lock)
 
 
 def _item(session: Session, item_id: int, *, lock: bool = False) -> AgendaItem:
-    query = select(AgendaItem).where(AgendaItem.id == item_id)
-    item = session.exec(query.with_for_update() if lock else query).first()
-    if item is None:
-        raise MeetingError("error.meeting.unknown_item")
-    return item
+    return _load(session, AgendaItem, item_id, "error.meeting.unknown_item", lock=lock)
 
 
 def _correct(
@@ -858,11 +859,7 @@ def add_directive(
 
 
 def _directive(session: Session, directive_id: int, *, lock: bool = False) -> Directive:
-    query = select(Directive).where(Directive.id == directive_id)
-    directive = session.exec(query.with_for_update() if lock else query).first()
-    if directive is None:
-        raise MeetingError("error.directive.unknown")
-    return directive
+    return _load(session, Directive, directive_id, "error.directive.unknown", lock=lock)
 
 
 def answer_directive(

@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session, col, select
 
-from models import Agency, Assignment, MainIssue, ProgressReport, Role, Round, RoundEvent, RoundState, SubIssue, User
+from models import Role, Round, RoundEvent, RoundState, User
 from services.errors import UserFacingError
-from services.home import RoundCounts, round_counts
+from services.home import RoundCounts, item_states, round_counts
 from services.permissions import Actor, require_secretariat
 from services.plans import active_plan
 from services.rounds import get_round, rounds_of
@@ -214,16 +214,7 @@ def behind(*, session: Session, actor: Actor, round_id: int) -> list[AgencyBehin
     every item is approved are left out."""
     require_secretariat(actor)
     rnd = get_round(session=session, round_id=round_id)
-    rows = session.exec(
-        select(Agency.id, Agency.code, Agency.short_name_th, ProgressReport.submission_state)
-        .select_from(Assignment)
-        .join(Agency, Agency.id == Assignment.agency_id)
-        .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
-        .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
-        .outerjoin(ProgressReport, (ProgressReport.assignment_id == Assignment.id) & (ProgressReport.round_id == rnd.id))
-        .where(MainIssue.plan_id == rnd.plan_id, Agency.active == True)
-        .order_by(col(Agency.sort_order), col(Agency.code))
-    ).all()
+    rows = item_states(session, rnd)
     contacts: dict[int, list[Contact]] = {}
     for user in session.exec(
         select(User).where(User.role == Role.focal_point, User.active == True).order_by(col(User.display_name))

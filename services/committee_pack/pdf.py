@@ -35,7 +35,7 @@ from services.committee_pack.labels import (
     series_order,
     subs_in_order,
 )
-from services.committee_pack.text import HIGHLIGHT_MAX_LINES, clusters, words, wrap
+from services.committee_pack.text import HIGHLIGHT_MAX_LINES, fit, words, wrap
 from services.overview import OVERALL, RoundOverview, fmt_pct
 
 FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
@@ -89,7 +89,7 @@ def _fpdf_class():  # fpdf is imported lazily: the page imports this module
             self.colour(GREY)
             self.set_xy(MARGIN_L, 8)
             head_w = CONTENT_W - (30 if self.demo else 0)
-            self.cell(head_w, 5, _fit(self.get_string_width, self.running_head, head_w - 2.5))
+            self.cell(head_w, 5, fit(self.get_string_width, self.running_head, head_w - 2.5))
             if self.demo:
                 self.colour("#b91c1c", "fill")
                 self.colour("#ffffff")
@@ -115,18 +115,6 @@ def _fpdf_class():  # fpdf is imported lazily: the page imports this module
                 self.cell(CONTENT_W / 3, 5, self.t("pack.demo_marker"), align="R")
 
     return _Pdf
-
-
-def _fit(measure: Callable[[str], float], text: str, width: float) -> str:
-    """`text`, cut between grapheme clusters with '…' when wider than `width`."""
-    if measure(text) <= width:
-        return text
-    out = ""
-    for cluster in clusters(text):
-        if measure(out + cluster + "…") > width:
-            break
-        out += cluster
-    return out.rstrip() + "…"
 
 
 @dataclass
@@ -200,9 +188,7 @@ class _PdfBuilder:
             pdf.font(size)
             lines = wrap(pdf.get_string_width, text, width - 2 * pdf.c_margin)
             if len(lines) > max_lines:
-                lines = lines[: max_lines - 1] + [
-                    _fit(pdf.get_string_width, lines[max_lines - 1] + "…", width - 2 * pdf.c_margin)
-                ]
+                lines = lines[: max_lines - 1] + [fit(pdf.get_string_width, lines[max_lines - 1] + "…", width - 2 * pdf.c_margin)]
             return lines
 
         def header_size(title: str, width: float) -> float:
@@ -331,13 +317,13 @@ class _PdfBuilder:
             pdf.font(15 if len(value) < 14 else 12, "B")
             pdf.colour(DARK_TEXT)
             pdf.set_xy(x + 1.2, y + 10.2)
-            pdf.cell(w - 1.5, 7, _fit(pdf.get_string_width, value, w - 4))
+            pdf.cell(w - 1.5, 7, fit(pdf.get_string_width, value, w - 4))
             pdf.font(7.5)
             pdf.colour(GREY)
             pdf.set_xy(x + 1.2, y + 17.6)
             note_lines = wrap(pdf.get_string_width, note, w - 4)
             if len(note_lines) > 2:
-                note_lines = [note_lines[0], _fit(pdf.get_string_width, " ".join(note_lines[1:]), w - 4)]
+                note_lines = [note_lines[0], fit(pdf.get_string_width, " ".join(note_lines[1:]), w - 4)]
             self.text_lines(note_lines, x + 1.2, y + 17.4, w - 1.5, 3.3)
             if i % per_row == per_row - 1 or i == len(cards) - 1:
                 pdf.set_y(top + h + gap)
@@ -443,14 +429,14 @@ class _PdfBuilder:
                 pdf.rect(x + 0.3, y, w - 0.6, 5, style="F")
                 label = t("heatmap.main_short", n=int(mains[start]))
                 pdf.set_xy(x, y)
-                pdf.cell(w, 5, _fit(pdf.get_string_width, label, w - 2.4), align="C")
+                pdf.cell(w, 5, fit(pdf.get_string_width, label, w - 2.4), align="C")
                 start = end + 1
             pdf.set_xy(MARGIN_L + label_w + n * cell_w, y)
             pdf.cell(total_w, 5, t("pack.total"), align="C")
             pdf.font(7.5 if cell_w >= 6 else 6)
             for i, code in enumerate(codes):
                 pdf.set_xy(MARGIN_L + label_w + i * cell_w, y + 5.2)
-                pdf.cell(cell_w, 4.5, _fit(pdf.get_string_width, code, cell_w - 0.6), align="C")
+                pdf.cell(cell_w, 4.5, fit(pdf.get_string_width, code, cell_w - 0.6), align="C")
             pdf.set_y(y + 10.2)
 
         self.need(row_h * 3 + 12)
@@ -463,7 +449,7 @@ class _PdfBuilder:
             pdf.font(8)
             pdf.colour(DARK_TEXT)
             pdf.set_xy(MARGIN_L, y)
-            pdf.cell(label_w, row_h, _fit(pdf.get_string_width, L.agency(agency), label_w - 2.4))
+            pdf.cell(label_w, row_h, fit(pdf.get_string_width, L.agency(agency), label_w - 2.4))
             for i, code in enumerate(codes):
                 state, progress = grid[(agency["agency_id"], code)]
                 self._heat_cell(MARGIN_L + label_w + i * cell_w, y, cell_w, row_h, state, progress, numbers)
@@ -542,7 +528,7 @@ class _PdfBuilder:
         pdf.colour(DARK_TEXT)
         pdf.set_xy(x, y)
         text = fmt_pct(value, 0 if small else 1)
-        pdf.cell(w, h, _fit(pdf.get_string_width, text, w - 0.4), align="C")
+        pdf.cell(w, h, fit(pdf.get_string_width, text, w - 0.4), align="C")
 
     def heat_legend(self) -> None:
         pdf, t = self.pdf, self.t
@@ -617,7 +603,7 @@ class _PdfBuilder:
         for i, (fy, months) in enumerate(keys):
             pdf.colour(GREY)
             pdf.set_xy(px(i) - step / 2, top + chart_h + 0.8)
-            pdf.cell(step, 3.8, _fit(pdf.get_string_width, t("pack.round_months", months=months), step), align="C")
+            pdf.cell(step, 3.8, fit(pdf.get_string_width, t("pack.round_months", months=months), step), align="C")
             if i == 0 or years[i - 1] != fy:
                 if i:
                     pdf.colour("#9aa3b2", "draw")
@@ -628,7 +614,7 @@ class _PdfBuilder:
                 pdf.font(7.5, "B")
                 pdf.colour(DARK_TEXT)
                 pdf.set_xy(x0 + i * step, top + chart_h + 4.6)
-                pdf.cell(span, 4, _fit(pdf.get_string_width, t("pack.fy_short", fy=fy), span), align="C")
+                pdf.cell(span, 4, fit(pdf.get_string_width, t("pack.fy_short", fy=fy), span), align="C")
                 pdf.font(7)
         index = {k: i for i, k in enumerate(keys)}
 

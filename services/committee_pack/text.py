@@ -74,3 +74,15 @@ def wrap(measure: Callable[[str], float], text: str, width: float) -> list[str]:
                 line, line_w = line + cluster, line_w + cw
         lines.append(line.rstrip())
     return lines or [""]
+
+
+def fit(measure: Callable[[str], float], text: str, width: float) -> str:
+    """`text`, cut between grapheme clusters with '…' when wider than `width`."""
+    if measure(text) <= width:
+        return text
+    out = ""
+    for cluster in clusters(text):
+        if measure(out + cluster + "…") > width:
+            break
+        out += cluster
+    return out.rstrip() + "…"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.thaidate import thai_digits
-from services.committee_pack.text import THAI, clusters, wrap
+from services.committee_pack.text import THAI, clusters, fit, wrap
 from services.meeting_docs.document import (
     FONT_SIZE_PT,
     HEADER_DISTANCE_CM,
@@ -111,7 +111,7 @@ def _fpdf_class():  # fpdf is imported lazily: a Streamlit page imports this mod
                     self.font(SMALL_PT, colour=GREY)
                     room = CONTENT_W / 2 - number_w / 2 - 3
                     self.set_xy(LEFT, HEADER_Y)
-                    self.cell(room, LINE_H, _fit(self.get_string_width, doc.running_head, room))
+                    self.cell(room, LINE_H, fit(self.get_string_width, doc.running_head, room))
             self.font()
             self.set_y(TOP)
 
@@ -146,18 +146,6 @@ def _wrap_name(measure: Callable[[str], float], name: str, width: float) -> list
         else:
             lines += wrap(measure, part, width)
     return lines or [""]
-
-
-def _fit(measure: Callable[[str], float], text: str, width: float) -> str:
-    """`text`, cut between grapheme clusters with '…' when wider than `width`."""
-    if measure(text) <= width:
-        return text
-    out = ""
-    for cluster in clusters(text):
-        if measure(out + cluster + "…") > width:
-            break
-        out += cluster
-    return out.rstrip() + "…"
 
 
 @dataclass
