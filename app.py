@@ -29,7 +29,9 @@ PAGES = {
     "heatmap": ("pages/heatmap.py", "nav.heatmap", ":material/grid_on:"),
     "present": ("pages/present.py", "nav.present", ":material/slideshow:"),
     "meetings": ("pages/meetings.py", "nav.meetings", ":material/groups:"),
+    "plan": ("pages/plan.py", "nav.plan", ":material/account_tree:"),
     "users": ("pages/users.py", "nav.users", ":material/manage_accounts:"),
+    "backup": ("pages/backup.py", "nav.backup", ":material/backup:"),
     "account": ("pages/account.py", "nav.account", ":material/person:"),
 }
 

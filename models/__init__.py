@@ -17,13 +17,28 @@ from models.meetings import (
     ResolutionKind,
     WorkingGroupMember,
 )
-from models.plan import Agency, Assignment, ExpectedProgress, MainIssue, Plan, SubIssue
+from models.plan import (
+    Agency,
+    AlignmentKind,
+    AlignmentTag,
+    Assignment,
+    ExpectedProgress,
+    MainIssue,
+    Plan,
+    SubIssue,
+    SubIssueAlignment,
+)
 from models.reports import Evidence, ProgressReport, ReviewEvent
-from models.rounds import Reminder, Round, RoundEvent
+from models.rounds import DigestLog, DigestRecipient, Reminder, Round, RoundEvent
 from models.sessions import LoginSession
 from models.users import User
 
 __all__ = [
+    "DigestRecipient",
+    "DigestLog",
+    "SubIssueAlignment",
+    "AlignmentTag",
+    "AlignmentKind",
     "Agency",
     "AgendaItem",
     "Assignment",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from models.enums import enum_column
 
 
 class PlanBase(SQLModel):
@@ -54,6 +58,9 @@ class SubIssueBase(SQLModel):
     name_en: str = Field(default="", max_length=500)
     description: str = ""
     sort_order: int = 0
+    # Archived (by the Plan page or a plan file) instead of deleted once it has reports: it leaves
+    # the rounds where nothing was reported on it, while the rounds that hold a report keep it.
+    archived_at: datetime | None = None
 
 
 class SubIssue(SubIssueBase, table=True):
@@ -70,6 +77,7 @@ class AssignmentBase(SQLModel):
     target_value: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))
     unit: str = Field(default="", max_length=100)
     weight: Decimal = Field(default=Decimal("1"), sa_type=Numeric(8, 2), ge=0)
+    archived_at: datetime | None = None  # as SubIssue.archived_at
 
 
 class Assignment(AssignmentBase, table=True):
@@ -89,3 +97,32 @@ class ExpectedProgress(SQLModel, table=True):
     plan_id: int = Field(foreign_key="plan.id")
     months: int
     pct: Decimal = Field(sa_type=Numeric(5, 2))
+
+
+class AlignmentKind(StrEnum):
+    """What a sub-issue serves: the 20-year national strategy, a master plan, the ministry's plan."""
+
+    strategy = "strategy"
+    master_plan = "master_plan"
+    ministry_plan = "ministry_plan"
+
+
+class AlignmentTag(SQLModel, table=True):
+    """One entry of a plan's editable list of strategy goals, master plans or ministry plans."""
+
+    __tablename__ = "alignment_tag"
+    __table_args__ = (UniqueConstraint("plan_id", "kind", "name_th", name="uq_alignment_tag"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    kind: AlignmentKind = Field(sa_type=enum_column(AlignmentKind))
+    name_th: str = Field(max_length=500)
+    name_en: str = Field(default="", max_length=500)
+    sort_order: int = 0
+
+
+class SubIssueAlignment(SQLModel, table=True):
+    """Which tags a sub-issue carries."""
+
+    __tablename__ = "sub_issue_alignment"
+    sub_issue_id: int = Field(foreign_key="sub_issue.id", primary_key=True)
+    tag_id: int = Field(foreign_key="alignment_tag.id", primary_key=True, index=True)

@@ -59,3 +59,28 @@ class Reminder(SQLModel, table=True):
     recipients: str = Field(default="", max_length=2000)
     email_status: str = Field(default="off", max_length=20)
     email_error: str = Field(default="", max_length=500)
+
+
+class DigestRecipient(SQLModel, table=True):
+    """Who receives the chair's digest (the committee pack of a round, e-mailed)."""
+
+    __tablename__ = "digest_recipient"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=200, unique=True)
+    active: bool = True
+    added_at: datetime
+
+
+class DigestLog(SQLModel, table=True):
+    """One digest sent (or tried): the round, when, by whom, to whom, and what became of it."""
+
+    __tablename__ = "digest_log"
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="reporting_round.id", index=True)
+    sent_at: datetime
+    by_id: int | None = Field(default=None, foreign_key="app_user.id")  # None: the `cli.py digest` job
+    recipients: str = Field(default="", max_length=4000)
+    status: str = Field(default="off", max_length=20)  # sent, off, no_recipients, failed
+    error: str = Field(default="", max_length=500)
+    pdf_bytes: int = 0

@@ -32,4 +32,6 @@ class User(UserBase, table=True):
     failed_login_count: int = 0
     locked_until: datetime | None = None
     last_login_at: datetime | None = None
+    # Set with a temporary password given by an administrator: the next login must choose a new one.
+    must_change_password: bool = False
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

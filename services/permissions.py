@@ -40,7 +40,7 @@ class Actor:
 # Page keys per role. A page not listed for a role is not given to st.navigation, so it
 # cannot be reached even by URL.
 PAGES_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.admin: ("home", "overview", "heatmap", "present", "meetings", "users", "account"),
+    Role.admin: ("home", "overview", "heatmap", "present", "meetings", "plan", "users", "backup", "account"),
     Role.secretariat: (
         "home",
         "entry",
@@ -50,6 +50,7 @@ PAGES_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "heatmap",
         "present",
         "meetings",
+        "plan",
         "users",
         "account",
     ),

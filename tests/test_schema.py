@@ -8,6 +8,10 @@ from core.db import make_engine
 from services import schema
 
 TABLES = {
+    "alignment_tag",
+    "digest_log",
+    "digest_recipient",
+    "sub_issue_alignment",
     "agency",
     "agenda_item",
     "directive",
