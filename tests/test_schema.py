@@ -199,3 +199,24 @@ def test_0005_moves_a_meetings_summary_and_resolution_into_item_4_and_back(blank
     with blank_engine.connect() as conn:
         back = conn.exec_driver_sql("SELECT summary, resolution FROM meeting WHERE id = 1").one()
     assert tuple(back) == ("สรุปผล", "ที่ประชุมรับทราบ")
+
+
+def test_a_database_holding_data_migrates_down_and_up_keeping_every_row(demo_db):
+    """Batch mode on SQLite rebuilds tables that other rows refer to (0007 changes app_user):
+    migrations run on a connection without foreign_keys=ON and check every key before commit."""
+
+    def counts() -> dict[str, int]:
+        with demo_db.connect() as conn:
+            return {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in sorted(TABLES)}
+
+    new_in_0007 = {"alignment_tag", "sub_issue_alignment", "digest_recipient", "digest_log"}  # dropped by its downgrade
+    before = {t: n for t, n in counts().items() if t not in new_in_0007}
+    assert before["app_user"] > 0 and before["progress_report"] > 0
+    schema.downgrade(demo_db, "0006")
+    assert schema.current_revision(demo_db) == "0006"
+    schema.upgrade(demo_db)
+    assert schema.current_revision(demo_db) == schema.head_revision()
+    assert {t: n for t, n in counts().items() if t not in new_in_0007} == before
+    if demo_db.dialect.name == "sqlite":
+        with demo_db.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # the app's connections keep checking
