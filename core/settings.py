@@ -34,11 +34,11 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "PORT": ("8501", "Port for `make run`"),
     "EVIDENCE_DIR": (str(DATA_DIR / "evidence"), "Folder for uploaded evidence files (outside the web root)"),
     "EVIDENCE_MAX_MB": ("20", "Largest evidence file accepted, in megabytes"),
-    "SMTP_HOST": (None, "Mail server for reminder e-mails; unset: reminders are shown in the app only"),
+    "SMTP_HOST": (None, "Mail server for reminder and digest e-mails; unset: reminders are shown in the app only"),
     "SMTP_PORT": ("25", "Mail server port"),
     "SMTP_USER": (None, "Mail server user name (unset: no login)"),
     "SMTP_PASSWORD": (None, "Mail server password"),
-    "SMTP_FROM": ("reform-dashboard@localhost", "Sender address of reminder e-mails"),
+    "SMTP_FROM": ("reform-dashboard@localhost", "Sender address of reminder and digest e-mails"),
     "SMTP_STARTTLS": ("false", "Upgrade the mail connection with STARTTLS"),
 }
 

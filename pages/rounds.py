@@ -9,12 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from models import RoundState
-from services import reminders, round_admin
+from services import digest, reminders, round_admin
+from services.errors import UserFacingError
 from ui import cache
-from ui.boot import settings
+from ui.boot import engine, settings
 from ui.cache import read
-from ui.session import require_actor, run_write
-from ui.widgets import be_date_input, flash, fmt_date, fmt_datetime, md, round_label, t, url_selectbox
+from ui.session import form_key, require_actor, run_write
+from ui.widgets import be_date_input, flash, fmt_date, fmt_datetime, md, round_label, show_refusal, t, url_selectbox
 
 SEEN_KEY = "rounds_close_seen"
 
@@ -233,3 +234,129 @@ for e in history:
     if e.reason:
         line += f" · {t('rounds.reason')}: {md(e.reason)}"
     st.write(line)
+
+
+# ---------------------------------------------------------------- the chair's digest (issue 15)
+DIGEST_ADD_FORM = "digest_add"
+
+
+def _digest_outcome(done: digest.Outcome) -> None:
+    """What became of a digest, said plainly: only a send the server accepted is a success."""
+    params = {"round": done.round_name, "n": len(done.recipients), "error": md(done.error)}
+    if done.status == "sent" and not done.error:
+        st.success(t("digest.result.sent", **params), icon=":material/mark_email_read:")
+    elif done.status == "sent":
+        st.warning(t("digest.result.sent_partial", **params), icon=":material/warning:")
+    elif done.status == "failed":
+        st.error(t("digest.result.failed", **params), icon=":material/error:")
+    else:  # off, no_recipients
+        st.warning(t(digest.outcome_key(done.status), **params), icon=":material/unsubscribe:")
+
+
+def _digest_section(actor, rnd) -> None:
+    """The chair's digest: who receives it, sending the chosen round's now, and every digest sent."""
+    st.subheader(t("digest.title"))
+    st.caption(t("digest.help"))
+    people = read(digest.list_recipients, actor=actor)
+    st.markdown(f"**{t('digest.recipients')}**")
+    if people:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        t("digest.col.name"): p.name,
+                        t("digest.col.email"): p.email,
+                        t("digest.col.active"): t("digest.yes") if p.active else t("digest.no"),
+                        t("digest.col.added_at"): fmt_datetime(p.added_at),
+                    }
+                    for p in people
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.caption(t("digest.no_recipients_yet"))
+
+    with st.form(form_key(DIGEST_ADD_FORM), border=True):
+        st.markdown(f"**{t('digest.add_title')}**")
+        left, right = st.columns(2)
+        name = left.text_input(t("digest.name"), max_chars=digest.NAME_LIMIT)
+        address = right.text_input(t("digest.email"), max_chars=digest.EMAIL_LIMIT)
+        if st.form_submit_button(t("digest.add_button"), icon=":material/person_add:"):
+            run_write(
+                lambda s: digest.add_recipient(session=s, actor=actor, name=name, email=address),
+                success=t("digest.added", email=md(address.strip().lower())),
+                reset_form=DIGEST_ADD_FORM,
+            )
+
+    if people:
+        by_id = {p.id: p for p in people}
+        with st.container(border=True):
+            chosen = st.selectbox(
+                t("digest.pick"),
+                list(by_id),
+                format_func=lambda i: f"{by_id[i].name} <{by_id[i].email}>" + ("" if by_id[i].active else f" · {t('digest.no')}"),
+                key="digest_pick",
+            )
+            person = by_id[chosen]
+            stamp = f"{person.id}_{person.active}_{len(people)}"  # a new, unticked confirmation after any change
+            email_md = md(person.email)
+            switch, remove = st.columns(2)
+            if switch.button(
+                t("digest.deactivate") if person.active else t("digest.activate"),
+                icon=":material/notifications_off:" if person.active else ":material/notifications_active:",
+                key=f"digest_switch_{stamp}",
+            ):
+                run_write(
+                    lambda s: digest.set_recipient_active(
+                        session=s, actor=actor, recipient_id=person.id, active=not person.active
+                    ),
+                    success=t("digest.deactivated" if person.active else "digest.activated", email=email_md),
+                )
+            sure = remove.checkbox(t("digest.confirm_remove", email=email_md), value=False, key=f"digest_rm_ok_{stamp}")
+            if remove.button(t("digest.remove"), icon=":material/delete:", disabled=not sure, key=f"digest_rm_{stamp}"):
+                run_write(
+                    lambda s: digest.remove_recipient(session=s, actor=actor, recipient_id=person.id),
+                    success=t("digest.removed", email=email_md),
+                )
+
+    if digest.mail_is_off(settings()):
+        st.info(t("digest.mail_off"), icon=":material/mail:")
+    if st.button(t("digest.send_button"), type="primary", icon=":material/forward_to_inbox:", key=f"digest_send_{rnd.id}"):
+        done = None
+        with st.spinner(t("digest.sending")):  # the PDF is built and the mail sent outside any write lock
+            try:
+                done = digest.send_digest(engine=engine(), actor=actor, round_id=rnd.id, settings=settings())
+            except UserFacingError as exc:
+                show_refusal(exc)
+            finally:
+                cache.data_changed()  # the log below shows this send
+        if done is not None:
+            _digest_outcome(done)
+
+    st.markdown(f"**{t('digest.log_title')}**")
+    log = read(digest.history, actor=actor)
+    if not log:
+        st.caption(t("digest.no_log"))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    t("digest.col.sent_at"): fmt_datetime(e.sent_at),
+                    t("digest.col.round"): round_label(e.fiscal_year, e.months),
+                    t("digest.col.by"): e.by_name or t("digest.by_job"),
+                    t("digest.col.to"): e.recipients,
+                    t("digest.col.status"): t(f"digest.status.{e.status}") if e.status in digest.STATUSES else e.status,
+                    t("digest.col.error"): e.error,
+                }
+                for e in log
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+_digest_section(actor, rnd)

@@ -6,11 +6,9 @@ it went and what happened to the e-mail; an e-mail that could not be sent is nev
 from __future__ import annotations
 
 import smtplib
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
 
 from sqlmodel import Session, col, select
 
@@ -19,11 +17,10 @@ from core.settings import Settings
 from core.thaidate import format_date
 from models import Reminder, Role, RoundState
 from services.errors import UserFacingError
+from services.mail import send_email as _email  # the one SMTP path, shared with the digest
 from services.permissions import Actor, require_secretariat
 from services.round_admin import AgencyBehind, behind
 from services.rounds import get_round
-
-SMTP_TIMEOUT_S = 15
 
 
 class ReminderError(UserFacingError):
@@ -39,18 +36,6 @@ class Sent:
 
 def _summary(a: AgencyBehind) -> str:
     return translate("reminder.missing", "th", not_started=a.not_started, draft=a.draft, returned=a.returned)
-
-
-def _email(settings: Settings, to: list[str], subject: str, body: str) -> None:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = settings.smtp_from, ", ".join(to), subject
-    message.set_content(body)
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_S) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password)
-        smtp.send_message(message)
 
 
 @dataclass(frozen=True)
