@@ -60,6 +60,13 @@ if actor is None:
 
 st.sidebar.markdown(f"**{md(actor.username)}** · {t('role.' + str(actor.role.value))}")
 auth.logout_button(actor)
+if auth.must_change_password():
+    # A temporary password: the change form is the only page until a new password is saved, and
+    # every page's address shows it, so the address typed or followed opens after the change.
+    forced = [st.Page("pages/account.py", title=t("nav.account"), icon=":material/password:", url_path="home", default=True)]
+    forced += [st.Page("pages/account.py", title=t("nav.account"), url_path=key) for key in PAGES if key != "home"]
+    st.navigation(forced, position="hidden").run()
+    st.stop()
 pages = {
     key: st.Page(PAGES[key][0], title=t(PAGES[key][1]), icon=PAGES[key][2], url_path=key, default=(key == "home"))
     for key in pages_for(actor.role)

@@ -1,4 +1,5 @@
-"""My account: who I am, and changing my own password."""
+"""My account: who I am, and changing my own password (the only page while a temporary password
+given by an administrator waits to be changed)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,18 @@ from ui.session import require_actor, run_write
 from ui.widgets import md, t
 
 actor = require_actor("account")
-st.title(t("account.title"))
 me = read(users.get_by_username, username=actor.username)
+forced = me.must_change_password
+st.title(t("account.force_title") if forced else t("account.title"))
+if forced:
+    st.warning(t("account.force_notice"), icon=":material/password:")
 st.markdown(f"**{t('users.display_name')}:** {md(me.display_name)}")
 st.markdown(f"**{t('login.username')}:** {md(me.username)}")
 st.write(f"**{t('users.role')}:** {t('role.' + str(actor.role))}")
 
 st.subheader(t("account.change_password"))
 with st.form("change_password", clear_on_submit=True):
-    current = st.text_input(t("account.current_password"), type="password")
+    current = st.text_input(t("account.temporary_password") if forced else t("account.current_password"), type="password")
     new = st.text_input(t("account.new_password"), type="password", help=t("account.password_rules"))
     repeat = st.text_input(t("account.repeat_password"), type="password")
     submitted = st.form_submit_button(t("account.save_password"), type="primary")
@@ -37,5 +41,5 @@ if submitted:
                 bcrypt_rounds=settings().bcrypt_rounds,
                 keep_session_id=auth.current_session_id(),  # this browser stays in; others are logged out
             ),
-            success=t("account.password_saved"),
+            success=t("account.password_saved_forced") if forced else t("account.password_saved"),
         )

@@ -110,6 +110,6 @@ for agency, item in shown:
         events = [e for e in read(report_history.history, actor=actor, report_id=r.id) if e.kind != "field"]
         for e in events:
             st.caption(
-                f"{fmt_datetime(e.at)} · {md(e.username)} · {t('review.' + e.kind)}"
+                f"{fmt_datetime(e.at)} · {md(e.who or e.username)} · {t('review.' + e.kind)}"
                 + (f": {md(clip(e.comment, progress.COMMENT_LIMIT))}" if e.comment else "")
             )

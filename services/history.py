@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from models import Assignment, AuditLog, ProgressReport, ReviewEvent
 from services.errors import ProgressError
 from services.permissions import Actor, require_view
+from services.users import display_names
 
 SYSTEM_FIELDS = {"version", "updated_at", "updated_by_id", "submitted_at"}
 
@@ -24,6 +25,7 @@ class Change:
     field: str
     old: str | None
     new: str | None
+    who: str = ""  # the person's display name (the username if the account has none or is gone)
 
 
 def changes_since(session: Session, report: ProgressReport, version: int | None) -> list[Change]:
@@ -39,13 +41,20 @@ def changes_since(session: Session, report: ProgressReport, version: int | None)
         start_id = marker.id if marker else 0
         if marker is not None:  # include the other fields written in the same flush as the marker
             start_id = min(r.id for r in rows if r.at == marker.at and r.username == marker.username)
-    return [
-        Change(username=r.username, at=r.at, field=r.field, old=r.old_value, new=r.new_value)
+    rows = [
+        r
         for r in rows
         if r.id >= start_id
         and r.field not in SYSTEM_FIELDS
         and r.field not in ("assignment_id", "round_id")
         and not (r.action == "create" and r.new_value in (None, "", "False"))
+    ]
+    names = display_names(session=session, user_ids={r.user_id for r in rows})
+    return [
+        Change(
+            username=r.username, at=r.at, field=r.field, old=r.old_value, new=r.new_value, who=names.get(r.user_id, r.username)
+        )
+        for r in rows
     ]
 
 
@@ -58,6 +67,7 @@ class HistoryEntry:
     old: str | None = None
     new: str | None = None
     comment: str = ""
+    who: str = ""  # the person's display name (the username if the account has none or is gone)
 
 
 def history(*, session: Session, actor: Actor, report_id: int) -> list[HistoryEntry]:
@@ -66,15 +76,29 @@ def history(*, session: Session, actor: Actor, report_id: int) -> list[HistoryEn
     if report is None:
         raise ProgressError("error.unknown_report")
     require_view(actor, session.get(Assignment, report.assignment_id).agency_id)
-    entries = [
-        HistoryEntry(at=r.at, username=r.username, kind="field", field=r.field, old=r.old_value, new=r.new_value)
+    fields = [
+        r
         for r in session.exec(select(AuditLog).where(AuditLog.entity == "progress_report", AuditLog.entity_id == str(report_id)))
         if r.field not in SYSTEM_FIELDS
         and r.field not in ("assignment_id", "round_id")
         and not (r.action == "create" and r.new_value in (None, "", "False"))
     ]
+    events = list(session.exec(select(ReviewEvent).where(ReviewEvent.report_id == report_id)))
+    names = display_names(session=session, user_ids={r.user_id for r in fields} | {e.user_id for e in events})
+    entries = [
+        HistoryEntry(
+            at=r.at,
+            username=r.username,
+            kind="field",
+            field=r.field,
+            old=r.old_value,
+            new=r.new_value,
+            who=names.get(r.user_id, r.username),
+        )
+        for r in fields
+    ]
     entries += [
-        HistoryEntry(at=e.at, username=e.username, kind=e.action, comment=e.comment)
-        for e in session.exec(select(ReviewEvent).where(ReviewEvent.report_id == report_id))
+        HistoryEntry(at=e.at, username=e.username, kind=e.action, comment=e.comment, who=names.get(e.user_id, e.username))
+        for e in events
     ]
     return sorted(entries, key=lambda e: e.at, reverse=True)

@@ -24,7 +24,7 @@ from services import login_sessions, users
 from services.permissions import Actor
 from ui import cache
 from ui.boot import settings
-from ui.session import ACTOR_KEY, write_session
+from ui.session import ACTOR_KEY, MUST_CHANGE_KEY, write_session
 from ui.widgets import t
 
 LOGIN_RESULT_KEY = "login_result"
@@ -106,7 +106,7 @@ def this_run_authenticator() -> stauth.Authenticate:
 
 def _forget_login() -> None:
     """Drop everything this browser session knew of its login (the library's keys included)."""
-    for key in (ACTOR_KEY, SESSION_KEY, TICKET_KEY, LOGIN_RESULT_KEY):
+    for key in (ACTOR_KEY, SESSION_KEY, TICKET_KEY, LOGIN_RESULT_KEY, MUST_CHANGE_KEY):
         st.session_state.pop(key, None)
     for key in LIBRARY_KEYS:
         st.session_state[key] = None
@@ -131,7 +131,7 @@ def current_actor() -> Actor | None:
     # ends the session at the next click
     user = cache.read(login_sessions.active_user, session_id=session_id) if session_id is not None else None
     if user is None:
-        for key in (ACTOR_KEY, SESSION_KEY, TICKET_KEY):
+        for key in (ACTOR_KEY, SESSION_KEY, TICKET_KEY, MUST_CHANGE_KEY):
             st.session_state.pop(key, None)
         if st.session_state.get("authentication_status"):  # the session ended elsewhere
             _forget_login()
@@ -140,7 +140,13 @@ def current_actor() -> Actor | None:
     st.session_state.update(authentication_status=True, username=user.username, name=user.display_name)
     actor = users.actor_for(user)
     st.session_state[ACTOR_KEY] = actor
+    st.session_state[MUST_CHANGE_KEY] = bool(user.must_change_password)  # read with the session, every run
     return actor
+
+
+def must_change_password() -> bool:
+    """Whether the logged-in account holds a temporary password it must change before anything else."""
+    return bool(st.session_state.get(MUST_CHANGE_KEY))
 
 
 def current_session_id() -> int | None:

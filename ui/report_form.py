@@ -228,7 +228,7 @@ class ReportForm:
                 pd.DataFrame(
                     [
                         {
-                            t("history.who"): c.username,
+                            t("history.who"): c.who or c.username,
                             t("history.when"): fmt_datetime(c.at),
                             t("history.field"): t("field." + c.field),
                             t("history.old"): shown_value(c.field, c.old),
@@ -288,7 +288,7 @@ class ReportForm:
                     [
                         {
                             t("history.when"): fmt_datetime(e.at),
-                            t("history.who"): e.username,
+                            t("history.who"): e.who or e.username,
                             t("history.what"): t("field." + e.field) if e.kind == "field" else t("review." + e.kind),
                             t("history.old"): shown_value(e.field, e.old) if e.kind == "field" else "",
                             t("history.new"): shown_value(e.field, e.new) if e.kind == "field" else clip(e.comment, 300),

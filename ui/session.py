@@ -13,11 +13,13 @@ from core import db
 from services.errors import UserFacingError
 from services.permissions import Actor, can_view_page
 from services.progress import ReportConflict, ValidationFailed
+from services.users import AccountConflict
 from ui import cache, nav
 from ui.boot import engine
 from ui.widgets import flash, md, show_refusal, t
 
 ACTOR_KEY = "actor"
+MUST_CHANGE_KEY = "_must_change_password"  # the account holds a temporary password: only the change form
 _NONCE = "_form_nonce_"
 
 
@@ -41,6 +43,8 @@ def require_actor(page: str | None = None) -> Actor:
     current = actor()
     if current is None or (page is not None and not can_view_page(current, page)):
         st.stop()
+    if page not in (None, "account") and st.session_state.get(MUST_CHANGE_KEY):
+        st.stop()  # app.py hands such a user only the account page; this covers any other path
     return current
 
 
@@ -58,7 +62,7 @@ def write_session(as_actor: Actor | None = None) -> Iterator[Session]:
 def run_write(
     action: Callable[[Session], object],
     *,
-    success: str,
+    success: str | Callable[[object], str],
     rerun: bool = True,
     conflict_key: str | None = None,
     reset_form: str | None = None,
@@ -68,11 +72,12 @@ def run_write(
     A refusal is shown where the page is (a validation lists each problem with its item and
     field); a conflict is kept in `conflict_key` for the page to show beside the user's input,
     or shown at once without one. After a save the toast `success` appears (on the next run,
-    when `rerun`, which draws the page again from what was stored)."""
+    when `rerun`, which draws the page again from what was stored); a callable `success` makes
+    it from what the action returned."""
     try:
         with write_session() as session:
-            action(session)
-    except ReportConflict as exc:
+            result = action(session)
+    except (ReportConflict, AccountConflict) as exc:
         if conflict_key:
             st.session_state[conflict_key] = exc
         else:
@@ -87,7 +92,7 @@ def run_write(
     except UserFacingError as exc:
         show_refusal(exc)
         return False
-    flash(success)
+    flash(success(result) if callable(success) else success)
     if reset_form is not None:  # the form's next key: it comes back empty (a refusal keeps the input)
         st.session_state[_NONCE + reset_form] = st.session_state.get(_NONCE + reset_form, 0) + 1
     if rerun:

@@ -75,8 +75,10 @@ def test_a_concurrent_edit_is_refused_with_who_changed_what_and_input_kept(app, 
     at.button(key=_key(engine, "BLA", "1.3", "save")).click().run()
     assert not at.exception
     text = _texts(at)
-    assert "secretariat แก้ไขรายการนี้หลังจากที่ท่านเปิดหน้านี้" in text
+    # people are named by display name, not username
+    assert "ฝ่ายเลขานุการ (กลุ่มพัฒนาระบบบริหาร) แก้ไขรายการนี้หลังจากที่ท่านเปิดหน้านี้" in text
     changes = at.dataframe[-1].value
+    assert "ฝ่ายเลขานุการ (กลุ่มพัฒนาระบบบริหาร)" in set(changes["ผู้แก้ไข"])
     assert "การดำเนินงานขั้นต่อไป" in set(changes.iloc[:, 2])
     assert at.text_area(key=_key(engine, "BLA", "1.3", "achievements")).value == "ข้อความของผู้ประสานงาน"
     assert report(engine, "BLA", "1.3", rid).next_steps == "เลขานุการเพิ่มขั้นตอนถัดไป"
