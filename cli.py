@@ -1,4 +1,4 @@
-"""Command line for operators: migrate, check the configuration, create the first admin, load a plan, remind.
+"""Command line for operators: migrate, check the configuration, create the first admin, load a plan, remind, digest.
 
 python cli.py migrate               upgrade the schema (and seed demo data in demo mode)
 python cli.py check-config          refuse unsafe settings (exit 1), print where each came from
@@ -8,6 +8,13 @@ python cli.py seed-demo             load the demo data set into an empty databas
 python cli.py remind --before 3 --after 1   remind the agencies behind in each open round due in
                                     3 days or 1 day ago (a daily cron job); --now: today, whatever
                                     the due date
+python cli.py digest [--round ID]   e-mail the chair's digest (the round's committee-pack PDF and a
+                                    Thai summary) to the recipients kept in the app (a cron job);
+                                    default: the round the app shows first; exit 1 when it was not
+                                    sent (e-mail off, no recipients, the mail server failed)
+python cli.py backup --out FILE.zip every table and evidence file in one archive with a manifest
+python cli.py restore FILE.zip      restore an archive into an empty database (checked first;
+                                    an older archive is migrated forward; run before the app starts)
 
 Every error is one line on stderr, "COMMAND: refused: …" (a plan file with several problems adds
 one indented line per problem), and the exit status says what happened: 0 done, 1 refused or
@@ -28,7 +35,7 @@ from core.db import get_engine, read_session, write_session
 from core.i18n import MissingTranslation, translate
 from core.settings import SettingsError, load_settings
 from models import Role, RoundState
-from services import demo, reminders, rounds, schema, users
+from services import backup, demo, digest, reminders, rounds, schema, users
 from services.errors import UserFacingError
 from services.permissions import Actor
 from services.plan_loader import PlanFileError, apply_plan, load_plan_file
@@ -106,6 +113,12 @@ def _parser() -> argparse.ArgumentParser:
     remind.add_argument("--before", type=int, action="append", default=[], help="send N days before the due date (repeatable)")
     remind.add_argument("--after", type=int, action="append", default=[], help="send N days after the due date (repeatable)")
     remind.add_argument("--now", action="store_true", help="send today whatever the due date")
+    digest_cmd = sub.add_parser("digest", help="e-mail the chair's digest of a round (for a cron job)")
+    digest_cmd.add_argument("--round", type=int, default=None, dest="round_id", help="a round id (default: the current one)")
+    backup_cmd = sub.add_parser("backup", help="write a backup archive (every table and evidence file, a manifest)")
+    backup_cmd.add_argument("--out", required=True, help="the archive to write, e.g. reform-backup.zip")
+    restore_cmd = sub.add_parser("restore", help="restore a backup archive into an empty database")
+    restore_cmd.add_argument("file")
     return parser
 
 
@@ -151,6 +164,8 @@ def _run(args: argparse.Namespace) -> int:
         seeded = schema.prepare(engine, settings)
         print(f"database at revision {schema.current_revision(engine)}" + (" with demo data" if seeded else ""))
         return 0
+    if args.command in ("backup", "restore"):  # before the upgrade below: neither migrates first
+        return _backup_or_restore(engine, Actor.system(f"cli:{args.command}"), settings, args)
 
     schema.upgrade(engine)
     actor = Actor.system(f"cli:{args.command}")
@@ -186,6 +201,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "remind":
         return _remind(engine, actor, settings, args)
+    if args.command == "digest":
+        return _digest(engine, actor, settings, args)
     if args.command == "seed-demo":
         with read_session(engine) as session:
             if users.count_users(session=session):
@@ -228,6 +245,69 @@ def _remind(engine, actor: Actor, settings, args: argparse.Namespace) -> int:
                 f"FY{rnd.fiscal_year} {rnd.months} months: {_one_line(s.agency_short_name)}: e-mail {s.email_status}"
                 + (f" ({_one_line(s.email_error)})" if s.email_error else "")
             )
+    return 0
+
+
+def _digest(engine, actor: Actor, settings, args: argparse.Namespace) -> int:
+    """The chair's digest of one round (--round, else the round the app shows first): built, logged,
+    e-mailed, recorded. One Thai line says what happened; exit 1 unless the server accepted it."""
+    round_id = args.round_id
+    if round_id is None:
+        with read_session(engine) as session:
+            current = rounds.plan_rounds(session=session, today=date.today())[1]
+        if current is None:
+            raise _Refused(translate("digest.cli.no_round", "th"))
+        round_id = current.id
+    done = digest.send_digest(engine=engine, actor=actor, round_id=round_id, settings=settings)
+    key = "digest.result.sent_partial" if done.status == "sent" and done.error else digest.outcome_key(done.status)
+    line = translate(key, "th", round=done.round_name, n=len(done.recipients), error=done.error)
+    if done.status == "sent":
+        print(f"digest: {_one_line(line)}")
+        return 0
+    _say("digest", line)
+    return 1
+
+
+def _backup_or_restore(engine, actor: Actor, settings, args: argparse.Namespace) -> int:
+    """`backup --out FILE` (the database as it is, not migrated first) and `restore FILE` (into an
+    empty database; a demo archive only in demo mode). A refusal is one Thai line and its key."""
+    from pathlib import Path
+
+    try:
+        if args.command == "backup":
+            out = Path(args.out)
+            if out.exists():
+                raise _Refused(f"{out} exists already: choose a new file name")
+            tmp = out.with_name(out.name + ".part")
+            try:
+                done = backup.create_backup(engine, actor, evidence_dir=settings.evidence_dir, out=tmp)
+                tmp.replace(out)
+            finally:
+                tmp.unlink(missing_ok=True)
+            m = done.manifest
+            rows = sum(t["rows"] for t in m["tables"])
+            print(
+                f"backup written to {out}: {rows:,} rows in {len(m['tables'])} tables, {m['evidence']['files']:,} evidence"
+                f" files, revision {m['alembic_revision']}, {done.size_bytes:,} bytes" + (" (demo data)" if m["demo"] else "")
+            )
+            for name in m["evidence"]["missing"]:
+                print(f"  evidence file missing from {settings.evidence_dir}, not in the backup: {_one_line(name)}")
+            return 0
+        if engine.dialect.name == "sqlite" and engine.url.database:
+            Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+        done = backup.restore_backup(
+            engine, actor, archive=Path(args.file), evidence_dir=settings.evidence_dir, demo_allowed=settings.demo_mode
+        )
+    except UserFacingError as exc:
+        try:
+            text = translate(exc.message_key, "th", **exc.params)
+        except (MissingTranslation, KeyError, IndexError, ValueError):
+            text = exc.message_key
+        raise _Refused(f"{text} ({exc.message_key})") from None
+    print(
+        f"restored {args.file}: {done.rows:,} rows, {done.files:,} evidence files, database at revision "
+        f"{schema.current_revision(engine)}" + (f" (migrated from {done.migrated_from})" if done.migrated_from else "")
+    )
     return 0
 
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import streamlit as st
 
 from core import charts
-from services import heatmap, progress
+from services import heatmap, plans, progress
 from services.errors import UserFacingError
 from services.overview import fmt_pct
 from ui import boot, cache
@@ -77,6 +77,22 @@ status_filter = f2.multiselect(
     ),
     default=_param_list("status", FILTERS),
 )
+tags = cache.cached(plans.alignment, plan_id=rnd.plan_id)
+tag_of = {a.tag_id: a for a in tags if a.sub_issue_ids}
+align_filter = (
+    st.multiselect(
+        t("heatmap.filter_alignment"),
+        list(tag_of),
+        placeholder=t("heatmap.filter_alignment_all"),
+        format_func=lambda i: (
+            f"{t('plan.kind.' + tag_of[i].kind)}: {tag_of[i].name_en if lang() == 'en' and tag_of[i].name_en else tag_of[i].name_th}"
+        ),
+        default=[int(x) for x in params.get("align", "").split(",") if x.isdigit() and int(x) in tag_of],
+    )
+    if tag_of
+    else []
+)
+aligned_subs = tuple(sorted(set().union(*(tag_of[i].sub_issue_ids for i in align_filter)))) if align_filter else ()
 
 # ---------------------------------------------------------------- which cell is open
 # A click on the chart wins when it is new; otherwise the URL decides (a pasted link, or a link
@@ -97,6 +113,7 @@ st.query_params.update(
         "sort": sort,
         "main": ",".join(str(n) for n in main_filter or []),
         "status": ",".join(status_filter or []),
+        "align": ",".join(str(i) for i in align_filter),
         "cell": heatmap.cell_key(*open_cell) if open_cell else "",
     }
 )
@@ -133,6 +150,7 @@ view_args = {
     "sort": sort,
     "main_filter": tuple(main_filter or ()),
     "status_filter": tuple(status_filter or ()),
+    "sub_issue_filter": aligned_subs,
     "open_cell": open_cell,
     "language": lang(),
 }
@@ -210,7 +228,7 @@ def detail_panel() -> None:
         if not detail.conversation:
             st.caption(t("heatmap.no_comments"))
         for event in detail.conversation:
-            line = f"{fmt_datetime(event.at)} · {md(event.username)} · {t('review.' + event.action)}"
+            line = f"{fmt_datetime(event.at)} · {md(detail.people.get(event.user_id, event.username))} · {t('review.' + event.action)}"
             st.markdown(f"- {line}" + (f": {md(clip(event.comment, progress.COMMENT_LIMIT))}" if event.comment else ""))
     st.markdown(f"**{t('heatmap.trend')}**")
     trend = detail.trend.assign(

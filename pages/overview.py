@@ -13,7 +13,7 @@ import pyarrow as pa
 import streamlit as st
 
 from core import charts
-from services import committee_pack, heatmap, meetings
+from services import committee_pack, heatmap, meetings, overview, plans
 from services.overview import OVERALL, RoundOverview, fmt_change, fmt_pct
 from ui import cache
 from ui.nav import nav_page, round_picker
@@ -305,6 +305,32 @@ for title, achievements in tables["cards"]:
 if tables["more_highlights"] is not None:
     with st.expander(t("overview.more_highlights", n=tables["more_highlights"].num_rows)):
         st.dataframe(tables["more_highlights"], hide_index=True, width="stretch")
+
+# ---------------------------------------------------------------- alignment
+aligned = overview.by_alignment(data.cells, cache.cached(plans.alignment, plan_id=rnd.plan_id))
+if not aligned.empty:
+    st.subheader(t("overview.alignment"))
+    kinds = [k for k in ("strategy", "master_plan", "ministry_plan") if (aligned["kind"] == k).any()]
+    for tab, kind in zip(st.tabs([t(f"plan.kind.{k}") for k in kinds]), kinds, strict=True):
+        part = aligned[aligned["kind"] == kind]
+        tab.dataframe(
+            pd.DataFrame(
+                {
+                    t("overview.col.alignment"): part["name_en" if lang() == "en" else "name_th"].where(
+                        (part["name_en"] != "") | (lang() != "en"), part["name_th"]
+                    ),
+                    t("overview.col.sub_issues"): part["sub_issues"],
+                    t("heatmap.reported"): part["reported"].astype(str) + "/" + part["assigned"].astype(str),
+                    t("overview.col.weighted"): part["weighted_progress"].astype(float).round(1),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                t("overview.col.weighted"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f%%"),
+            },
+        )
+    st.caption(t("overview.alignment_rule"))
 
 # ---------------------------------------------------------------- per agency
 st.subheader(t("overview.agencies"))

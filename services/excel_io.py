@@ -333,6 +333,14 @@ def _check_zip(data: bytes) -> None:
             raise refused
 
 
+def check_xlsx_upload(data: bytes) -> None:
+    """The zip checks of an uploaded workbook, for every reader of one: a UserFacingError."""
+    try:
+        _check_zip(data)
+    except _FileRefused as exc:
+        raise UserFacingError(exc.message_key, **exc.params) from exc
+
+
 def _read_meta(wb) -> dict[str, str]:  # a read-only openpyxl Workbook
     if META_SHEET not in wb.sheetnames:
         raise _FileRefused("error.import.not_our_template")

@@ -35,8 +35,8 @@ from models import (
     SubIssue,
     User,
 )
+from services import plans, spreadsheet_safety, users
 from services import rounds as rounds_service
-from services import spreadsheet_safety
 from services.permissions import Actor, require_view
 from services.status import DEFAULT_EXPECTED
 
@@ -113,11 +113,14 @@ def cells(*, session: Session, round_id: int) -> pd.DataFrame:
         .select_from(Agency)
         .join(MainIssue, MainIssue.plan_id == rnd.plan_id)
         .join(SubIssue, SubIssue.main_issue_id == MainIssue.id)
-        .outerjoin(Assignment, (Assignment.agency_id == Agency.id) & (Assignment.sub_issue_id == SubIssue.id))
+        .outerjoin(
+            Assignment,
+            (Assignment.agency_id == Agency.id) & (Assignment.sub_issue_id == SubIssue.id) & plans.in_round(None, rnd.id),
+        )
         .outerjoin(report, (report.assignment_id == Assignment.id) & (report.round_id == rnd.id))
         .outerjoin(previous, (previous.assignment_id == Assignment.id) & (previous.round_id == (prev.id if prev else -1)))
         .outerjoin(User, User.id == report.updated_by_id)
-        .where(Agency.active == sa.true())
+        .where(Agency.active == sa.true(), SubIssue.archived_at.is_(None) | _reported_sub(rnd.id))
         .order_by(Agency.sort_order, Agency.code, MainIssue.number, SubIssue.sort_order)
     )
     rows = session.execute(query).all()
@@ -127,6 +130,16 @@ def cells(*, session: Session, round_id: int) -> pd.DataFrame:
     frame["state"] = frame["state"].map(lambda v: getattr(v, "value", v))
     frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
     return frame
+
+
+def _reported_sub(round_id: int) -> sa.Exists:
+    """The sub-issue (of the query) holds a report in the round: an archived one stays there."""
+    held = aliased(Assignment)
+    return (
+        sa.exists()
+        .where(held.sub_issue_id == SubIssue.id, ProgressReport.assignment_id == held.id)
+        .where(ProgressReport.round_id == round_id)
+    )
 
 
 def _weighted(group_by: list, round_id: int) -> sa.Select:
@@ -150,7 +163,7 @@ def _weighted(group_by: list, round_id: int) -> sa.Select:
         .join(Agency, Agency.id == Assignment.agency_id)
         .join(Round, (Round.id == round_id) & (Round.plan_id == MainIssue.plan_id))
         .outerjoin(ProgressReport, (ProgressReport.assignment_id == Assignment.id) & (ProgressReport.round_id == round_id))
-        .where(Agency.active == sa.true())
+        .where(Agency.active == sa.true(), plans.in_round(ProgressReport, round_id))
         .group_by(*group_by)
     )
 
@@ -224,10 +237,12 @@ def view_cells(
     sort: str = "plan",
     main_filter: tuple[int, ...] = (),
     status_filter: tuple[str, ...] = (),
+    sub_issue_filter: tuple[int, ...] = (),
     open_cell: tuple[str, str] | None = None,
     language: str = "th",
 ) -> pd.DataFrame:
-    """The grid's cells as one heatmap view shows them: only the chosen main issues; with a status
+    """The grid's cells as one heatmap view shows them: only the chosen main issues (and, with
+    `sub_issue_filter`, sub-issues: those an alignment filter leaves); with a status
     filter, every cell of each agency that has a matching one (`match` marks those); ordered by
     `agency_order` (plan order, weighted progress, or most unreported first); labelled in
     `language`; the open cell `selected`. Vectorised: one translation per main issue and one
@@ -235,6 +250,8 @@ def view_cells(
     cells = grid.cells
     if main_filter:
         cells = cells[cells["main_issue_number"].isin(main_filter)]
+    if sub_issue_filter:  # the sub-issues serving the chosen strategy goals or plans
+        cells = cells[cells["sub_issue_id"].isin(sub_issue_filter)]
     if status_filter:
         chosen = set(status_filter)
         match = cells["status"].isin(chosen) | cells["state"].isin(chosen & STATE_FILTERS)
@@ -326,6 +343,7 @@ class CellDetail:
     updated_by: str = ""
     evidence: list[Evidence] = field(default_factory=list)
     conversation: list[ReviewEvent] = field(default_factory=list)  # newest first
+    people: dict[int, str] = field(default_factory=dict)  # the conversation's people: id → display name
     trend: pd.DataFrame = field(default_factory=pd.DataFrame)  # every round of the plan
 
     @property
@@ -361,7 +379,7 @@ def cell_detail(*, session: Session, actor: Actor, round_id: int, agency_code: s
         select(ProgressReport).where(ProgressReport.assignment_id == assignment.id, ProgressReport.round_id == round_id)
     ).first()
     if report is None:
-        state, updated_by, evidence, conversation = NOT_REPORTED, "", [], []
+        state, updated_by, evidence, conversation, people = NOT_REPORTED, "", [], [], {}
     else:
         state = getattr(report.submission_state, "value", report.submission_state)
         user = session.get(User, report.updated_by_id) if report.updated_by_id else None
@@ -374,6 +392,7 @@ def cell_detail(*, session: Session, actor: Actor, round_id: int, agency_code: s
         conversation = list(
             session.exec(select(ReviewEvent).where(ReviewEvent.report_id == report.id).order_by(sa.desc(ReviewEvent.at)))
         )
+        people = users.display_names(session=session, user_ids={e.user_id for e in conversation})
     return CellDetail(
         agency=agency,
         sub_issue=sub,
@@ -384,6 +403,7 @@ def cell_detail(*, session: Session, actor: Actor, round_id: int, agency_code: s
         updated_by=updated_by,
         evidence=evidence,
         conversation=conversation,
+        people=people,
         trend=_item_trend(session, rnd, assignment.id),
     )
 

@@ -23,6 +23,7 @@ from models import (
 )
 from services import plans, rounds
 from services.permissions import Actor
+from services.plans import in_round
 from services.users import is_locked
 
 MISSING = "missing"  # an assignment with no report in the round
@@ -104,7 +105,7 @@ def item_states(session: Session, rnd: Round) -> list[tuple[int, str, str, Submi
         .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
         .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
         .outerjoin(ProgressReport, (ProgressReport.assignment_id == Assignment.id) & (ProgressReport.round_id == rnd.id))
-        .where(MainIssue.plan_id == rnd.plan_id, Agency.active == True)
+        .where(MainIssue.plan_id == rnd.plan_id, Agency.active == True, in_round(ProgressReport, rnd.id))
         .order_by(col(Agency.sort_order), col(Agency.code))
     ).all()
 
@@ -137,7 +138,7 @@ def _my_items(session: Session, rnd: Round, agency_id: int) -> list[ItemState]:
         .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
         .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
         .outerjoin(ProgressReport, (ProgressReport.assignment_id == Assignment.id) & (ProgressReport.round_id == rnd.id))
-        .where(Assignment.agency_id == agency_id, MainIssue.plan_id == rnd.plan_id)
+        .where(Assignment.agency_id == agency_id, MainIssue.plan_id == rnd.plan_id, in_round(ProgressReport, rnd.id))
         .order_by(col(MainIssue.number), col(SubIssue.sort_order))
     ).all()
     return [

@@ -33,6 +33,7 @@ from models import (
 )
 from services import heatmap, status
 from services import rounds as rounds_service
+from services.plans import in_round
 
 OVERALL = "overall"  # the `series` of the whole plan in `trend`
 ATTENTION_KINDS = ("not_reported", "returned", "delayed", "no_change")
@@ -414,6 +415,7 @@ def trend(*, session: Session, plan_id: int, up_to_round_id: int | None = None) 
             .join(Agency, (Agency.id == Assignment.agency_id) & (Agency.active == sa.true()))
             .outerjoin(ProgressReport, (ProgressReport.assignment_id == Assignment.id) & (ProgressReport.round_id == Round.id))
             .where(
+                in_round(ProgressReport, Round.id),
                 Round.plan_id == plan_id,
                 (Round.fiscal_year < last.fiscal_year)
                 | ((Round.fiscal_year == last.fiscal_year) & (Round.months <= last.months)),
@@ -497,7 +499,7 @@ def projection(*, session: Session, round_id: int) -> pd.DataFrame:
         .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
         .join(Agency, Agency.id == Assignment.agency_id)
         .outerjoin(current, (current.assignment_id == Assignment.id) & (current.round_id == rnd.id))
-        .where(MainIssue.plan_id == rnd.plan_id, Agency.active == sa.true())
+        .where(MainIssue.plan_id == rnd.plan_id, Agency.active == sa.true(), in_round(current, rnd.id))
         .order_by(Agency.sort_order, Agency.code, MainIssue.number, SubIssue.sort_order)
     ).all()
     raw = pd.DataFrame(
@@ -659,3 +661,32 @@ def round_overview(*, session: Session, round_id: int, grid: heatmap.RoundGrid |
         by_sub_issue=heatmap.by_sub_issue(session=session, round_id=rnd.id),
         cells=cells,
     )
+
+
+ALIGNMENT_COLUMNS = ["tag_id", "kind", "name_th", "name_en", "sub_issues", "assigned", "reported", "weighted_progress"]
+
+
+def by_alignment(cells: pd.DataFrame, tags: list) -> pd.DataFrame:
+    """The round grouped by what its sub-issues serve (plans.alignment entries): per strategy
+    goal, master plan or ministry plan, its sub-issues, items, items reported and weighted
+    progress, by the one definition of the heatmap's margins (an unreported item counts 0)."""
+    items = cells[cells["assignment_id"].notna()]
+    rows = []
+    for tag in tags:
+        mine = items[items["sub_issue_id"].isin(tag.sub_issue_ids)]
+        weight = mine["weight"].astype(float)
+        total = float(weight.sum())
+        progress = float((weight * mine["progress_pct"].astype(float).fillna(0)).sum()) / total if total else None
+        rows.append(
+            {
+                "tag_id": tag.tag_id,
+                "kind": tag.kind,
+                "name_th": tag.name_th,
+                "name_en": tag.name_en,
+                "sub_issues": int(mine["sub_issue_id"].nunique()),
+                "assigned": len(mine),
+                "reported": int(mine["report_id"].notna().sum()),
+                "weighted_progress": progress,
+            }
+        )
+    return pd.DataFrame(rows, columns=ALIGNMENT_COLUMNS)

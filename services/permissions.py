@@ -79,6 +79,12 @@ def require_user_manager(actor: Actor, *, target_role: Role | str | None = None)
         raise PermissionDenied("error.only_admin_manages_admins")
 
 
+def require_admin(actor: Actor) -> None:
+    """Changing the plan's structure, backups and restores: the administrator's work."""
+    if actor.role is None or Role(actor.role) != Role.admin:
+        raise PermissionDenied("error.admin_only")
+
+
 # ----------------------------------------------------------------------------- reports
 def can_view_agency(actor: Actor, agency_id: int) -> bool:
     """Focal points see their own agency; every other role sees every agency."""
@@ -125,3 +131,9 @@ def require_secretariat(actor: Actor) -> None:
     """Reviewing and running rounds: the secretariat's work."""
     if actor.role is None or Role(actor.role) != Role.secretariat:
         raise PermissionDenied("error.secretariat_only")
+
+
+def require_digest_manager(actor: Actor) -> None:
+    """The chair's digest (its recipients, sending it): the secretariat and admins."""
+    if actor.role is None or Role(actor.role) not in USER_MANAGERS:
+        raise PermissionDenied("error.digest.not_allowed")

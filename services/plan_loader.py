@@ -20,13 +20,16 @@ from sqlmodel import Session, select
 from core.thaidate import ROUND_MONTHS
 from models import (
     Agency,
+    AlignmentTag,
     Assignment,
     EvaluationLevelBand,
     ExpectedProgress,
     MainIssue,
     Plan,
     SubIssue,
+    SubIssueAlignment,
 )
+from services import evaluation
 from services.text_rules import CONTROL_CHARACTERS
 
 # A real ministry plan: a few hundred agencies, ~50 sub-issues, a few owners each; the demo plan is
@@ -37,6 +40,7 @@ MAX_MAIN_ISSUES = 20
 MAX_SUB_ISSUES = 500  # in the whole plan
 MAX_ASSIGNMENTS = 20_000  # in the whole plan (300 agencies x 50 sub-issues, every one owning each, is 15,000)
 MAX_BANDS = 200
+MAX_TAGS = 200  # per alignment list
 MAX_YAML_NODES = 250_000  # bounds composing to ~1.5 s and ~120 MB; a 2 MB plan holds under 200,000
 MAX_YAML_DEPTH = 20  # a plan nests 7 levels; the C parser would overflow the stack on ~100,000
 MAX_TEXT = 2_000  # output, outcome, description (TEXT columns)
@@ -49,8 +53,11 @@ ISSUE_NAME_MAX = 500
 SUB_ISSUE_CODE_MAX = 20
 UNIT_MAX = 100
 LEVEL_MAX = 100
+COMPONENT_MAX = 200
 MAX_TARGET = Decimal("999999999999.99")  # Numeric(14, 2)
 MAX_WEIGHT = Decimal("999999.99")  # Numeric(8, 2)
+
+ALIGNMENT_KINDS = ("strategy", "master_plan", "ministry_plan")  # models.AlignmentKind, in this order
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: 5x faster
 _FIELD_PART_MAX = 60  # a field name longer than this (an unknown key) is shortened in messages
@@ -79,14 +86,22 @@ class AssignmentSpec(_Spec):
 
 
 class SubIssueSpec(_Spec):
+    # The database id, written by a plan download: an upload that changes the code of an entry with
+    # an id renumbers that sub-issue (its reports follow); without an id an entry is matched by code.
+    id: int | None = Field(default=None, ge=1)
     code: str = Field(pattern=r"^\d+\.\d+$", max_length=SUB_ISSUE_CODE_MAX)
     name_th: str = Field(min_length=1, max_length=ISSUE_NAME_MAX)
     name_en: str = Field(default="", max_length=ISSUE_NAME_MAX)
     description: str = Field(default="", max_length=MAX_TEXT)
+    # the names (name_th) of the plan's alignment entries this sub-issue serves
+    strategy: list[str] = Field(default=[], max_length=MAX_TAGS)
+    master_plan: list[str] = Field(default=[], max_length=MAX_TAGS)
+    ministry_plan: list[str] = Field(default=[], max_length=MAX_TAGS)
     assignments: list[AssignmentSpec] = Field(default=[], max_length=MAX_AGENCIES)
 
 
 class MainIssueSpec(_Spec):
+    id: int | None = Field(default=None, ge=1)  # as SubIssueSpec.id
     number: int = Field(ge=1, le=99)
     name_th: str = Field(min_length=1, max_length=ISSUE_NAME_MAX)
     name_en: str = Field(default="", max_length=ISSUE_NAME_MAX)
@@ -116,6 +131,27 @@ class BandSpec(_Spec):
     level_en: str = Field(default="", max_length=LEVEL_MAX)
 
 
+class TagSpec(_Spec):
+    name_th: str = Field(min_length=1, max_length=ISSUE_NAME_MAX)
+    name_en: str = Field(default="", max_length=ISSUE_NAME_MAX)
+
+
+class AlignmentSpec(_Spec):
+    """The plan's editable lists: 20-year national strategy goals, master plans, ministry plans."""
+
+    strategy: list[TagSpec] = Field(default=[], max_length=MAX_TAGS)
+    master_plan: list[TagSpec] = Field(default=[], max_length=MAX_TAGS)
+    ministry_plan: list[TagSpec] = Field(default=[], max_length=MAX_TAGS)
+
+
+class ScoreSpec(_Spec):
+    """An external evaluation score of a fiscal year; its level comes from that year's bands."""
+
+    fiscal_year: int = Field(ge=2500, le=2700)
+    component: str = Field(min_length=1, max_length=COMPONENT_MAX)
+    score: Decimal = Field(ge=0, le=100, allow_inf_nan=False)
+
+
 class PlanFileSpec(_Spec):
     plan: PlanHeaderSpec
     agencies: list[AgencySpec] = Field(min_length=1, max_length=MAX_AGENCIES)
@@ -124,6 +160,8 @@ class PlanFileSpec(_Spec):
         default={3: Decimal(25), 6: Decimal(50), 9: Decimal(75), 12: Decimal(100)}, max_length=len(ROUND_MONTHS)
     )
     evaluation_bands: list[BandSpec] = Field(default=[], max_length=MAX_BANDS)
+    evaluation_scores: list[ScoreSpec] = Field(default=[], max_length=MAX_BANDS)
+    alignment: AlignmentSpec = Field(default_factory=AlignmentSpec)
     # lines of the entries apply_plan may refuse (a clash with the database), filled by parse_plan
     _lines: dict[tuple[Any, ...], int | None] = PrivateAttr(default_factory=dict)
 
@@ -182,7 +220,7 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _cross_checks(spec: PlanFileSpec) -> list[tuple[tuple[Any, ...], str]]:
+def cross_checks(spec: PlanFileSpec) -> list[tuple[tuple[Any, ...], str]]:
     problems: list[tuple[tuple[Any, ...], str]] = []
     if spec.plan.first_fiscal_year > spec.plan.last_fiscal_year:
         problems.append((("plan", "last_fiscal_year"), "must not be before first_fiscal_year"))
@@ -191,9 +229,21 @@ def _cross_checks(spec: PlanFileSpec) -> list[tuple[tuple[Any, ...], str]]:
         if agency.code in codes:
             problems.append((("agencies", i, "code"), f"duplicate agency code '{agency.code}'"))
         codes.add(agency.code)
+    tags: dict[str, set[str]] = {}
+    for kind in ALIGNMENT_KINDS:
+        names = tags.setdefault(kind, set())
+        for i, tag in enumerate(getattr(spec.alignment, kind)):
+            if tag.name_th in names:
+                problems.append((("alignment", kind, i, "name_th"), f"'{tag.name_th}' is listed twice"))
+            names.add(tag.name_th)
+    ids: dict[str, set[int]] = {"main": set(), "sub": set()}
     numbers: set[int] = set()
     sub_codes: set[str] = set()
     for i, main in enumerate(spec.main_issues):
+        if main.id is not None:
+            if main.id in ids["main"]:
+                problems.append((("main_issues", i, "id"), f"id {main.id} is given twice"))
+            ids["main"].add(main.id)
         if main.number in numbers:
             problems.append((("main_issues", i, "number"), f"duplicate main issue number {main.number}"))
         numbers.add(main.number)
@@ -204,6 +254,14 @@ def _cross_checks(spec: PlanFileSpec) -> list[tuple[tuple[Any, ...], str]]:
             if sub.code in sub_codes:
                 problems.append(((*where, "code"), f"duplicate sub-issue code '{sub.code}'"))
             sub_codes.add(sub.code)
+            if sub.id is not None:
+                if sub.id in ids["sub"]:
+                    problems.append(((*where, "id"), f"id {sub.id} is given twice"))
+                ids["sub"].add(sub.id)
+            for kind in ALIGNMENT_KINDS:
+                for k, name in enumerate(getattr(sub, kind)):
+                    if name not in tags[kind]:
+                        problems.append(((*where, kind, k), f"'{name}' is not in alignment.{kind}"))
             owners: set[str] = set()
             for k, assignment in enumerate(sub.assignments):
                 if assignment.agency not in codes:
@@ -229,6 +287,16 @@ def _cross_checks(spec: PlanFileSpec) -> list[tuple[tuple[Any, ...], str]]:
                 (("evaluation_bands", i, "level_th"), f"'{band.level_th}' is given twice for fiscal year {band.fiscal_year}")
             )
         levels.add((band.fiscal_year, band.level_th))
+    scored: set[tuple[int, str]] = set()
+    for i, score in enumerate(spec.evaluation_scores):
+        if (score.fiscal_year, score.component) in scored:
+            problems.append((("evaluation_scores", i, "component"), f"given twice for fiscal year {score.fiscal_year}"))
+        scored.add((score.fiscal_year, score.component))
+        in_file = [b for b in spec.evaluation_bands if b.fiscal_year == score.fiscal_year]
+        if in_file and not any(b.min <= score.score <= b.max for b in in_file):
+            problems.append(
+                (("evaluation_scores", i, "score"), f"no evaluation band of fiscal year {score.fiscal_year} covers {score.score}")
+            )
     return problems
 
 
@@ -363,7 +431,7 @@ def parse_plan(text: str) -> PlanFileSpec:
         raise PlanFileError(
             [PlanProblem(_line_of(root, tuple(e["loc"])), _field_path(tuple(e["loc"])), _short(e["msg"])) for e in exc.errors()]
         ) from exc
-    cross = _cross_checks(spec)
+    cross = cross_checks(spec)
     if cross:
         raise PlanFileError([PlanProblem(_line_of(root, loc), _field_path(loc), msg) for loc, msg in cross])
     spec._lines = {("plan", "name_th"): _line_of(root, ("plan", "name_th"))} | {
@@ -392,6 +460,11 @@ def read_plan_text(path: Path | str) -> str:
         raise _refuse("this is a folder, not a plan file") from exc
     except OSError as exc:
         raise _refuse(f"the file could not be read: {exc.strerror or exc}") from exc
+    return decode_plan_bytes(raw)
+
+
+def decode_plan_bytes(raw: bytes) -> str:
+    """The text of a plan file's bytes (a file read or an upload); PlanFileError when it is not one."""
     _check_size(len(raw))
     if raw.startswith(b"PK\x03\x04"):
         raise _refuse("this is a ZIP archive (an Excel or Word file?), not a YAML plan file")
@@ -445,7 +518,7 @@ _BandKey = tuple[str, Decimal, Decimal, str]
 _CENT = Decimal("0.01")
 
 
-def _band_key(level_th: str, low: Decimal, high: Decimal, level_en: str) -> _BandKey:
+def band_key(level_th: str, low: Decimal, high: Decimal, level_en: str) -> _BandKey:
     return level_th, Decimal(low).quantize(_CENT), Decimal(high).quantize(_CENT), level_en
 
 
@@ -454,13 +527,13 @@ def _bands_by_year(spec: PlanFileSpec) -> dict[int, tuple[list[int], set[_BandKe
     for i, b in enumerate(spec.evaluation_bands):
         indexes, keys = years.setdefault(b.fiscal_year, ([], set()))
         indexes.append(i)
-        keys.add(_band_key(b.level_th, b.min, b.max, b.level_en))
+        keys.add(band_key(b.level_th, b.min, b.max, b.level_en))
     return years
 
 
 def _stored_bands(session: Session, year: int) -> set[_BandKey]:
     rows = session.exec(select(EvaluationLevelBand).where(EvaluationLevelBand.fiscal_year == year))
-    return {_band_key(b.level_th, b.min_score, b.max_score, b.level_en) for b in rows}
+    return {band_key(b.level_th, b.min_score, b.max_score, b.level_en) for b in rows}
 
 
 def apply_plan(*, session: Session, spec: PlanFileSpec) -> Plan:
@@ -481,6 +554,7 @@ def apply_plan(*, session: Session, spec: PlanFileSpec) -> Plan:
     )
     session.add(plan)
     session.flush()
+    tags = add_alignment_tags(session=session, plan_id=plan.id, spec=spec.alignment)
     agencies: dict[str, Agency] = {a.code: a for a in session.exec(select(Agency))}
     for order, a in enumerate(spec.agencies, start=1):
         agency = agencies.get(a.code) or Agency(code=a.code, name_th=a.name_th, short_name_th=a.short_name_th)
@@ -504,6 +578,7 @@ def apply_plan(*, session: Session, spec: PlanFileSpec) -> Plan:
             )
             session.add(sub)
             session.flush()
+            link_alignment(session=session, sub=sub, spec=s, tags=tags)
             for a in s.assignments:
                 session.add(
                     Assignment(
@@ -528,4 +603,34 @@ def apply_plan(*, session: Session, spec: PlanFileSpec) -> Plan:
             )
         )
     session.flush()
+    for score in spec.evaluation_scores:
+        _record_score(session, plan.id, score)
     return plan
+
+
+def _record_score(session: Session, plan_id: int, score: ScoreSpec) -> None:
+
+    try:
+        evaluation.record_score(
+            session=session, plan_id=plan_id, fiscal_year=score.fiscal_year, component=score.component, score=score.score
+        )
+    except ValueError as exc:
+        raise _refuse(str(exc), field="evaluation_scores") from exc
+
+
+def add_alignment_tags(*, session: Session, plan_id: int, spec: AlignmentSpec) -> dict[tuple[str, str], AlignmentTag]:
+    """The plan's alignment lists as rows, keyed by (kind, name_th)."""
+    tags: dict[tuple[str, str], AlignmentTag] = {}
+    for kind in ALIGNMENT_KINDS:
+        for order, tag in enumerate(getattr(spec, kind), start=1):
+            row = AlignmentTag(plan_id=plan_id, kind=kind, name_th=tag.name_th, name_en=tag.name_en, sort_order=order)
+            session.add(row)
+            tags[(kind, tag.name_th)] = row
+    session.flush()
+    return tags
+
+
+def link_alignment(*, session: Session, sub: SubIssue, spec: SubIssueSpec, tags: dict[tuple[str, str], AlignmentTag]) -> None:
+    for kind in ALIGNMENT_KINDS:
+        for name in getattr(spec, kind):
+            session.add(SubIssueAlignment(sub_issue_id=sub.id, tag_id=tags[(kind, name)].id))

@@ -59,7 +59,7 @@ class ReportConflict(ProgressError):
     """The report changed since the user loaded it: nothing was written."""
 
     def __init__(self, current_version: int, changes: list[Change]) -> None:
-        who = ", ".join(sorted({c.username for c in changes})) or "?"
+        who = ", ".join(sorted({c.who or c.username for c in changes})) or "?"
         super().__init__("error.conflict", who=who)
         self.current_version = current_version
         self.changes = changes
@@ -210,6 +210,7 @@ def _items(session: Session, rnd: Round, agency_ids: list[int] | None) -> list[t
             )
         for ev in session.exec(attached):
             evidence.setdefault(ev.report_id, []).append(ev)
+    rows = [row for row in rows if (row[1].archived_at is None and row[2].archived_at is None) or row[1].id in reports]
     return [
         (
             agency,

@@ -23,7 +23,7 @@ from services import demo, schema
 from services.permissions import Actor
 from tests import figures
 
-pytest_plugins = ["tests.browser"]  # browser, server, start_server, page
+pytest_plugins = ["tests.browser", "tests.smtp"]  # browser, server, start_server, page; smtp
 TEST_BCRYPT_ROUNDS = 4
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SKIPPED_TIERS: dict[str, str] = {}
@@ -178,6 +178,17 @@ def _engine_for(request: pytest.FixtureRequest, kind: str, tmp_path: Path) -> It
         engine.dispose()
     else:
         yield request.getfixturevalue("pg_clone")(kind)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def blank_engine(request, tmp_path):
+    """A brand-new database with no tables: a fresh SQLite file, or an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'blank.db'}")
+    else:
+        engine = make_engine(request.getfixturevalue("pg_empty_url"))
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -116,15 +116,10 @@ def assert_same(source, target, source_files: dict[str, bytes], target_store: Pa
         assert (target_store / stored_name).read_bytes() == data
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def target(request, tmp_path):
-    """A brand-new database with no tables: a fresh SQLite file, or an empty PostgreSQL database."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'restored.db'}")
-    else:
-        engine = make_engine(request.getfixturevalue("pg_empty_url"))
-    yield engine
-    engine.dispose()
+@pytest.fixture
+def target(blank_engine):
+    """The database a restore goes into: brand-new, no tables (tests/conftest.py's blank_engine)."""
+    return blank_engine
 
 
 @pytest.fixture

@@ -4,69 +4,27 @@ e-mail off, no recipients and a refusing or absent server are each logged as suc
 sent; the recipient list is kept with every change audited; only the secretariat and admins
 manage and send it; `cli.py digest` does the same for a cron job."""
 
-import dataclasses
-import email
 import os
-import socket
 import subprocess
 import sys
 from datetime import date
-from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from core.db import make_engine, read_session, write_session
 from core.i18n import catalog, translate
-from core.settings import load_settings
 from models import AuditLog, DigestLog, DigestRecipient, Role
 from services import digest, overview
 from services.digest import DigestError
 from services.overview import fmt_pct
 from services.permissions import Actor, PermissionDenied
 from tests.helpers import actor, open_round, round_of
+from tests.smtp import free_port, mail_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBJECT_2564_12 = "สรุปผลการดำเนินงานตามแผนปฏิรูปองค์การ ปีงบประมาณ พ.ศ. 2564 รอบ 12 เดือน"
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-        self.refuse = False
-        self.on_data = None  # called while the server holds the message, before it answers
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.on_data is not None:
-            self.on_data()
-        if self.refuse:
-            return "554 5.7.1 refused by the test server"
-        message = email.message_from_bytes(envelope.content, policy=default_policy)
-        message.envelope_to = list(envelope.rcpt_tos)
-        self.messages.append(message)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
-
-
-def _settings(port: int | None):
-    base = load_settings(env={}, secrets={})
-    return dataclasses.replace(base, smtp_host="127.0.0.1" if port else "", smtp_port=port or 25)
 
 
 def _add(engine, username, name, address):
@@ -109,7 +67,7 @@ def test_the_digest_arrives_with_the_pdf_and_the_overview_figures(demo_db, smtp)
     seen_while_sending = []
     inbox.on_data = lambda: seen_while_sending.extend(log.status for log in _logs(demo_db))
 
-    done = _send(demo_db, "secretariat", _settings(port))
+    done = _send(demo_db, "secretariat", mail_settings(port))
 
     assert (done.status, done.error) == ("sent", "")
     assert done.recipients == ("chair@example.go.th", "deputy@example.go.th")
@@ -145,7 +103,7 @@ def test_the_digest_arrives_with_the_pdf_and_the_overview_figures(demo_db, smtp)
 def test_with_e_mail_off_nothing_is_sent_and_the_log_says_off(demo_db, smtp):
     inbox, _ = smtp
     _add(demo_db, "secretariat", "ประธาน", "chair@example.go.th")
-    done = _send(demo_db, "secretariat", _settings(None))
+    done = _send(demo_db, "secretariat", mail_settings(None))
     assert done.status == "off" and not inbox.messages
     (log,) = _logs(demo_db)
     assert (log.status, log.pdf_bytes) == ("off", 0)
@@ -154,12 +112,12 @@ def test_with_e_mail_off_nothing_is_sent_and_the_log_says_off(demo_db, smtp):
 
 def test_without_active_recipients_nothing_is_sent(demo_db, smtp):
     inbox, port = smtp
-    assert _send(demo_db, "secretariat", _settings(port)).status == "no_recipients"
+    assert _send(demo_db, "secretariat", mail_settings(port)).status == "no_recipients"
     only = _add(demo_db, "secretariat", "ประธาน", "chair@example.go.th")
     sec = actor(demo_db, "secretariat")
     with write_session(demo_db, sec) as s:
         digest.set_recipient_active(session=s, actor=sec, recipient_id=only, active=False)
-    assert _send(demo_db, "secretariat", _settings(port)).status == "no_recipients"
+    assert _send(demo_db, "secretariat", mail_settings(port)).status == "no_recipients"
     assert not inbox.messages
     assert [(log.status, log.recipients) for log in _logs(demo_db)] == [("no_recipients", ""), ("no_recipients", "")]
 
@@ -168,9 +126,9 @@ def test_a_refusing_or_absent_mail_server_is_logged_failed_never_sent(demo_db, s
     inbox, port = smtp
     inbox.refuse = True
     _add(demo_db, "secretariat", "ประธาน", "chair@example.go.th")
-    refused = _send(demo_db, "secretariat", _settings(port))
+    refused = _send(demo_db, "secretariat", mail_settings(port))
     assert refused.status == "failed" and "554" in refused.error and "refused by the test server" in refused.error
-    absent = _send(demo_db, "secretariat", _settings(_free_port()))  # nothing listens there
+    absent = _send(demo_db, "secretariat", mail_settings(free_port()))  # nothing listens there
     assert absent.status == "failed" and "ConnectionRefusedError" in absent.error
     logs = _logs(demo_db)
     assert [log.status for log in logs] == ["failed", "failed"] and all(log.error for log in logs)
@@ -182,7 +140,7 @@ def test_a_refusing_or_absent_mail_server_is_logged_failed_never_sent(demo_db, s
 def test_a_closed_round_can_be_sent_too(demo_db, smtp):
     inbox, port = smtp
     _add(demo_db, "secretariat", "ประธาน", "chair@example.go.th")
-    done = _send(demo_db, "secretariat", _settings(port), round_id=round_of(demo_db, 2564, 9).id)
+    done = _send(demo_db, "secretariat", mail_settings(port), round_id=round_of(demo_db, 2564, 9).id)
     assert done.status == "sent"
     assert inbox.messages[0]["Subject"] == "สรุปผลการดำเนินงานตามแผนปฏิรูปองค์การ ปีงบประมาณ พ.ศ. 2564 รอบ 9 เดือน"
 
@@ -262,12 +220,12 @@ def test_only_the_secretariat_and_admins_manage_and_send_the_digest(demo_db, smt
     with pytest.raises(PermissionDenied), read_session(demo_db) as s:
         digest.history(session=s, actor=who)
     with pytest.raises(PermissionDenied):
-        _send(demo_db, username, _settings(port))
+        _send(demo_db, username, mail_settings(port))
     assert not inbox.messages and not _logs(demo_db)
     with read_session(demo_db) as s:
         assert [r.active for r in digest.list_recipients(session=s, actor=actor(demo_db, "secretariat"))] == [True]
     admin = actor(demo_db, "admin")  # the administrator may, like the secretariat
-    assert _send(demo_db, "admin", _settings(port)).status == "sent"
+    assert _send(demo_db, "admin", mail_settings(port)).status == "sent"
     with read_session(demo_db) as s:
         assert digest.history(session=s, actor=admin)[0].by_name
 
@@ -276,7 +234,7 @@ def test_an_unknown_round_is_refused_and_nothing_is_logged(demo_db):
     from services.errors import UserFacingError
 
     with pytest.raises(UserFacingError, match="unknown_round"):
-        _send(demo_db, "secretariat", _settings(None), round_id=99999)
+        _send(demo_db, "secretariat", mail_settings(None), round_id=99999)
     assert not _logs(demo_db)
 
 
@@ -312,7 +270,7 @@ def test_cli_digest_sends_the_current_round_and_exits_non_zero_when_it_did_not(d
         (message,) = inbox.messages
         assert message["Subject"] == SUBJECT_2564_12 and _attachments(message)[0].get_content().startswith(b"%PDF")
         nine = round_of(engine, 2564, 9).id
-        failed = _cli("digest", "--round", str(nine), env_extra=env | {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(_free_port())})
+        failed = _cli("digest", "--round", str(nine), env_extra=env | {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(free_port())})
         assert failed.returncode == 1 and "ส่งไม่สำเร็จ ไม่มีผู้ใดได้รับสรุปผลปีงบประมาณ พ.ศ. 2564 รอบ 9 เดือน" in failed.stderr
         unknown = _cli("digest", "--round", "99999", env_extra=env)
         assert unknown.returncode == 1 and "unknown_round" in unknown.stderr

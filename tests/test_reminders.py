@@ -2,54 +2,16 @@
 reminded, what the e-mail says, the focal point's notice until the agency has nothing left to
 send, and e-mail off, no address and a refusing server each said plainly and never marked sent."""
 
-import dataclasses
-import email
-import socket
-from email.policy import default as default_policy
-
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from core.db import read_session, write_session
-from core.settings import load_settings
 from models import Reminder, User
 from services import reminders
 from services.permissions import PermissionDenied
 from services.reminders import ReminderError
 from tests.helpers import actor, open_round, round_of
-
-
-class _Inbox:
-    def __init__(self, refuse: bool = False) -> None:
-        self.messages: list = []
-        self.refuse = refuse
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            return "554 5.7.1 refused by the test server"
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
-
-
-def _settings(port: int | None):
-    base = load_settings(env={}, secrets={})
-    return dataclasses.replace(base, smtp_host="127.0.0.1" if port else "", smtp_port=port or 25)
+from tests.smtp import free_port, mail_settings
 
 
 def _send(engine, username, settings, **kwargs):
@@ -75,7 +37,7 @@ def _give_addresses(engine):
 def test_reminders_go_to_the_agencies_behind_by_e_mail_and_are_logged(demo_db, smtp):
     inbox, port = smtp
     _give_addresses(demo_db)
-    sent = _send(demo_db, "secretariat", _settings(port))
+    sent = _send(demo_db, "secretariat", mail_settings(port))
     # behind: not started, draft or returned (submitted items wait for the secretariat, not the agency)
     assert {s.agency_short_name: s.email_status for s in sent} == {
         "สำนักงาน กศน.": "no_address",
@@ -97,7 +59,7 @@ def test_reminders_go_to_the_agencies_behind_by_e_mail_and_are_logged(demo_db, s
 
 def test_with_e_mail_off_the_notice_is_posted_and_no_mail_is_marked_sent(demo_db):
     _give_addresses(demo_db)
-    sent = _send(demo_db, "secretariat", _settings(None))
+    sent = _send(demo_db, "secretariat", mail_settings(None))
     assert len(sent) == 5 and {s.email_status for s in sent} == {"off"}
     with read_session(demo_db) as s:
         assert reminders.notice_for(session=s, actor=actor(demo_db, "focal_bla")) is not None
@@ -107,10 +69,10 @@ def test_a_refusing_mail_server_is_reported_and_not_marked_sent(demo_db, smtp):
     inbox, port = smtp
     inbox.refuse = True
     _give_addresses(demo_db)
-    sent = _send(demo_db, "secretariat", _settings(port))
+    sent = _send(demo_db, "secretariat", mail_settings(port))
     bla = next(s for s in sent if s.agency_short_name == "สนก.")
     assert bla.email_status == "failed" and "554" in bla.email_error
-    closed = _settings(_free_port())  # nothing listens there
+    closed = mail_settings(free_port())  # nothing listens there
     again = _send(demo_db, "secretariat", closed)
     assert next(s for s in again if s.agency_short_name == "สนก.").email_status == "failed"
     with read_session(demo_db) as s:
@@ -120,7 +82,7 @@ def test_a_refusing_mail_server_is_reported_and_not_marked_sent(demo_db, smtp):
 def test_the_notice_shows_until_the_agency_has_nothing_left_to_send(demo_db):
     from services import review
 
-    _send(demo_db, "secretariat", _settings(None))
+    _send(demo_db, "secretariat", mail_settings(None))
     who = actor(demo_db, "focal_opec")  # OPEC is behind by one draft (3.1)
     with read_session(demo_db) as s:
         notice = reminders.notice_for(session=s, actor=who)
@@ -135,9 +97,9 @@ def test_the_notice_shows_until_the_agency_has_nothing_left_to_send(demo_db):
 
 def test_only_the_secretariat_reminds_and_only_in_an_open_round(demo_db):
     with pytest.raises(PermissionDenied):
-        _send(demo_db, "chair", _settings(None))
+        _send(demo_db, "chair", mail_settings(None))
     sec = actor(demo_db, "secretariat")
     with pytest.raises(ReminderError, match="round_closed"), write_session(demo_db, sec) as s:
-        reminders.prepare(session=s, actor=sec, round_id=round_of(demo_db, 2564, 9).id, settings=_settings(None))
+        reminders.prepare(session=s, actor=sec, round_id=round_of(demo_db, 2564, 9).id, settings=mail_settings(None))
     with pytest.raises(ReminderError, match="nobody_behind"):
-        _send(demo_db, "secretariat", _settings(None), agency_ids=[-1])
+        _send(demo_db, "secretariat", mail_settings(None), agency_ids=[-1])

@@ -45,16 +45,6 @@ def _tables(engine):
     return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def blank_engine(request, tmp_path):
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'blank.db'}")
-    else:
-        engine = make_engine(request.getfixturevalue("pg_empty_url"))
-    yield engine
-    engine.dispose()
-
-
 def test_upgrade_empty_database_then_downgrade_and_upgrade_again(blank_engine):
     assert _tables(blank_engine) == set()
     schema.upgrade(blank_engine)
