@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from models import RoundState
-from services import digest, reminders, round_admin
+from services import digest, reminders, round_admin, users
 from services.errors import UserFacingError
 from ui import cache
 from ui.boot import engine, settings
@@ -194,6 +194,7 @@ if rnd.state == RoundState.open and behind_now:
                 flash(t("rounds.remind_done", n=len(results), **counts))
                 st.rerun()
 log = read(reminders.sent_for, actor=actor, round_id=rnd.id)
+people = read(users.display_names, user_ids={e.by_id for e in history} | {r.by_id for r in log})
 if log:
     st.markdown(f"**{t('rounds.remind_log')}**")
     agency_names = {a.id: a.short_name_th for a in cache.agencies()}
@@ -202,6 +203,7 @@ if log:
             [
                 {
                     t("rounds.col.sent_at"): fmt_datetime(r.sent_at),
+                    t("rounds.col.sent_by"): people.get(r.by_id, t("rounds.by_job")),
                     t("users.agency"): agency_names.get(r.agency_id, ""),
                     t("rounds.behind_title"): r.missing,
                     t("rounds.col.recipients"): r.recipients,
@@ -229,6 +231,8 @@ if not history:
     st.caption(t("rounds.no_history"))
 for e in history:
     line = f"{fmt_datetime(e.at)} · {t('rounds.event.' + e.action)}"
+    if e.by_id in people:
+        line += f" · {t('rounds.by', name=md(people[e.by_id]))}"
     if e.action == "due" and e.detail:
         line += f" ({md(e.detail)})"
     if e.reason:

@@ -51,7 +51,8 @@ def test_closing_names_what_is_left_then_reopening_needs_a_reason(app, app_env):
     assert _state(app_env, 2564, 12) == "open"
     confirm = next(c for c in at.checkbox if c.label.startswith("ยืนยันการปิดรอบ"))
     assert confirm.value is False  # never pre-ticked after a change
-    assert any("สนก. ขอส่งรายการ 1.1" in shown(m.value) for m in at.markdown)  # in the round's history
+    history = [shown(m.value) for m in at.markdown if "สนก. ขอส่งรายการ 1.1" in shown(m.value)]  # in the round's history
+    assert history and "โดย ฝ่ายเลขานุการ (กลุ่มพัฒนาระบบบริหาร)" in history[0]  # by display name
 
 
 def test_the_page_lists_the_agencies_behind_with_whom_to_contact(app):
@@ -73,6 +74,7 @@ def test_reminders_are_sent_logged_and_shown_on_the_focal_points_home(app_env):
     assert [shown(t.value) for t in at.toast] == ["แจ้งเตือนแล้ว 5 หน่วยงาน · ส่งอีเมลสำเร็จ 0 · ส่งไม่สำเร็จ 0 · ไม่มีอีเมล 0"]
     log = at.dataframe[2].value
     assert len(log) == 5 and set(log["อีเมล"]) == {"ไม่ได้ส่ง (ปิดการส่งอีเมล)"}
+    assert set(log["ผู้ส่ง"]) == {"ฝ่ายเลขานุการ (กลุ่มพัฒนาระบบบริหาร)"}
     home = login(AppTest.from_file(APP_FILE, default_timeout=60).run(), "focal_bla")
     assert any("ฝ่ายเลขานุการแจ้งเตือนเรื่องปีงบประมาณ พ.ศ. 2564 รอบ 12 เดือน" in shown(w.value) for w in home.warning)
 
