@@ -58,6 +58,8 @@ class SubIssueBase(SQLModel):
     name_en: str = Field(default="", max_length=500)
     description: str = ""
     sort_order: int = 0
+    # The sub-issue's share in its main issue and the plan: an item counts weight × its owner's weight.
+    weight: Decimal = Field(default=Decimal("1"), sa_type=Numeric(8, 2), ge=0)
     # Archived (by the Plan page or a plan file) instead of deleted once it has reports: it leaves
     # the rounds where nothing was reported on it, while the rounds that hold a report keep it.
     archived_at: datetime | None = None
@@ -65,7 +67,10 @@ class SubIssueBase(SQLModel):
 
 class SubIssue(SubIssueBase, table=True):
     __tablename__ = "sub_issue"
-    __table_args__ = (UniqueConstraint("main_issue_id", "code", name="uq_sub_issue_code"),)
+    __table_args__ = (
+        UniqueConstraint("main_issue_id", "code", name="uq_sub_issue_code"),
+        CheckConstraint("weight >= 0", name="ck_sub_issue_weight"),
+    )
     id: int | None = Field(default=None, primary_key=True)
 
 

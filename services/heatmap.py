@@ -7,7 +7,7 @@ of these states, never confused:
 - ``draft``, ``submitted``, ``approved``, ``returned``  the report's submission state.
 
 Weighted progress (margins per agency, per sub-issue, per main issue, overall) is
-Σ(weight × progress) / Σ(weight) over *assigned* cells, with unreported cells counted as 0 %,
+Σ(weight × progress) / Σ(weight) over *assigned* cells (weight: the sub-issue's × the owner's), with unreported cells counted as 0 %,
 so a missing report pulls the figure down instead of vanishing from it.
 """
 
@@ -93,7 +93,7 @@ def cells(*, session: Session, round_id: int) -> pd.DataFrame:
             SubIssue.name_en.label("sub_issue_name_en"),
             SubIssue.sort_order.label("sub_issue_order"),
             Assignment.id.label("assignment_id"),
-            Assignment.weight.label("weight"),
+            plans.item_weight().label("weight"),
             Assignment.target_value.label("target_value"),
             Assignment.unit.label("unit"),
             report.id.label("report_id"),
@@ -149,8 +149,8 @@ def _weighted(group_by: list, round_id: int) -> sa.Select:
         sa.select(
             *group_by,
             (  # floating division on both backends (NUMERIC division would round to its own scale)
-                sa.cast(sa.func.sum(Assignment.weight * progress), sa.Float)
-                / sa.func.nullif(sa.cast(sa.func.sum(Assignment.weight), sa.Float), 0)
+                sa.cast(sa.func.sum(plans.item_weight() * progress), sa.Float)
+                / sa.func.nullif(sa.cast(sa.func.sum(plans.item_weight()), sa.Float), 0)
             ).label("weighted_progress"),
             sa.func.count(Assignment.id).label("assigned"),
             sa.func.count(ProgressReport.id).label("reported"),

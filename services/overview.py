@@ -33,7 +33,7 @@ from models import (
 )
 from services import heatmap, status
 from services import rounds as rounds_service
-from services.plans import in_round
+from services.plans import in_round, item_weight
 
 OVERALL = "overall"  # the `series` of the whole plan in `trend`
 ATTENTION_KINDS = ("not_reported", "returned", "delayed", "no_change")
@@ -400,8 +400,8 @@ def trend(*, session: Session, plan_id: int, up_to_round_id: int | None = None) 
         return pd.DataFrame(columns=TREND_COLUMNS)
     progress = sa.func.coalesce(ProgressReport.progress_pct, 0)
     weighted = (
-        sa.cast(sa.func.sum(Assignment.weight * progress), sa.Float)
-        / sa.func.nullif(sa.cast(sa.func.sum(Assignment.weight), sa.Float), 0)
+        sa.cast(sa.func.sum(item_weight() * progress), sa.Float)
+        / sa.func.nullif(sa.cast(sa.func.sum(item_weight()), sa.Float), 0)
     ).label("actual")
     keys = [Round.id.label("round_id"), Round.fiscal_year.label("fiscal_year"), Round.months.label("months")]
 

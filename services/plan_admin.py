@@ -83,6 +83,7 @@ def export_spec(*, session: Session, plan_id: int) -> PlanFileSpec:
             name_th=s.name_th,
             name_en=s.name_en,
             description=s.description,
+            weight=s.weight,
             **{kind: [t.name_th for t in mine if t.kind == kind] for kind in ALIGNMENT_KINDS},
             assignments=[
                 AssignmentSpec(
@@ -229,6 +230,8 @@ def rule_problems(spec: PlanFileSpec) -> list[EditProblem]:
                     out.append(problem(where, "error.plan.count_target", target=_fmt(a.target), unit=unit))
             if sub.assignments and sum((a.weight for a in sub.assignments), Decimal(0)) <= 0:
                 out.append(problem(sub.code, "error.plan.weights_zero"))
+        if sum((s.weight for s in main.sub_issues), Decimal(0)) <= 0:
+            out.append(problem(str(main.number), "error.plan.sub_weights_zero"))
     return out
 
 
@@ -525,6 +528,7 @@ class _Reconciler:
                 name_th=s.name_th,
                 name_en=s.name_en,
                 description=s.description,
+                weight=s.weight,
                 sort_order=order,
             )
             self.note("add", "sub_issue", s.code, new=s.name_th)
@@ -543,7 +547,13 @@ class _Reconciler:
                 row,
                 "sub_issue",
                 s.code,
-                {"name_th": s.name_th, "name_en": s.name_en, "description": s.description, "sort_order": order},
+                {
+                    "name_th": s.name_th,
+                    "name_en": s.name_en,
+                    "description": s.description,
+                    "weight": s.weight,
+                    "sort_order": order,
+                },
             )
             if row.main_issue_id != main.id:
                 self.note("update", "sub_issue", s.code, "main_issue", "", str(main.number))

@@ -93,6 +93,7 @@ class SubIssueSpec(_Spec):
     name_th: str = Field(min_length=1, max_length=ISSUE_NAME_MAX)
     name_en: str = Field(default="", max_length=ISSUE_NAME_MAX)
     description: str = Field(default="", max_length=MAX_TEXT)
+    weight: Decimal = Field(default=Decimal("1"), ge=0, le=MAX_WEIGHT, allow_inf_nan=False)  # its share in the main issue
     # the names (name_th) of the plan's alignment entries this sub-issue serves
     strategy: list[str] = Field(default=[], max_length=MAX_TAGS)
     master_plan: list[str] = Field(default=[], max_length=MAX_TAGS)
@@ -574,6 +575,7 @@ def apply_plan(*, session: Session, spec: PlanFileSpec) -> Plan:
                 name_th=s.name_th,
                 name_en=s.name_en,
                 description=s.description,
+                weight=s.weight,
                 sort_order=order,
             )
             session.add(sub)

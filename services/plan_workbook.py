@@ -32,7 +32,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "agencies": ("code", "name_th", "short_name_th", "name_en"),
     "alignment": ("kind", "name_th", "name_en"),
     "main_issues": ("id", "number", "name_th", "name_en"),
-    "sub_issues": ("id", "main_issue", "code", "name_th", "name_en", "description"),
+    "sub_issues": ("id", "main_issue", "code", "name_th", "name_en", "description", "weight"),
     "sub_alignment": ("sub_issue_id", "sub_issue", "kind", "name_th"),
     "assignments": ("sub_issue_id", "sub_issue", "agency", "output", "outcome", "target", "unit", "weight"),
     "expected": ("months", "pct"),
@@ -119,6 +119,7 @@ def to_tables(spec: PlanFileSpec, lang: str = "th") -> dict[str, pd.DataFrame]:
                     "name_th": s.name_th,
                     "name_en": s.name_en,
                     "description": s.description,
+                    "weight": _num(s.weight),
                 }
             )
             for kind in ALIGNMENT_KINDS:

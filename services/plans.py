@@ -11,6 +11,14 @@ from sqlmodel import Session, col, select
 from models import Agency, AlignmentTag, Assignment, Plan, ProgressReport, SubIssue, SubIssueAlignment
 
 
+def item_weight() -> sa.ColumnElement:
+    """What an item (an owner's assignment) counts in weighted progress: its sub-issue's weight
+    times its own, so a sub-issue's weight shares its main issue and the plan among sub-issues
+    and the owner's weight shares the sub-issue among its owners. Assignment and SubIssue must
+    both be in the query."""
+    return Assignment.weight * SubIssue.weight
+
+
 def in_round(report: Any, round_id: Any) -> sa.ColumnElement[bool]:
     """Whether an assignment (and its sub-issue, both in the query) is an item of the round whose
     reports `report` stands for: while neither is archived, and for ever in a round that holds a

@@ -194,6 +194,7 @@ def _refused(engine, plan_id, spec) -> list[str]:
          setattr(_sub(sp, "1.1").assignments[0], "target", Decimal(120)), "error.plan.percent_target"),
         (lambda sp: setattr(_sub(sp, "1.1").assignments[-1], "target", Decimal("2.5")), "error.plan.count_target"),
         (lambda sp: [setattr(a, "weight", Decimal(0)) for a in _sub(sp, "2.1").assignments], "error.plan.weights_zero"),
+        (lambda sp: [setattr(s, "weight", Decimal(0)) for s in sp.main_issues[2].sub_issues], "error.plan.sub_weights_zero"),
         (lambda sp: setattr(_sub(sp, "1.2"), "code", "1.1"), "error.plan.duplicate_sub"),
         (lambda sp: setattr(_sub(sp, "1.2"), "code", "2.9"), "error.plan.code_of_main"),
         (lambda sp: sp.agencies.append(sp.agencies[0].model_copy()), "error.plan.duplicate_agency"),
@@ -267,3 +268,20 @@ def test_the_overview_groups_and_the_heatmap_filters_by_alignment(demo_db):
     assert row["weighted_progress"] == pytest.approx(
         float((weight * items["progress_pct"].astype(float).fillna(0)).sum() / weight.sum())
     )
+
+
+def test_a_sub_issue_weight_shares_its_main_issue_among_sub_issues(demo_db):
+    plan_id, spec = _spec(demo_db)
+    assert all(s.weight == 1 for m in spec.main_issues for s in m.sub_issues)
+    _sub(spec, "1.1").weight = Decimal(3)
+    assert _preview(demo_db, plan_id, spec) == [Change("update", "sub_issue", "1.1", "weight", "1", "3")]
+    _apply(demo_db, plan_id, spec)
+    rid = open_round(demo_db).id
+    with read_session(demo_db) as s:
+        cells = heatmap.cells(session=s, round_id=rid)
+        mains = heatmap.by_main_issue(session=s, round_id=rid).set_index("main_issue_number")
+    items = cells[cells["assignment_id"].notna() & (cells["main_issue_number"] == 1)]
+    weight = items["weight"].astype(float)  # the owner's weight x the sub-issue's
+    assert set(weight[items["sub_issue_code"] == "1.1"]) == {3.0}
+    expected = float((weight * items["progress_pct"].astype(float).fillna(0)).sum() / weight.sum())
+    assert mains.loc[1, "weighted_progress"] == pytest.approx(expected)

@@ -1,4 +1,4 @@
-"""running the plan from the app: archived sub-issues and assignments, alignment tags (strategy,
+"""running the plan from the app: archived sub-issues and assignments, a weight per sub-issue, alignment tags (strategy,
 master plan, ministry plan) per sub-issue, temporary passwords that must be changed, the chair's
 digest recipients and its log
 
@@ -100,10 +100,14 @@ def upgrade() -> None:
 
     with op.batch_alter_table("sub_issue", schema=None) as batch_op:
         batch_op.add_column(sa.Column("archived_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("weight", sa.Numeric(8, 2), server_default="1", nullable=False))
+        batch_op.create_check_constraint("ck_sub_issue_weight", "weight >= 0")
 
 
 def downgrade() -> None:
     with op.batch_alter_table("sub_issue", schema=None) as batch_op:
+        batch_op.drop_constraint("ck_sub_issue_weight", type_="check")
+        batch_op.drop_column("weight")
         batch_op.drop_column("archived_at")
 
     with op.batch_alter_table("assignment", schema=None) as batch_op:

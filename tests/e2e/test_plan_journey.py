@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from bench.servers import ROOT
-from tests.browser import StreamlitServer
+from tests.browser import ARTIFACTS, StreamlitServer
 from tests.e2e.helpers import download, go, login, settle
 
 pytestmark = pytest.mark.browser
@@ -55,6 +55,9 @@ def test_admin_edits_the_plan_secretariat_runs_the_round_admin_backs_up_and_rest
     settle(admin)
     admin.get_by_role("button", name="ตรวจไฟล์และดูการเปลี่ยนแปลง").click()
     expect(admin.get_by_role("heading", name="การเปลี่ยนแปลงที่จะบันทึก 2 รายการ")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    admin.get_by_role("heading", name="การเปลี่ยนแปลงที่จะบันทึก 2 รายการ").scroll_into_view_if_needed()
+    admin.screenshot(path=str(ARTIFACTS / "plan-preview.png"))
     save = admin.get_by_role("button", name="บันทึกการเปลี่ยนแปลงแผน")
     expect(save).to_be_disabled()  # the confirmation starts unticked
     admin.get_by_text("ตรวจทานแล้ว บันทึกการเปลี่ยนแปลงทั้ง 2 รายการ").click()
