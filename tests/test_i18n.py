@@ -36,6 +36,22 @@ def test_every_key_has_both_languages(key):
         assert catalog()[key].get(lang, "").strip(), f"{key} has no {lang} text"
 
 
+def test_every_entry_is_exactly_a_thai_and_an_english_string():
+    """Read as YAML, not through catalog(): an unquoted comma in a flow mapping turns
+    `en: Yes, remove it` into the boolean True and a stray key, which catalog() would show as "True"."""
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "core" / "catalog.yaml").read_text(encoding="utf-8"))
+    wrong = {
+        key: entry
+        for key, entry in raw.items()
+        if not isinstance(entry, dict)
+        or set(entry) != set(LANGUAGES)
+        or not all(isinstance(v, str) and v.strip() for v in entry.values())
+    }
+    assert not wrong, f"entries that are not exactly a Thai and an English string: {wrong}"
+
+
 def test_every_key_used_in_code_exists():
     used = set()
     for path in SOURCES:
