@@ -66,6 +66,8 @@ if actor.role == Role.focal_point:
         st.info(t("home.focal.no_items"))
     elif not pending:
         st.success(t("home.focal.all_done"), icon=":material/task_alt:")
+    elif str(rnd.state) != "open":  # nothing can be sent any more: say so instead of asking for it
+        st.info(t("home.focal.closed_pending", n=len(pending)), icon=":material/lock:")
     else:
         st.warning(t("home.focal.pending", n=len(pending)), icon=":material/edit_note:")
     for item in summary.my_items:

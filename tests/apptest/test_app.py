@@ -3,8 +3,10 @@
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from core.db import make_engine
 from core.i18n import translate
 from tests.apptest.conftest import APP_FILE, APP_TIMEOUT, login, shown
 
@@ -131,3 +133,16 @@ def test_a_focal_points_home_names_their_agency_and_counts_its_items_first(app):
     assert metrics["ส่งแล้ว/อนุมัติ"] == "4 จาก 5"
     labels = [m.label for m in at.metric]
     assert labels.index("รายงานแล้ว") < labels.index("รายการที่รายงานแล้ว")  # own counts first
+
+
+def test_after_the_round_closes_a_focal_point_is_not_asked_to_report(app, app_env):
+    at = login(app, "focal_bla")
+    assert [w.value for w in at.warning if "ต้องรายงานหรือแก้ไข" in w.value] == ["ยังมี 2 รายการที่ต้องรายงานหรือแก้ไขในรอบนี้"]
+    engine = make_engine(f"sqlite:///{app_env}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE reporting_round SET state = 'closed' WHERE state = 'open'"))
+        conn.execute(sa.text("UPDATE data_version SET version = version + 1"))
+    engine.dispose()
+    at.run()
+    assert not [w.value for w in at.warning if "ต้องรายงานหรือแก้ไข" in w.value]
+    assert any(i.value.startswith("รอบนี้ปิดแล้ว ไม่ต้องรายงานเพิ่ม (2 รายการ") for i in at.info)
