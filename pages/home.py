@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from core.thaidate import fiscal_year_of
 from models import Role
 from services import evidence, home, meetings, reminders
 from services.meeting_docs.prose import resolution_text
@@ -203,6 +204,9 @@ if summary.last_meeting is not None:
     with st.container(border=True):
         st.caption(t("home.last_meeting"))
         st.markdown(f"**{t('meeting.title', number=m.number, year=m.year_be)}** · {fmt_date(m.held_on)}")
+        held_fy = fiscal_year_of(m.held_on)
+        if rnd is not None and held_fy < rnd.fiscal_year:  # the latest there is, but from an earlier year
+            st.warning(t("home.meeting_old", fy=held_fy, current=rnd.fiscal_year), icon=":material/history:")
         st.caption(t(f"minutes_state.{getattr(m.minutes_state, 'value', m.minutes_state)}"))
         for kind, text in summary.last_meeting_resolutions:
             st.write(f"{t('meeting.resolution')}: {md(clip(resolution_text(kind, text, lang()), 800))}")

@@ -146,3 +146,8 @@ def test_after_the_round_closes_a_focal_point_is_not_asked_to_report(app, app_en
     at.run()
     assert not [w.value for w in at.warning if "ต้องรายงานหรือแก้ไข" in w.value]
     assert any(i.value.startswith("รอบนี้ปิดแล้ว ไม่ต้องรายงานเพิ่ม (2 รายการ") for i in at.info)
+
+
+def test_the_latest_meeting_card_says_when_it_is_from_an_earlier_year(app):
+    at = login(app, "chair")  # the demo's latest meeting is 3/2563 (FY2563); its round is in FY2564
+    assert any(w.value == "การประชุมนี้อยู่ในปีงบประมาณ พ.ศ. 2563 ยังไม่มีการประชุมที่บันทึกไว้ในปีงบประมาณ พ.ศ. 2564" for w in at.warning)
