@@ -141,10 +141,12 @@ def chart_labels() -> dict[str, str]:
 
 def tighten_layout() -> None:
     """Less empty margin round the page, so grids and tables keep their width on a laptop and
-    a projector (Streamlit's wide layout leaves 5rem each side and 6rem on top)."""
+    a projector (Streamlit's wide layout leaves 5rem each side and 6rem on top). The top keeps
+    clear of the page header (3.75rem, drawn over the page): less would hide the demo banner's
+    first line and cut its Thai tone marks."""
     st.html(
         "<style>[data-testid='stMainBlockContainer']"
-        "{padding-top:2.5rem;padding-left:2rem;padding-right:2rem;max-width:100%}</style>"
+        "{padding-top:4.5rem;padding-left:2rem;padding-right:2rem;max-width:100%}</style>"
     )
 
 
