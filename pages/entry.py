@@ -137,6 +137,7 @@ with tab_excel:
         file_name=f"report-{agency.code}-{rnd.fiscal_year}-{rnd.months}m.xlsx",
         key="excel_template",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",  # a rerun would drop the deferred file before its request arrives
     )
     nonce = st.session_state.setdefault("excel_nonce", 0)  # a new key empties the uploader after an import
     uploaded = file_uploader(

@@ -286,6 +286,7 @@ d1.download_button(
     file_name=f"{stem}.csv",
     mime="text/csv",
     icon=":material/download:",
+    on_click="ignore",
 )
 d2.download_button(
     t("heatmap.download_xlsx"),
@@ -293,6 +294,13 @@ d2.download_button(
     file_name=f"{stem}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",
+    on_click="ignore",
 )
-d3.download_button(t("heatmap.download_svg"), _svg, file_name=f"{stem}.svg", mime="image/svg+xml", icon=":material/image:")
-d4.download_button(t("heatmap.download_png"), _png, file_name=f"{stem}.png", mime="image/png", icon=":material/image:")
+# A deferred file is made when its request arrives; a click that also reran the page would drop
+# it first (MediaFileStorageError: "Deferred file ... not found"), so no download click reruns.
+d3.download_button(
+    t("heatmap.download_svg"), _svg, file_name=f"{stem}.svg", mime="image/svg+xml", icon=":material/image:", on_click="ignore"
+)
+d4.download_button(
+    t("heatmap.download_png"), _png, file_name=f"{stem}.png", mime="image/png", icon=":material/image:", on_click="ignore"
+)

@@ -234,6 +234,7 @@ def evidence_item(container, ev, *, actor, evidence_dir, key: str) -> None:
         mime=ev.content_type,
         key=key,
         icon=":material/download:",
+        on_click="ignore",  # a rerun would drop the deferred file before its request arrives
     )
 
 

@@ -125,3 +125,22 @@ def test_100_agencies_by_40_sub_issues_stay_readable_and_clickable(page: Page, w
     target.click()
     settle(page)
     expect(detail(page).get_by_role("heading", name=f"{agency} · 4.10")).to_be_visible()
+
+
+def test_every_heatmap_download_works_on_its_first_click_one_after_another(page: Page, server):
+    """No retry here (tests.e2e.helpers.download clicks again): each button is clicked once, in a
+    row, twice over; each must start its download. A click that reran the page used to drop the
+    deferred file before the browser asked for it ("Deferred file … not found")."""
+    login(page, server.url, "chair")
+    page.goto(f"{server.url}/heatmap?fy=2564&m=12")
+    expect(page.get_by_role("button", name="ดาวน์โหลดแผนภาพ (PNG)")).to_be_visible()
+    settle(page)
+    labels = ["ดาวน์โหลดแผนภาพ (PNG)", "ดาวน์โหลดตาราง (CSV)", "ดาวน์โหลดแผนภาพ (SVG)", "ดาวน์โหลดตาราง (Excel)"]
+    sizes = []
+    for label in labels * 2:
+        with page.expect_download(timeout=60_000) as started:
+            page.get_by_role("button", name=label).click()
+        sizes.append(Path(started.value.path()).stat().st_size)
+    assert all(size > 200 for size in sizes), sizes  # the CSV is the 7 x 13 grid: about 400 bytes
+    assert not page.get_by_test_id("stException").count()
+    assert "MediaFileStorageError" not in server.log_path.read_text(encoding="utf-8", errors="replace")
