@@ -38,17 +38,17 @@ PAGES = {
 cache.start_run()
 nav.leave_folder_page_mode()
 tighten_layout()
-language_switch()
 try:
     settings().check_secure()
 except SettingsError as exc:
+    language_switch()
     st.error(t("error.unsafe_config", detail=str(exc)))
     st.stop()
 
+actor = auth.current_actor()  # first: a new browser session starts in the account's language
+language_switch()
 if cache.is_demo():
     demo_banner()
-
-actor = auth.current_actor()
 auth.sync_browser_cookie()
 if actor is None:
     # Every page's address shows the login form, so a link to a page (a heatmap cell, a round)

@@ -19,11 +19,11 @@ from models.audit import AuditLog
 
 # Fields whose values never enter the trail (only the fact that they changed).
 REDACTED_FIELDS = {"password_hash", "token_hash", "ticket_hash"}
-# Login bookkeeping, per table: audited like any field, but no cached read shows it (services.users
-# checks lockouts against the database), so a write that changes only these leaves the data
+# Login bookkeeping (and the language a person chose), per table: audited like any field, but no
+# cached read shows it (services.users checks lockouts against the database), so a write that changes only these leaves the data
 # version alone. Otherwise every login would empty every process's caches: at a committee
 # session fifty people log in within a minute, and each next page would recompute its aggregates.
-UNVERSIONED_FIELDS = {"app_user": frozenset({"last_login_at", "failed_login_count", "locked_until"})}
+UNVERSIONED_FIELDS = {"app_user": frozenset({"last_login_at", "failed_login_count", "locked_until", "language"})}
 # Tables no cached read shows at all: login sessions (services.login_sessions) are checked against
 # the database on every run, so starting or ending one leaves the data version alone.
 UNVERSIONED_TABLES = frozenset({"login_session"})

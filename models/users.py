@@ -34,4 +34,6 @@ class User(UserBase, table=True):
     last_login_at: datetime | None = None
     # Set with a temporary password given by an administrator: the next login must choose a new one.
     must_change_password: bool = False
+    # The interface language the person last chose (core.i18n.LANGUAGES): kept across logins.
+    language: str = Field(default="th", max_length=5)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

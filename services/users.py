@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from core.i18n import LANGUAGES
 from models import Agency, AuditLog, LoginSession, Role, User
 from services import login_sessions
 from services.errors import UserFacingError
@@ -211,6 +212,16 @@ def set_active(*, session: Session, actor: Actor, username: str, active: bool) -
     if not active:
         login_sessions.revoke_all_for_user(session=session, user_id=user.id, reason="deactivated")
     return user
+
+
+def set_language(*, session: Session, actor: Actor, language: str) -> None:
+    """Keep the interface language a person chose, for their next login (their own account only)."""
+    if language not in LANGUAGES:
+        raise UserInputError("error.unknown_language")
+    user = session.get(User, actor.user_id) if actor.user_id else None
+    if user is not None and user.language != language:
+        user.language = language
+        session.add(user)
 
 
 def change_own_password(

@@ -613,3 +613,23 @@ def test_two_admins_saving_the_same_form_at_once_never_both_win(demo_db):
     winner = next(m for m, o in outcome.items() if o == "saved")
     assert _user(demo_db, "viewer").display_name == {"admin": "ชื่อ ก", "secretariat": "ชื่อ ข"}[winner]
     assert len([r for r in _audit(demo_db, _user(demo_db, "viewer").id, "display_name") if r.action == "update"]) == 1
+
+
+def test_a_persons_language_is_kept_audited_and_leaves_the_caches_alone(demo_db):
+    from core.db import data_version
+
+    with read_session(demo_db) as s:
+        chair = users.actor_for(users.get_by_username(session=s, username="chair"))
+        before = data_version(s)
+    with write_session(demo_db, chair) as s:
+        users.set_language(session=s, actor=chair, language="en")
+    with pytest.raises(users.UserInputError), write_session(demo_db, chair) as s:
+        users.set_language(session=s, actor=chair, language="fr")
+    with read_session(demo_db) as s:
+        assert users.get_by_username(session=s, username="chair").language == "en"
+        assert users.get_by_username(session=s, username="executive").language == "th"
+        assert data_version(s) == before  # no cached figure shows it
+        rows = s.exec(
+            select(AuditLog).where(AuditLog.entity == "app_user", AuditLog.field == "language", AuditLog.action == "update")
+        ).all()
+        assert [(r.username, r.old_value, r.new_value) for r in rows] == [("chair", "th", "en")]

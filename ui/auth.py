@@ -20,14 +20,16 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.models import cookie_model as _stauth_cookie_model
 from streamlit_authenticator.utilities.exceptions import LoginError
 
+from core.i18n import LANGUAGES
 from services import login_sessions, users
 from services.permissions import Actor
 from ui import cache
 from ui.boot import settings
 from ui.session import ACTOR_KEY, MUST_CHANGE_KEY, write_session
-from ui.widgets import t
+from ui.widgets import LANG_KEY, LANG_PICKED_KEY, t
 
 LOGIN_RESULT_KEY = "login_result"
+LANG_SEEDED_KEY = "_lang_seeded_for"  # the login session whose account language this session took
 SESSION_KEY = "_login_session"  # id of this browser session's login_session row
 TICKET_KEY = "_login_ticket"  # the one-time ticket the browser has yet to trade for its cookie
 DROP_COOKIE_KEY = "_drop_login_cookie"  # after a logout: the ended session, whose cookie the browser deletes
@@ -141,7 +143,22 @@ def current_actor() -> Actor | None:
     actor = users.actor_for(user)
     st.session_state[ACTOR_KEY] = actor
     st.session_state[MUST_CHANGE_KEY] = bool(user.must_change_password)  # read with the session, every run
+    _language_of(actor, user.language)
     return actor
+
+
+def _language_of(actor: Actor, stored: str) -> None:
+    """Once per login session: the account's language, unless the person picked one on the login
+    page, which then becomes the account's."""
+    if st.session_state.get(LANG_SEEDED_KEY) == st.session_state.get(SESSION_KEY):
+        return
+    st.session_state[LANG_SEEDED_KEY] = st.session_state.get(SESSION_KEY)
+    picked = st.session_state.pop(LANG_PICKED_KEY, None)
+    if picked in LANGUAGES and picked != stored:
+        with write_session(actor) as session:
+            users.set_language(session=session, actor=actor, language=picked)
+    elif stored in LANGUAGES:
+        st.session_state[LANG_KEY] = stored
 
 
 def must_change_password() -> bool:

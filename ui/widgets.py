@@ -16,6 +16,7 @@ from services import evidence
 from services.errors import UserFacingError
 
 LANG_KEY = "lang"
+LANG_PICKED_KEY = "_lang_picked"  # chosen on the login page, before anyone is logged in
 LANG_WIDGET_KEY = "lang_switch"
 
 
@@ -89,10 +90,21 @@ def _language_changed() -> None:
     choice = st.session_state.get(LANG_WIDGET_KEY)
     if choice in LANGUAGES:  # clicking the active option deselects it: keep the language
         st.session_state[LANG_KEY] = choice
+        from ui import session  # ui.session imports this module
+
+        who = session.actor()
+        if who is None:  # on the login page: it becomes the account's language at login
+            st.session_state[LANG_PICKED_KEY] = choice
+        else:  # kept for the account's next login (an audited write, no cache emptied)
+            from services import users
+
+            with session.write_session(who) as s:
+                users.set_language(session=s, actor=who, language=choice)
 
 
 def language_switch() -> None:
-    """Thai/English toggle in the sidebar; the choice lasts for the browser session."""
+    """Thai/English toggle in the sidebar. The choice lasts for the browser session and is kept on
+    the account; a new browser session starts in the account's language (ui.auth.current_actor)."""
     current = lang()
     st.session_state[LANG_KEY] = current
     st.session_state[LANG_WIDGET_KEY] = current

@@ -1,5 +1,5 @@
 """running the plan from the app: archived sub-issues and assignments, a weight per sub-issue, alignment tags (strategy,
-master plan, ministry plan) per sub-issue, temporary passwords that must be changed, the chair's
+master plan, ministry plan) per sub-issue, temporary passwords that must be changed, each person's language, the chair's
 digest recipients and its log
 
 Revision ID: 0007
@@ -94,6 +94,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table("app_user", schema=None) as batch_op:
         batch_op.add_column(sa.Column("must_change_password", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(
+            sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=5), server_default="th", nullable=False)
+        )
 
     with op.batch_alter_table("assignment", schema=None) as batch_op:
         batch_op.add_column(sa.Column("archived_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
@@ -114,6 +117,7 @@ def downgrade() -> None:
         batch_op.drop_column("archived_at")
 
     with op.batch_alter_table("app_user", schema=None) as batch_op:
+        batch_op.drop_column("language")
         batch_op.drop_column("must_change_password")
 
     with op.batch_alter_table("sub_issue_alignment", schema=None) as batch_op:

@@ -151,3 +151,37 @@ def test_after_the_round_closes_a_focal_point_is_not_asked_to_report(app, app_en
 def test_the_latest_meeting_card_says_when_it_is_from_an_earlier_year(app):
     at = login(app, "chair")  # the demo's latest meeting is 3/2563 (FY2563); its round is in FY2564
     assert any(w.value == "การประชุมนี้อยู่ในปีงบประมาณ พ.ศ. 2563 ยังไม่มีการประชุมที่บันทึกไว้ในปีงบประมาณ พ.ศ. 2564" for w in at.warning)
+
+
+def _switch_language(at: AppTest, code: str) -> AppTest:
+    at.button_group(key="lang_switch").set_value(code)
+    return at.run()
+
+
+def test_the_language_chosen_is_kept_for_the_next_login(app_env):
+    first = login(AppTest.from_file(APP_FILE, default_timeout=APP_TIMEOUT).run(), "chair")
+    assert first.title[0].value == "หน้าหลัก"
+    first = _switch_language(first, "en")
+    assert not first.exception and first.title[0].value == "Home"
+    again = login(AppTest.from_file(APP_FILE, default_timeout=APP_TIMEOUT).run(), "chair")  # a new browser session
+    assert again.title[0].value == "Home"
+    engine = make_engine(f"sqlite:///{app_env}")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT language FROM app_user WHERE username = 'chair'")).scalar_one() == "en"
+        assert (
+            conn.execute(
+                sa.text("SELECT count(*) FROM audit_log WHERE entity = 'app_user' AND field = 'language' AND new_value = 'en'")
+            ).scalar_one()
+            == 1
+        )
+    engine.dispose()
+    other = login(AppTest.from_file(APP_FILE, default_timeout=APP_TIMEOUT).run(), "executive")
+    assert other.title[0].value == "หน้าหลัก"  # each person's own choice
+
+
+def test_a_language_picked_on_the_login_page_becomes_the_accounts(app_env):
+    at = _switch_language(AppTest.from_file(APP_FILE, default_timeout=APP_TIMEOUT).run(), "en")
+    at = login(at, "viewer")
+    assert at.title[0].value == "Home"
+    again = login(AppTest.from_file(APP_FILE, default_timeout=APP_TIMEOUT).run(), "viewer")
+    assert again.title[0].value == "Home"
