@@ -38,10 +38,11 @@ st.caption(t("plan.intro_edit" if can_edit else "plan.intro_read"))
 
 # -------------------------------------------------------------------- downloads
 slug = f"plan-{plan.first_fiscal_year}-{plan.last_fiscal_year}"
+current_lang = lang()  # the download is built outside the script run
 down = st.columns(2)
 down[0].download_button(
     t("plan.download_xlsx"),
-    data=pw.to_xlsx(spec, lang=lang()),
+    data=lambda: pw.to_xlsx(spec, lang=current_lang),  # built when clicked (about 0.8 s), not on every rerun
     file_name=f"{slug}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/table_view:",
@@ -50,7 +51,7 @@ down[0].download_button(
 )
 down[1].download_button(
     t("plan.download_yaml"),
-    data=pw.to_yaml(spec).encode("utf-8"),
+    data=lambda: pw.to_yaml(spec).encode("utf-8"),
     file_name=f"{slug}.yaml",
     mime="application/x-yaml",
     icon=":material/description:",
