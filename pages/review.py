@@ -8,10 +8,11 @@ import streamlit as st
 from services import history as report_history
 from services import progress, review
 from services.numbers import format_figure
+from ui.boot import settings
 from ui.cache import read
 from ui.nav import nav_page, round_picker
 from ui.session import require_actor, run_write
-from ui.widgets import clip, fmt_date, fmt_datetime, md, round_label, t
+from ui.widgets import clip, evidence_item, fmt_date, fmt_datetime, md, round_label, t
 
 actor = require_actor("review")
 st.title(t("review.title"))
@@ -78,6 +79,17 @@ for agency, item in shown:
     with st.expander(
         f"{md(agency.short_name_th)} · {md(item.sub_issue.code)} {md(item.sub_issue.name_th)} — {t('state.' + item.state)}"
     ):
+        a = item.assignment  # what the item is judged against, beside what was reported
+        if a.output_text:
+            st.markdown(f"**{t('review.indicator')}:** {md(clip(a.output_text, 400))}")
+        st.write(
+            t(
+                "review.target_line",
+                target=format_figure(a.target_value) or "-",
+                unit=md(a.unit),
+                expected=format_figure(item.expected),
+            )
+        )
         st.write(
             f"**{t('field.progress_pct')}:** {format_figure(r.progress_pct) or '-'} · "
             f"**{t('field.actual_value')}:** {format_figure(r.actual_value) or '-'} "
@@ -89,6 +101,12 @@ for agency, item in shown:
             if getattr(r, name):
                 st.markdown(f"**{t('field.' + name)}:**")
                 st.text(clip(getattr(r, name), progress.TEXT_LIMITS[name]))
+        if item.evidence:
+            st.markdown(f"**{t('review.evidence_files', n=len(item.evidence))}**")
+            for ev in item.evidence:
+                evidence_item(st, ev, actor=actor, evidence_dir=settings().evidence_dir, key=f"rv_ev_{ev.id}")
+        elif not r.evidence:
+            st.caption(t("review.no_evidence"))
         if r.updated_at:
             st.caption(t("review.updated", when=fmt_datetime(r.updated_at)))
         key = f"rv_{r.id}"

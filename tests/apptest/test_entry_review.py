@@ -107,6 +107,19 @@ def test_secretariat_approves_from_the_review_page(app, app_env):
     assert report(engine, "OTEPC", "1.5", open_round(engine).id).submission_state == SubmissionState.approved
 
 
+def test_the_review_panel_shows_what_the_item_is_judged_against(app, app_env):
+    at = login(app, "secretariat")
+    at.switch_page(REVIEW).run()
+    assert not at.exception
+    panels = [e for e in at.expander if "1.5" in shown(e.label) and "สำนักงาน ก.ค.ศ." in shown(e.label)]
+    assert panels
+    texts = [shown(m.value) for m in panels[0].markdown]
+    assert any(x.startswith("**ค่าเป้าหมาย:** ") and "**ความก้าวหน้าที่คาดหวังในรอบนี้:** ร้อยละ 100" in x for x in texts), texts
+    assert any(x.startswith("**ผลผลิต / ตัวชี้วัด:** ") for x in texts)
+    evidence = [c.value for c in panels[0].caption] + texts
+    assert any(x.startswith("หลักฐานที่แนบ") or x == "ไม่มีหลักฐานแนบมากับรายการนี้" for x in evidence)
+
+
 def test_return_needs_a_comment(app, app_env):
     engine = _engine(app_env)
     at = login(app, "secretariat")
