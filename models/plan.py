@@ -18,6 +18,9 @@ class PlanBase(SQLModel):
     first_fiscal_year: int = Field(ge=2500, le=2700)
     last_fiscal_year: int = Field(ge=2500, le=2700)
     is_demo: bool = False  # the demo plan: every page shows a "demo data" marker
+    # Whether an item may be submitted without evidence (a link, a file or the evidence text);
+    # when not required, submitting without any is allowed and said.
+    evidence_required: bool = False
 
 
 class Plan(PlanBase, table=True):

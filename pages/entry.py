@@ -81,6 +81,7 @@ if review.can_submit(actor, agency_id=agency.id, rnd=rnd):
         if a2.button(
             t("entry.submit_round"), type="primary", disabled=not editable_left, icon=":material/send:", key="submit_round"
         ):
+            bare = review.without_evidence(items)  # allowed by the plan, and said in the toast
             # what is submitted is what the form shows: unsaved edits stop it, and so does an item
             # stored in another version than the one the form was drawn from
             if run_write(
@@ -92,7 +93,7 @@ if review.can_submit(actor, agency_id=agency.id, rnd=rnd):
                     unsaved=unsaved_codes,
                     shown_versions=shown_versions,
                 ),
-                success=t("entry.submitted"),
+                success=(t("entry.submitted_no_evidence", n=len(bare), codes=", ".join(bare)) if bare else t("entry.submitted")),
                 rerun=False,
             ):
                 for it in items:  # the form shows what was submitted

@@ -66,6 +66,8 @@ def _column_config(table: str, frame: pd.DataFrame, edited: dict[str, pd.DataFra
         text = pw.label(column)
         if column in ("id", "sub_issue_id"):
             config[column] = st.column_config.NumberColumn(text, disabled=True, format="%d")
+        elif column == "evidence_required":
+            config[column] = st.column_config.CheckboxColumn(text)
         elif column == "kind":
             config[column] = st.column_config.SelectboxColumn(
                 text, options=[pw.kind_label(k, lang()) for k in ALIGNMENT_KINDS], required=True

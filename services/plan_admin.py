@@ -115,6 +115,7 @@ def export_spec(*, session: Session, plan_id: int) -> PlanFileSpec:
             first_fiscal_year=plan.first_fiscal_year,
             last_fiscal_year=plan.last_fiscal_year,
             demo=plan.is_demo,
+            evidence_required=plan.evidence_required,
         ),
         agencies=[AgencySpec(code=a.code, name_th=a.name_th, short_name_th=a.short_name_th, name_en=a.name_en) for a in agencies],
         alignment=AlignmentSpec(
@@ -328,6 +329,7 @@ class _Reconciler:
                 "name_en": h.name_en,
                 "first_fiscal_year": h.first_fiscal_year,
                 "last_fiscal_year": h.last_fiscal_year,
+                "evidence_required": h.evidence_required,
             },
         )
 

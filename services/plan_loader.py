@@ -122,6 +122,7 @@ class PlanHeaderSpec(_Spec):
     first_fiscal_year: int = Field(ge=2500, le=2700)
     last_fiscal_year: int = Field(ge=2500, le=2700)
     demo: bool = False
+    evidence_required: bool = False  # an item cannot be submitted without evidence
 
 
 class BandSpec(_Spec):
@@ -550,6 +551,7 @@ def apply_plan(*, session: Session, spec: PlanFileSpec) -> Plan:
         name_th=spec.plan.name_th,
         name_en=spec.plan.name_en,
         is_demo=spec.plan.demo,
+        evidence_required=spec.plan.evidence_required,
         first_fiscal_year=spec.plan.first_fiscal_year,
         last_fiscal_year=spec.plan.last_fiscal_year,
     )

@@ -28,7 +28,7 @@ from services.plan_loader import ALIGNMENT_KINDS, PlanFileError, PlanFileSpec, d
 
 # table key -> its columns (spec field names); labels are catalog keys plan.col.<column>
 TABLES: dict[str, tuple[str, ...]] = {
-    "plan": ("first_fiscal_year", "last_fiscal_year", "name_th", "name_en"),
+    "plan": ("first_fiscal_year", "last_fiscal_year", "name_th", "name_en", "evidence_required"),
     "agencies": ("code", "name_th", "short_name_th", "name_en"),
     "alignment": ("kind", "name_th", "name_en"),
     "main_issues": ("id", "number", "name_th", "name_en"),
@@ -101,6 +101,7 @@ def to_tables(spec: PlanFileSpec, lang: str = "th") -> dict[str, pd.DataFrame]:
             "name_en": h.name_en,
             "first_fiscal_year": h.first_fiscal_year,
             "last_fiscal_year": h.last_fiscal_year,
+            "evidence_required": h.evidence_required,
         }
     )
     rows["agencies"] = [a.model_dump(include=set(TABLES["agencies"])) for a in spec.agencies]

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session, select
 
-from models import Assignment, ProgressReport, Role, Round, RoundState, SubmissionState
+from models import Assignment, Plan, ProgressReport, Role, Round, RoundState, SubmissionState
 from services.errors import ProgressError, UserFacingError
 from services.history import changes_since
 from services.permissions import FOCAL_EDITABLE_STATES, Actor, PermissionDenied, require_edit, require_secretariat
@@ -48,6 +48,16 @@ def can_submit(actor: Actor, *, agency_id: int, rnd: Round) -> bool:
 def to_submit(items: Sequence[EntryItem]) -> list[EntryItem]:
     """The items a submission of the agency's round would still send."""
     return [item for item in items if item.state in TO_SUBMIT]
+
+
+def has_evidence(item: EntryItem) -> bool:
+    """An item's report carries evidence: a file or link attached, or the evidence text filled."""
+    return bool(item.evidence) or bool(item.report is not None and (item.report.evidence or "").strip())
+
+
+def without_evidence(items: Sequence[EntryItem]) -> list[str]:
+    """Sub-issue codes of the items a submission would send with no evidence at all."""
+    return [item.sub_issue.code for item in to_submit(items) if not has_evidence(item)]
 
 
 def can_review(actor: Actor, *, rnd: Round, item: EntryItem) -> bool:
@@ -92,6 +102,8 @@ def submit_agency_round(
     if rnd.state != RoundState.open:
         raise PermissionDenied("error.round_closed")
     items = entry_items(session=session, actor=actor, round_id=round_id, agency_id=agency_id)
+    plan = session.get(Plan, rnd.plan_id)
+    evidence_required = bool(plan is not None and plan.evidence_required)
     problems: list[FieldProblem] = [FieldProblem("report", "error.submit.unsaved", sub_issue_code=code) for code in unsaved]
     for item in items:
         code = item.sub_issue.code
@@ -108,6 +120,8 @@ def submit_agency_round(
             ReportInput.from_report(item.report), assignment=item.assignment, expected=item.expected, for_submit=True
         ):
             problems.append(FieldProblem(p.field, p.message_key, p.params, sub_issue_code=code))
+        if evidence_required and item.state in TO_SUBMIT and not has_evidence(item):
+            problems.append(FieldProblem("evidence", "error.required.evidence", sub_issue_code=code))
         if item.report.submission_state == SubmissionState.returned and item.report.review_comment:
             problems.append(FieldProblem("review_comment", "error.required.answer", sub_issue_code=code))
     if problems:

@@ -285,3 +285,19 @@ def test_a_sub_issue_weight_shares_its_main_issue_among_sub_issues(demo_db):
     assert set(weight[items["sub_issue_code"] == "1.1"]) == {3.0}
     expected = float((weight * items["progress_pct"].astype(float).fillna(0)).sum() / weight.sum())
     assert mains.loc[1, "weighted_progress"] == pytest.approx(expected)
+
+
+def test_the_plan_can_require_evidence(demo_db):
+    plan_id, spec = _spec(demo_db)
+    assert spec.plan.evidence_required is False
+    spec.plan.evidence_required = True
+    assert _preview(demo_db, plan_id, spec) == [Change("update", "plan", spec.plan.name_th, "evidence_required", "False", "True")]
+    _apply(demo_db, plan_id, spec)
+    assert _spec(demo_db)[1].plan.evidence_required is True
+    assert pw_roundtrip(_spec(demo_db)[1]).plan.evidence_required is True
+
+
+def pw_roundtrip(spec):
+    from services import plan_workbook
+
+    return plan_workbook.read_xlsx(plan_workbook.to_xlsx(spec), demo=spec.plan.demo)

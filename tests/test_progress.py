@@ -362,3 +362,32 @@ def test_a_correction_reason_obeys_the_text_rules(demo_db):
         save(demo_db, "secretariat", "BIE", "1.4", data, stored.version, round_id=rnd.id, reason="เหตุผล\x00ซ่อน")
     assert exc.value.message_key == "error.text_control_chars"
     assert report(demo_db, "BIE", "1.4", rnd.id).version == stored.version
+
+
+def test_the_plan_decides_whether_evidence_is_required_to_submit(demo_db):
+    """OPEC's draft 3.1 is complete; with its evidence emptied, a plan that requires evidence
+    refuses the submission naming the item, one that does not submits it and lists it as bare."""
+    from models import Evidence, Plan
+
+    rid = open_round(demo_db).id
+    opec, focal = agency_id(demo_db, "OPEC"), actor(demo_db, "focal_opec")
+    draft = report(demo_db, "OPEC", "3.1", rid)
+    with write_session(demo_db, actor(demo_db, "admin")) as s:
+        row = s.get(type(draft), draft.id)
+        row.evidence = ""
+        for ev in s.exec(select(Evidence).where(Evidence.report_id == draft.id)):
+            ev.removed = True
+        s.exec(select(Plan)).one().evidence_required = True
+    with read_session(demo_db) as s:
+        items = progress.entry_items(session=s, actor=focal, round_id=rid, agency_id=opec)
+    assert review.without_evidence(items) == ["3.1"]
+    with pytest.raises(ValidationFailed) as exc, write_session(demo_db, focal) as s:
+        review.submit_agency_round(session=s, actor=focal, agency_id=opec, round_id=rid)
+    assert [(p.sub_issue_code, p.field, p.message_key) for p in exc.value.problems] == [
+        ("3.1", "evidence", "error.required.evidence")
+    ]
+    assert report(demo_db, "OPEC", "3.1", rid).submission_state == SubmissionState.draft
+    with write_session(demo_db, actor(demo_db, "admin")) as s:
+        s.exec(select(Plan)).one().evidence_required = False
+    with write_session(demo_db, focal) as s:
+        assert review.submit_agency_round(session=s, actor=focal, agency_id=opec, round_id=rid) == 1

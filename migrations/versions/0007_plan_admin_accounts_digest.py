@@ -1,5 +1,5 @@
 """running the plan from the app: archived sub-issues and assignments, a weight per sub-issue, alignment tags (strategy,
-master plan, ministry plan) per sub-issue, temporary passwords that must be changed, each person's language, the chair's
+master plan, ministry plan) per sub-issue, temporary passwords that must be changed, each person's language, whether the plan requires evidence, the chair's
 digest recipients and its log
 
 Revision ID: 0007
@@ -101,6 +101,8 @@ def upgrade() -> None:
     with op.batch_alter_table("assignment", schema=None) as batch_op:
         batch_op.add_column(sa.Column("archived_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
 
+    with op.batch_alter_table("plan", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("evidence_required", sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table("sub_issue", schema=None) as batch_op:
         batch_op.add_column(sa.Column("archived_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("weight", sa.Numeric(8, 2), server_default="1", nullable=False))
@@ -108,6 +110,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("plan", schema=None) as batch_op:
+        batch_op.drop_column("evidence_required")
     with op.batch_alter_table("sub_issue", schema=None) as batch_op:
         batch_op.drop_constraint("ck_sub_issue_weight", type_="check")
         batch_op.drop_column("weight")
