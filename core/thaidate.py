@@ -61,10 +61,11 @@ def thai_digits(text: str) -> str:
 
 
 def format_date(d: date, *, short: bool = False, lang: str = "th", digits: str = "arabic") -> str:
-    """'26 มิถุนายน 2563' or short '26 มิ.ย. 63'; English keeps the BE year: '26 June 2563 BE'."""
+    """'26 มิถุนายน 2563' or short '26 มิ.ย. 63'; English keeps the BE year and says so, long and
+    short alike: '26 June 2563 BE', '26 Jun 2563 BE' (a bare '2563' reads as a typo to a reader of CE)."""
     if lang == "en":
         month = MONTHS_EN_ABBR[d.month - 1] if short else MONTHS_EN[d.month - 1]
-        text = f"{d.day} {month} {to_be(d.year)}" + ("" if short else " BE")
+        text = f"{d.day} {month} {to_be(d.year)} BE"
     elif short:
         text = f"{d.day} {MONTHS_TH_ABBR[d.month - 1]} {to_be(d.year) % 100:02d}"
     else:

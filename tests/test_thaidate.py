@@ -21,7 +21,9 @@ def test_format_date_thai(d, full, short):
 
 def test_format_date_english_keeps_buddhist_year():
     assert thaidate.format_date(date(2020, 6, 26), lang="en") == "26 June 2563 BE"
-    assert thaidate.format_date(date(2020, 6, 26), lang="en", short=True) == "26 Jun 2563"
+    assert (
+        thaidate.format_date(date(2020, 6, 26), lang="en", short=True) == "26 Jun 2563 BE"
+    )  # one English form: every year says BE
 
 
 def test_thai_digits_and_time():
