@@ -50,7 +50,8 @@ cols = st.columns(2 + len(head.main_issues))
 cols[0].metric(
     t("chair.m.overall"),
     pct(head.overall),
-    delta=None if head.change is None else t("overview.points", value=fmt_change(head.change)),
+    # each delta says what it compares with, on the card (a tooltip is lost on a projector)
+    delta=None if head.change is None else t("overview.points_vs_previous", value=fmt_change(head.change)),
     help=t("chair.change_help"),
     border=True,
 )
@@ -58,7 +59,7 @@ cols[1].metric(t("chair.m.expected"), pct(head.expected_progress), border=True)
 for col, main in zip(cols[2:], head.main_issues, strict=True):
     gap = None
     if main.weighted_progress is not None and main.expected_progress is not None:
-        gap = t("overview.points", value=fmt_change(main.weighted_progress - main.expected_progress))
+        gap = t("overview.points_vs_expected", value=fmt_change(main.weighted_progress - main.expected_progress))
     col.metric(
         t("heatmap.main_short", n=main.number),
         pct(main.weighted_progress),
@@ -84,8 +85,10 @@ c[3].metric(t("chair.m.returned"), head.items_returned, help=t("overview.items_r
 c[4].metric(t("chair.m.not_reported"), head.items_not_reported, help=t("overview.items_not_reported"), border=True)
 
 # ---------------------------------------------------------------- pack and presentation
-p1, p2, p3, p4 = st.columns(4)
-p1.page_link(
+# One row that wraps, each control as wide as its label: in four equal columns the Thai label
+# of the PDF button was cut ("เอกสารประกอบการประชุม (…").
+actions = st.container(horizontal=True, wrap=True, gap="small", vertical_alignment="center")
+actions.page_link(
     nav_page("present", "pages/present.py"),
     label=t("chair.present"),
     icon=":material/slideshow:",
@@ -102,18 +105,19 @@ def _pack(kind: str):
     return build
 
 
-for col, kind, mime in (
-    (p2, "pdf", "application/pdf"),
-    (p3, "pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
-    (p4, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+for kind, mime in (
+    ("pdf", "application/pdf"),
+    ("pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 ):
-    col.download_button(
+    actions.download_button(
         t(f"chair.pack_{kind}"),
         _pack(kind),
         file_name=f"{stem}.{kind}",
         mime=mime,
         icon=":material/download:",
         on_click="ignore",
+        width="content",
     )
 
 

@@ -158,7 +158,12 @@ def tighten_layout() -> None:
     first line and cut its Thai tone marks."""
     st.html(
         "<style>[data-testid='stMainBlockContainer']"
-        "{padding-top:4.5rem;padding-left:2rem;padding-right:2rem;max-width:100%}</style>"
+        "{padding-top:4.5rem;padding-left:2rem;padding-right:2rem;max-width:100%}"
+        # a metric's label and delta wrap (the browser breaks Thai between words) instead of
+        # being cut with an ellipsis: "รายการยังไม่รายง…", "+12.8 จุด จากรอบ…"
+        "[data-testid='stMetricLabel'] *,[data-testid='stMetricDelta'] *"
+        "{white-space:normal !important;overflow:visible !important;text-overflow:clip !important}"
+        "[data-testid='stMetricDelta']{height:auto !important;max-width:100%}</style>"
     )
 
 

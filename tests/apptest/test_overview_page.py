@@ -44,10 +44,11 @@ def test_every_headline_on_the_page_equals_the_independent_computation(app, app_
     at = _open(app, OVERVIEW, fy=str(fy), m=str(months))
     metrics = {m.label: m for m in at.metric}
     assert metrics["ความก้าวหน้ารวม"].value == f"{fmt_pct(expected['overall'])}%"
-    assert metrics["ความก้าวหน้ารวม"].proto.delta == f"{fmt_change(expected['change'])} จุด"
+    assert metrics["ความก้าวหน้ารวม"].proto.delta == f"{fmt_change(expected['change'])} จุด จากรอบก่อน"  # says its comparison
     assert metrics["ค่าที่คาดหวัง"].value == f"{fmt_pct(expected['expected_progress'])}%"
     for number, value in expected["mains"].items():
         assert metrics[f"ประเด็นหลักที่ {number}"].value == f"{fmt_pct(value)}%"
+        assert metrics[f"ประเด็นหลักที่ {number}"].proto.delta.endswith(" จุด เทียบค่าที่คาดหวัง")
     total = expected["agencies_total"]
     assert metrics["หน่วยงานส่งครบ"].value == f"{expected['agencies_reported']} จาก {total}"
     assert metrics["หน่วยงานอนุมัติครบ"].value == f"{expected['agencies_approved']} จาก {total}"

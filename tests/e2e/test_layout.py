@@ -25,3 +25,27 @@ def test_the_demo_banner_is_below_the_page_header_on_every_page(page: Page, serv
         header = page.locator('[data-testid="stHeader"]').bounding_box()
         box = banner.bounding_box()
         assert box["y"] >= header["y"] + header["height"], (name, width, box, header)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_overview_card_cuts_its_label_or_its_comparison(page: Page, server, width):
+    """Every metric's label and delta is shown whole (wrapped between Thai words), and each delta
+    says what it compares with."""
+    page.set_viewport_size({"width": width, "height": 900})
+    login(page, server.url, "chair")
+    page.goto(f"{server.url}/overview?fy=2564&m=12")
+    expect(page.get_by_role("heading", name="ภาพรวมสำหรับประธาน", exact=True)).to_be_visible()
+    settle(page)
+    expect(page.get_by_text("จุด จากรอบก่อน").first).to_be_visible()
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll(
+                '[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,'
+                + ' [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] *')]
+              .filter(el => el.textContent.trim() && el.clientWidth > 0)
+              .filter(el => el.scrollWidth > el.clientWidth + 1
+                            || (getComputedStyle(el).textOverflow === 'ellipsis' && getComputedStyle(el).whiteSpace === 'nowrap'))
+              .map(el => el.textContent.trim())"""
+    )
+    assert cut == [], cut
+    deltas = page.locator('[data-testid="stMetricDelta"]').all_inner_texts()
+    assert deltas and all("จากรอบก่อน" in d or "เทียบค่าที่คาดหวัง" in d.replace("\n", "") for d in deltas), deltas
