@@ -17,6 +17,15 @@ MEASURES = ("progress", "status", "change")
 STATE_MARKS = {"draft": "*", "submitted": "→", "approved": "√", "returned": "←"}
 
 
+def cell_number(progress: float) -> str:
+    """A cell's progress as a whole number that never claims what is not there: 99.8 is "99",
+    not "100" (a delayed item drawn as "100√" reads as done); 0.3 is "0"."""
+    whole = round(progress)
+    if whole >= 100 > progress:
+        whole = 99
+    return f"{whole:.0f}"
+
+
 FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 FONT = "Sarabun"
 SELECTION = "cell"  # the click selection's name; its value carries agency_code and sub_issue_code
@@ -46,7 +55,7 @@ def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str], large:
     n_agencies, n_subs = data["agency_code"].nunique(), data["sub_issue_code"].nunique()
     compact = n_agencies > COMPACT_AT or n_subs > COMPACT_AT
     mark = data["state"].map(STATE_MARKS).fillna("")
-    number = data["progress"].map(lambda p: "" if pd.isna(p) or compact else f"{p:.0f}")
+    number = data["progress"].map(lambda p: "" if pd.isna(p) or compact else cell_number(p))
     data["label"] = (number + mark).where(data["state"] != "not_reported", "?").where(data["state"] != "not_assigned", "")
     data["state_label"] = data["state"].map(lambda s: labels.get(f"state.{s}", s))
     data["status_label"] = data["status"].map(lambda s: labels.get(f"status.{s}", "") if s else "")

@@ -127,3 +127,12 @@ def test_png_export_draws_the_whole_grid(agencies, mains, subs):
     assert width >= mains * subs * step_x and height >= agencies * step_y
     colours = image.resize((200, 200)).getcolors(maxcolors=200 * 200)
     assert len(colours) > 20  # a coloured grid, not a blank page
+
+
+@pytest.mark.parametrize(
+    ("progress", "shown"), [(99.8, "99"), (99.49, "99"), (100.0, "100"), (112.0, "112"), (0.3, "0"), (45.6, "46")]
+)
+def test_a_cells_number_never_rounds_up_to_100(progress, shown):
+    from core.charts import cell_number
+
+    assert cell_number(progress) == shown

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.charts import cell_number
 from core.palette import (
     ACCENT,
     DARK_TEXT,
@@ -498,7 +499,7 @@ class _PdfBuilder:
             pdf.font(7.5, "B")
             pdf.colour(ink)
             pdf.set_xy(x, y)
-            pdf.cell(w - mark_w - 0.2, h, f"{progress:.0f}", align="R")
+            pdf.cell(w - mark_w - 0.2, h, cell_number(progress), align="R")  # the page's rounding
             self._mark(state, x + w - mark_w - 0.6, y + h / 2, ink)
         else:
             self._mark(state, x + w / 2 - 0.9, y + h / 2, ink)
