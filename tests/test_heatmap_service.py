@@ -92,7 +92,7 @@ def test_a_view_filters_whole_agencies_orders_them_and_labels_in_its_language(de
     assert set(view["main_issue_label"]) == {"Main issue 2"}
     assert view.loc[view["selected"], "sub_issue_code"].tolist() == ["2.4"]
     dated = view.dropna(subset=["updated_at"]).iloc[0]
-    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} 25\d\d \d\d:\d\d", dated["updated_at_text"])  # English months, BE years
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} 25\d\d BE \d\d:\d\d", dated["updated_at_text"])  # English months, BE years
 
     by_progress = heatmap.view_cells(grid, sort="progress")
     first = by_progress.sort_values("agency_order", kind="stable")["agency_code"].iloc[0]

@@ -4,6 +4,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from core.db import make_engine, write_session
+from core.i18n import translate
 from models import ProgressStatus, SubmissionState
 from services import progress
 from services.progress import ReportInput
@@ -180,7 +181,9 @@ def test_after_a_submit_the_form_shows_what_was_submitted(app, app_env):
     at.switch_page(ENTRY).run()
     at.button(key="submit_round").click().run()
     assert not at.exception
-    assert [t.value for t in at.toast] == ["ส่งรายงานเรียบร้อยแล้ว"]
+    assert [shown(t.value) for t in at.toast] == [
+        translate("entry.submitted_no_evidence", n=1, codes="3.3")
+    ]  # sent, bare, and said
     stored = report(engine, "ONIE", "3.3", rid)
     assert stored.submission_state == SubmissionState.submitted
     assert at.number_input(key=_key(engine, "ONIE", "3.3", "progress_pct")).value == float(stored.progress_pct)
@@ -224,4 +227,6 @@ def test_submit_refuses_an_item_someone_changed_after_the_screen_was_drawn(app, 
     # the screen now shows the latest: the next click submits what it shows
     assert at.text_area(key=_key(engine, "ONIE", "3.3", "next_steps")).value == "เลขานุการแก้ไขหลังจากหน้าจอแสดงผลแล้ว"
     at.button(key="submit_round").click().run()
-    assert [t.value for t in at.toast] == ["ส่งรายงานเรียบร้อยแล้ว"]
+    assert [shown(t.value) for t in at.toast] == [
+        translate("entry.submitted_no_evidence", n=1, codes="3.3")
+    ]  # sent, bare, and said
