@@ -184,47 +184,13 @@ def _fmt(value: Decimal | None) -> str:
 
 
 def rule_problems(spec: PlanFileSpec) -> list[EditProblem]:
-    """The rules an edit of the plan is held to before it is compared with the database, each
-    with a plain Thai message: codes given twice, owners that are not in the agency list, weights
-    that add up to nothing, targets that do not fit their unit, alignment entries not listed."""
+    """The rules of an edit that a plan file's own cross-checks do not hold: weights that add up
+    to nothing and targets that do not fit their unit."""
     out: list[EditProblem] = []
-    if spec.plan.first_fiscal_year > spec.plan.last_fiscal_year:
-        out.append(problem("", "error.plan.years_order"))
-    codes: set[str] = set()
-    for a in spec.agencies:
-        if a.code in codes:
-            out.append(problem(a.code, "error.plan.duplicate_agency"))
-        codes.add(a.code)
-    numbers: set[int] = set()
-    sub_codes: set[str] = set()
-    tags = {kind: {t.name_th for t in getattr(spec.alignment, kind)} for kind in ALIGNMENT_KINDS}
-    for kind in ALIGNMENT_KINDS:
-        names = [t.name_th for t in getattr(spec.alignment, kind)]
-        for name in sorted({n for n in names if names.count(n) > 1}):
-            out.append(problem(name, "error.plan.duplicate_tag"))
     for main in spec.main_issues:
-        if main.number in numbers:
-            out.append(problem(str(main.number), "error.plan.duplicate_main"))
-        numbers.add(main.number)
         for sub in main.sub_issues:
-            if not sub.code.startswith(f"{main.number}."):
-                out.append(problem(sub.code, "error.plan.code_of_main", number=main.number))
-            if sub.code in sub_codes:
-                out.append(problem(sub.code, "error.plan.duplicate_sub"))
-            sub_codes.add(sub.code)
-            for kind in ALIGNMENT_KINDS:
-                for name in getattr(sub, kind):
-                    if name not in tags[kind]:
-                        out.append(problem(sub.code, "error.plan.unknown_tag", name=name))
-            owners: set[str] = set()
             for a in sub.assignments:
-                where = f"{sub.code} {a.agency}"
-                if a.agency not in codes:
-                    out.append(problem(where, "error.plan.unknown_agency"))
-                if a.agency in owners:
-                    out.append(problem(where, "error.plan.owner_twice"))
-                owners.add(a.agency)
-                unit = a.unit.strip()
+                where, unit = f"{sub.code} {a.agency}", a.unit.strip()
                 if a.target is not None and unit in PERCENT_UNITS and a.target > 100:
                     out.append(problem(where, "error.plan.percent_target", target=_fmt(a.target), unit=unit))
                 if a.target is not None and unit in COUNT_UNITS and a.target != a.target.to_integral_value():
@@ -237,16 +203,33 @@ def rule_problems(spec: PlanFileSpec) -> list[EditProblem]:
 
 
 def spec_problems(spec: PlanFileSpec) -> list[EditProblem]:
-    """Every fault of `spec` on its own: the rules above, then the plan file's own cross-checks
-    (expected progress, evaluation bands and scores), which are shown as the loader words them."""
-    out = rule_problems(spec)
-    if not out:
-        out = [problem(_loc_text(loc), "error.plan.file_rule", message=msg) for loc, msg in cross_checks(spec)]
-    return out
+    """Every fault of `spec` on its own: the plan file's cross-checks (plan_loader.cross_checks,
+    the rules of `cli.py load-plan`, here worded in the user's language), then the rules above."""
+    cross = [EditProblem(_spot(spec, p.loc), p.key, p.params) for p in cross_checks(spec)]
+    return cross + rule_problems(spec)
 
 
-def _loc_text(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc)
+def _spot(spec: PlanFileSpec, loc: tuple) -> str:
+    """Where a cross-check's location is, as a person names it: an agency code, a main issue
+    number, a sub-issue code and owner, a round length, a fiscal year."""
+    head = loc[0] if loc else ""
+    if head == "agencies":
+        return spec.agencies[loc[1]].code
+    if head == "main_issues":
+        main = spec.main_issues[loc[1]]
+        if len(loc) < 4 or loc[2] != "sub_issues":
+            return str(main.number)
+        sub = main.sub_issues[loc[3]]
+        if len(loc) > 5 and loc[4] == "assignments":
+            return f"{sub.code} {sub.assignments[loc[5]].agency}"
+        return sub.code
+    if head == "expected_progress":
+        return str(loc[1])
+    if head == "evaluation_bands":
+        return str(spec.evaluation_bands[loc[1]].fiscal_year)
+    if head == "evaluation_scores":
+        return str(spec.evaluation_scores[loc[1]].fiscal_year)
+    return ""
 
 
 # ----------------------------------------------------------------------------- compare and apply
@@ -676,7 +659,7 @@ class _Reconciler:
             bands = [b for b in self.spec.evaluation_bands if b.fiscal_year == sc.fiscal_year]
             band = next((b for b in bands if b.min <= sc.score <= b.max), None)
             if band is None:
-                self.problems.append(problem(label, "error.plan.score_no_band", score=_fmt(sc.score)))
+                self.problems.append(problem(label, "error.plan.score_no_band", fy=sc.fiscal_year, score=_fmt(sc.score)))
                 continue
             if row is None:
                 self.note("add", "score", label, new=sc.score)
@@ -695,7 +678,8 @@ class _Reconciler:
                 self.fields(row, "score", label, {"score": sc.score, "level_th": band.level_th, "level_en": band.level_en})
 
 
-def _walk(session: Session, plan_id: int, spec: PlanFileSpec, *, write: bool) -> list[Change]:
+def _dry_walk(session: Session, plan_id: int, spec: PlanFileSpec) -> _Reconciler:
+    """The walk that changes nothing: every fault (PlanEditError) or the changes it would make."""
     problems = spec_problems(spec)
     if problems:
         raise PlanEditError(problems)
@@ -706,16 +690,12 @@ def _walk(session: Session, plan_id: int, spec: PlanFileSpec, *, write: bool) ->
     walk.run()
     if walk.problems:
         raise PlanEditError(walk.problems)
-    if not write:
-        return walk.changes
-    writer = _Reconciler(session, plan, spec, write=True, now=walk.now)
-    writer.run()
-    return writer.changes
+    return walk
 
 
 def preview(*, session: Session, plan_id: int, spec: PlanFileSpec) -> list[Change]:
     """What applying `spec` would change, in plan order; PlanEditError lists every fault."""
-    return _walk(session, plan_id, spec, write=False)
+    return _dry_walk(session, plan_id, spec).changes
 
 
 def apply(*, session: Session, actor: Actor, plan_id: int, spec: PlanFileSpec, confirmed: list[Change]) -> list[Change]:
@@ -723,12 +703,13 @@ def apply(*, session: Session, actor: Actor, plan_id: int, spec: PlanFileSpec, c
     makes exactly the `confirmed` changes, those the preview showed: someone else's edit in
     between refuses it and nothing is saved."""
     require_admin(actor)
-    changes = _walk(session, plan_id, spec, write=False)
-    if changes != list(confirmed):
+    dry = _dry_walk(session, plan_id, spec)
+    if dry.changes != list(confirmed):
         raise UserFacingError("error.plan.changed_meanwhile")
-    if not changes:
+    if not dry.changes:
         return []
-    done = _walk(session, plan_id, spec, write=True)
-    if done != changes:  # the write walk saw what the dry walk saw; anything else is a bug
+    writer = _Reconciler(session, dry.plan, spec, write=True, now=dry.now)
+    writer.run()
+    if writer.changes != dry.changes:  # the write walk saw what the dry walk saw; anything else is a bug
         raise RuntimeError("plan edit: the write differs from its preview")
-    return done
+    return writer.changes

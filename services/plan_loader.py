@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from sqlmodel import Session, select
 
+from core.i18n import translate
 from core.thaidate import ROUND_MONTHS
 from models import (
     Agency,
@@ -222,21 +223,41 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def cross_checks(spec: PlanFileSpec) -> list[tuple[tuple[Any, ...], str]]:
-    problems: list[tuple[tuple[Any, ...], str]] = []
+@dataclass(frozen=True)
+class CrossProblem:
+    """A fault between a plan file's entries: where (a validation location) and a catalog key
+    with its values. `cli.py load-plan` prints it in English, the Plan page in Thai."""
+
+    loc: tuple[Any, ...]
+    key: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    def text(self, lang: str = "en") -> str:
+        return translate(self.key, lang, **dict(self.params))
+
+
+def _cross(loc: tuple[Any, ...], key: str, **params: object) -> CrossProblem:
+    return CrossProblem(loc, f"error.plan.{key}", tuple(sorted(params.items())))
+
+
+def cross_checks(spec: PlanFileSpec) -> list[CrossProblem]:
+    """The rules between entries that no single field's validation sees: codes, numbers, ids and
+    names given twice, references to agencies and alignment entries not listed, code prefixes,
+    expected progress, evaluation bands and scores."""
+    problems: list[CrossProblem] = []
     if spec.plan.first_fiscal_year > spec.plan.last_fiscal_year:
-        problems.append((("plan", "last_fiscal_year"), "must not be before first_fiscal_year"))
+        problems.append(_cross(("plan", "last_fiscal_year"), "years_order"))
     codes: set[str] = set()
     for i, agency in enumerate(spec.agencies):
         if agency.code in codes:
-            problems.append((("agencies", i, "code"), f"duplicate agency code '{agency.code}'"))
+            problems.append(_cross(("agencies", i, "code"), "duplicate_agency", code=agency.code))
         codes.add(agency.code)
     tags: dict[str, set[str]] = {}
     for kind in ALIGNMENT_KINDS:
         names = tags.setdefault(kind, set())
         for i, tag in enumerate(getattr(spec.alignment, kind)):
             if tag.name_th in names:
-                problems.append((("alignment", kind, i, "name_th"), f"'{tag.name_th}' is listed twice"))
+                problems.append(_cross(("alignment", kind, i, "name_th"), "duplicate_tag", name=tag.name_th))
             names.add(tag.name_th)
     ids: dict[str, set[int]] = {"main": set(), "sub": set()}
     numbers: set[int] = set()
@@ -244,60 +265,58 @@ def cross_checks(spec: PlanFileSpec) -> list[tuple[tuple[Any, ...], str]]:
     for i, main in enumerate(spec.main_issues):
         if main.id is not None:
             if main.id in ids["main"]:
-                problems.append((("main_issues", i, "id"), f"id {main.id} is given twice"))
+                problems.append(_cross(("main_issues", i, "id"), "id_twice", id=main.id))
             ids["main"].add(main.id)
         if main.number in numbers:
-            problems.append((("main_issues", i, "number"), f"duplicate main issue number {main.number}"))
+            problems.append(_cross(("main_issues", i, "number"), "duplicate_main", number=main.number))
         numbers.add(main.number)
         for j, sub in enumerate(main.sub_issues):
             where = ("main_issues", i, "sub_issues", j)
             if not sub.code.startswith(f"{main.number}."):
-                problems.append(((*where, "code"), f"'{sub.code}' does not belong to main issue {main.number}"))
+                problems.append(_cross((*where, "code"), "code_of_main", code=sub.code, number=main.number))
             if sub.code in sub_codes:
-                problems.append(((*where, "code"), f"duplicate sub-issue code '{sub.code}'"))
+                problems.append(_cross((*where, "code"), "duplicate_sub", code=sub.code))
             sub_codes.add(sub.code)
             if sub.id is not None:
                 if sub.id in ids["sub"]:
-                    problems.append(((*where, "id"), f"id {sub.id} is given twice"))
+                    problems.append(_cross((*where, "id"), "id_twice", id=sub.id))
                 ids["sub"].add(sub.id)
             for kind in ALIGNMENT_KINDS:
                 for k, name in enumerate(getattr(sub, kind)):
                     if name not in tags[kind]:
-                        problems.append(((*where, kind, k), f"'{name}' is not in alignment.{kind}"))
+                        problems.append(_cross((*where, kind, k), "unknown_tag", name=name, kind=kind))
             owners: set[str] = set()
             for k, assignment in enumerate(sub.assignments):
                 if assignment.agency not in codes:
-                    problems.append(((*where, "assignments", k, "agency"), f"unknown agency '{assignment.agency}'"))
+                    problems.append(_cross((*where, "assignments", k, "agency"), "unknown_agency", agency=assignment.agency))
                 if assignment.agency in owners:
-                    problems.append(((*where, "assignments", k, "agency"), f"'{assignment.agency}' is assigned twice"))
+                    problems.append(_cross((*where, "assignments", k, "agency"), "owner_twice", agency=assignment.agency))
                 owners.add(assignment.agency)
     previous = Decimal(0)
     for months, pct in sorted(spec.expected_progress.items()):
         if months not in ROUND_MONTHS:
-            problems.append((("expected_progress", months), "rounds cover 3, 6, 9 or 12 months"))
+            problems.append(_cross(("expected_progress", months), "expected_months"))
         elif not Decimal(0) <= pct <= Decimal(100):
-            problems.append((("expected_progress", months), "must be between 0 and 100"))
+            problems.append(_cross(("expected_progress", months), "expected_range"))
         elif pct < previous:
-            problems.append((("expected_progress", months), "must not fall from one round to the next"))
+            problems.append(_cross(("expected_progress", months), "expected_falls"))
         previous = max(previous, pct)
     levels: set[tuple[int, str]] = set()
     for i, band in enumerate(spec.evaluation_bands):
         if band.min > band.max:
-            problems.append((("evaluation_bands", i, "max"), "must not be below min"))
+            problems.append(_cross(("evaluation_bands", i, "max"), "band_below_min"))
         if (band.fiscal_year, band.level_th) in levels:
-            problems.append(
-                (("evaluation_bands", i, "level_th"), f"'{band.level_th}' is given twice for fiscal year {band.fiscal_year}")
-            )
+            problems.append(_cross(("evaluation_bands", i, "level_th"), "band_twice", level=band.level_th, fy=band.fiscal_year))
         levels.add((band.fiscal_year, band.level_th))
     scored: set[tuple[int, str]] = set()
     for i, score in enumerate(spec.evaluation_scores):
         if (score.fiscal_year, score.component) in scored:
-            problems.append((("evaluation_scores", i, "component"), f"given twice for fiscal year {score.fiscal_year}"))
+            problems.append(_cross(("evaluation_scores", i, "component"), "score_twice", fy=score.fiscal_year))
         scored.add((score.fiscal_year, score.component))
         in_file = [b for b in spec.evaluation_bands if b.fiscal_year == score.fiscal_year]
         if in_file and not any(b.min <= score.score <= b.max for b in in_file):
             problems.append(
-                (("evaluation_scores", i, "score"), f"no evaluation band of fiscal year {score.fiscal_year} covers {score.score}")
+                _cross(("evaluation_scores", i, "score"), "score_no_band", fy=score.fiscal_year, score=str(score.score))
             )
     return problems
 
@@ -435,7 +454,7 @@ def parse_plan(text: str) -> PlanFileSpec:
         ) from exc
     cross = cross_checks(spec)
     if cross:
-        raise PlanFileError([PlanProblem(_line_of(root, loc), _field_path(loc), msg) for loc, msg in cross])
+        raise PlanFileError([PlanProblem(_line_of(root, p.loc), _field_path(p.loc), p.text("en")) for p in cross])
     spec._lines = {("plan", "name_th"): _line_of(root, ("plan", "name_th"))} | {
         ("evaluation_bands", i): _line_of(root, ("evaluation_bands", i)) for i in range(len(spec.evaluation_bands))
     }
