@@ -231,15 +231,11 @@ def _remind(engine, actor: Actor, settings, args: argparse.Namespace) -> int:
     if not settings.smtp_host:
         print("SMTP_HOST is not set: reminders are posted in the app only, no e-mail is sent")
     for rnd in due:
-        try:
-            with write_session(engine, actor) as session:  # logged first; mail is sent outside the transaction
-                prepared = reminders.prepare(session=session, actor=actor, round_id=rnd.id, settings=settings)
+        try:  # logged first; mail is sent outside the transaction
+            sent = reminders.send(engine=engine, actor=actor, round_id=rnd.id, settings=settings)
         except UserFacingError as exc:
             print(f"FY{rnd.fiscal_year} {rnd.months} months: {_user_message(exc)}")
             continue
-        sent = reminders.deliver(settings, prepared)
-        with write_session(engine, actor) as session:
-            reminders.record(session=session, prepared=prepared, delivered=sent)
         for s in sent:
             print(
                 f"FY{rnd.fiscal_year} {rnd.months} months: {_one_line(s.agency_short_name)}: e-mail {s.email_status}"

@@ -11,9 +11,8 @@ import streamlit as st
 
 from services import backup
 from services.errors import UserFacingError
-from ui import cache
-from ui.boot import engine, settings
-from ui.session import require_actor
+from ui.boot import settings
+from ui.session import require_actor, run_job
 from ui.widgets import file_uploader, flash, fmt_datetime, md, show_refusal, t
 
 BUILT_KEY = "backup_built"  # (file name, bytes, manifest) of the last backup built in this session
@@ -44,13 +43,11 @@ with st.container(border=True):
                 bar.progress(min(done / max(total, 1), 1.0), text=t("backup.progress", what=_step(what), done=done, total=total))
 
             buffer = io.BytesIO()
-            try:
-                built = backup.create_backup(
-                    engine(), actor, evidence_dir=settings().evidence_dir, out=buffer, progress=_progress
-                )
-            except UserFacingError as exc:
+            built = run_job(
+                lambda e: backup.create_backup(e, actor, evidence_dir=settings().evidence_dir, out=buffer, progress=_progress)
+            )
+            if built is None:  # refused, and said
                 status.update(state="error")
-                show_refusal(exc)
             else:
                 rows = sum(tb["rows"] for tb in built.manifest["tables"])
                 files = built.manifest["evidence"]["files"]
@@ -112,19 +109,13 @@ with st.container(border=True):
         confirmed = st.checkbox(t("backup.restore_confirm"), value=False, key=f"restore_confirm_{stamp}")
         if st.button(t("backup.restore_button"), key=f"restore_go_{stamp}", disabled=not confirmed, type="primary"):
             upload.seek(0)
-            try:
-                with st.spinner(t("backup.restoring")):
-                    done = backup.restore_backup(
-                        engine(),
-                        actor,
-                        archive=upload,
-                        evidence_dir=settings().evidence_dir,
-                        demo_allowed=settings().demo_mode,
+            with st.spinner(t("backup.restoring")):
+                done = run_job(
+                    lambda e: backup.restore_backup(
+                        e, actor, archive=upload, evidence_dir=settings().evidence_dir, demo_allowed=settings().demo_mode
                     )
-            except UserFacingError as exc:
-                show_refusal(exc)
-            else:
-                cache.data_changed()
+                )
+            if done is not None:
                 st.cache_data.clear()
                 flash(t("backup.restored", rows=f"{done.rows:,}", files=f"{done.files:,}"))
                 st.rerun()

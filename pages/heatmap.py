@@ -11,7 +11,7 @@ import pyarrow as pa
 import streamlit as st
 
 from core import charts
-from services import heatmap, plans, progress
+from services import heatmap, progress
 from services.errors import UserFacingError
 from services.overview import fmt_pct
 from ui import boot, cache
@@ -77,7 +77,7 @@ status_filter = f2.multiselect(
     ),
     default=_param_list("status", FILTERS),
 )
-tags = cache.cached(plans.alignment, plan_id=rnd.plan_id)
+tags = cache.alignment(rnd.plan_id)
 tag_of = {a.tag_id: a for a in tags if a.sub_issue_ids}
 align_filter = (
     st.multiselect(

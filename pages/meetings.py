@@ -6,14 +6,13 @@ The secretariat writes; the chair adopts minutes; executives, viewers and the ad
 
 from __future__ import annotations
 
-import html
 from datetime import date, time
 
 import pandas as pd
 import streamlit as st
 
 from models import AttendanceKind, MinutesState, ResolutionKind
-from services import evidence, meetings
+from services import meetings
 from services.meeting_docs import minutes as layout
 from services.meeting_docs.docx import build_docx
 from services.meeting_docs.pdf import build_pdf
@@ -22,7 +21,19 @@ from ui import cache
 from ui.boot import settings
 from ui.cache import read
 from ui.session import form_key, require_actor, run_write
-from ui.widgets import be_date_input, clip, fmt_date, lang, md, plain, round_label, t, url_selectbox
+from ui.widgets import (
+    be_date_input,
+    clip,
+    evidence_link,
+    fmt_date,
+    lang,
+    md,
+    plain,
+    round_label,
+    stored_file_button,
+    t,
+    url_selectbox,
+)
 
 actor = require_actor("meetings")
 editor = meetings.can_edit(actor)
@@ -603,24 +614,18 @@ def _follow_up(d: meetings.DirectiveView) -> None:
 def _answer_evidence(a: meetings.AnswerView) -> None:
     """An answer's evidence: the link as an HTML anchor built from the checked address, the file
     as a download read through the service (which re-checks who may see it) only when clicked."""
-    href = evidence.safe_href(a.evidence_url) if a.evidence_url else None
-    if href:
-        st.html(
-            f'<p style="margin:0 0 0.5rem 1.5rem">🔗 <a href="{html.escape(href, quote=True)}" target="_blank" '
-            f'rel="noopener noreferrer nofollow">{html.escape(a.evidence_url)}</a></p>'
-        )
+    if a.evidence_url:
+        evidence_link(st, a.evidence_url, indent="1.5rem")
     if a.file_name and a.answer_id is not None:
-
-        def load(answer_id: int = a.answer_id) -> bytes:
-            return read(meetings.read_answer_file, actor=actor, answer_id=answer_id, evidence_dir=settings().evidence_dir).data
-
-        st.download_button(
+        stored_file_button(
+            st,
             md(a.file_name),
-            data=load,
+            meetings.read_answer_file,
             file_name=a.file_name,
-            icon=":material/download:",
             key=f"answer_file_{a.answer_id}",
-            on_click="ignore",
+            actor=actor,
+            answer_id=a.answer_id,
+            evidence_dir=settings().evidence_dir,
         )
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 import streamlit as st
 
 from core import charts
-from services import committee_pack, heatmap, meetings, overview, plans
+from services import committee_pack, heatmap, meetings, overview
 from services.overview import OVERALL, RoundOverview, fmt_change, fmt_pct
 from ui import cache
 from ui.nav import nav_page, round_picker
@@ -311,7 +311,9 @@ if tables["more_highlights"] is not None:
         st.dataframe(tables["more_highlights"], hide_index=True, width="stretch")
 
 # ---------------------------------------------------------------- alignment
-aligned = overview.by_alignment(data.cells, cache.cached(plans.alignment, plan_id=rnd.plan_id))
+aligned = cache.view(  # once per data version, not on every rerun
+    functools.partial(overview.by_alignment, data.cells, cache.alignment(rnd.plan_id)), view_key=("overview_alignment", rnd.id)
+)
 if not aligned.empty:
     st.subheader(t("overview.alignment"))
     kinds = [k for k in ("strategy", "master_plan", "ministry_plan") if (aligned["kind"] == k).any()]

@@ -9,13 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from models import RoundState
-from services import digest, reminders, round_admin, users
-from services.errors import UserFacingError
+from services import digest, reminders, round_admin
 from ui import cache
-from ui.boot import engine, settings
+from ui.boot import settings
 from ui.cache import read
-from ui.session import form_key, require_actor, run_write
-from ui.widgets import be_date_input, flash, fmt_date, fmt_datetime, md, round_label, show_refusal, t, url_selectbox
+from ui.session import form_key, require_actor, run_job, run_write
+from ui.widgets import be_date_input, flash, fmt_date, fmt_datetime, md, round_label, t, url_selectbox
 
 SEEN_KEY = "rounds_close_seen"
 
@@ -173,28 +172,18 @@ if rnd.state == RoundState.open and behind_now:
         if st.button(
             t("rounds.remind_button"), icon=":material/notifications:", key=f"remind_btn_{stamp}", disabled=not chosen_agencies
         ):
-            prepared: list = []  # logged first, sent outside the transaction, then recorded
-
-            def _prepare(s):
-                prepared.extend(
-                    reminders.prepare(session=s, actor=actor, round_id=rnd.id, settings=settings(), agency_ids=chosen_agencies)
-                )
-
-            with st.spinner(t("rounds.remind_sending")):
-                logged = run_write(_prepare, success=t("rounds.remind_title"), rerun=False)
-                results = reminders.deliver(settings(), prepared) if logged else []
-                if logged:
-                    run_write(
-                        lambda s: reminders.record(session=s, prepared=prepared, delivered=results),
-                        success=t("rounds.remind_title"),
-                        rerun=False,
+            with st.spinner(t("rounds.remind_sending")):  # logged first, sent outside the transaction, recorded
+                results = run_job(
+                    lambda e: reminders.send(
+                        engine=e, actor=actor, round_id=rnd.id, settings=settings(), agency_ids=chosen_agencies
                     )
-            if logged:  # the toast says what happened to each e-mail
+                )
+            if results is not None:  # the toast says what happened to each e-mail
                 counts = {k: sum(r.email_status == k for r in results) for k in ("sent", "failed", "no_address")}
                 flash(t("rounds.remind_done", n=len(results), **counts))
                 st.rerun()
 log = read(reminders.sent_for, actor=actor, round_id=rnd.id)
-people = read(users.display_names, user_ids={e.by_id for e in history} | {r.by_id for r in log})
+people = read(round_admin.who_acted, actor=actor, round_id=rnd.id)
 if log:
     st.markdown(f"**{t('rounds.remind_log')}**")
     agency_names = {a.id: a.short_name_th for a in cache.agencies()}
@@ -328,14 +317,8 @@ def _digest_section(actor, rnd) -> None:
     if digest.mail_is_off(settings()):
         st.info(t("digest.mail_off"), icon=":material/mail:")
     if st.button(t("digest.send_button"), type="primary", icon=":material/forward_to_inbox:", key=f"digest_send_{rnd.id}"):
-        done = None
         with st.spinner(t("digest.sending")):  # the PDF is built and the mail sent outside any write lock
-            try:
-                done = digest.send_digest(engine=engine(), actor=actor, round_id=rnd.id, settings=settings())
-            except UserFacingError as exc:
-                show_refusal(exc)
-            finally:
-                cache.data_changed()  # the log below shows this send
+            done = run_job(lambda e: digest.send_digest(engine=e, actor=actor, round_id=rnd.id, settings=settings()))
         if done is not None:
             _digest_outcome(done)
 

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from core.db import write_session
 from core.i18n import translate
 from core.settings import Settings
 from core.thaidate import format_date
@@ -123,6 +125,20 @@ def record(*, session: Session, prepared: Sequence[Prepared], delivered: Sequenc
         row.email_status, row.email_error = d.email_status, d.email_error
         session.add(row)
     session.flush()
+
+
+def send(
+    *, engine: Engine, actor: Actor, round_id: int, settings: Settings, agency_ids: Sequence[int] | None = None
+) -> list[Sent]:
+    """The three steps in their transactions (the Rounds page's button and `cli.py remind`): log
+    the reminders (their notices show at once), send the e-mails outside any transaction, record
+    what became of each. A refusal (a closed round, nobody behind) raises before anything is logged."""
+    with write_session(engine, actor) as session:
+        prepared = prepare(session=session, actor=actor, round_id=round_id, settings=settings, agency_ids=agency_ids)
+    delivered = deliver(settings, prepared)
+    with write_session(engine, actor) as session:
+        record(session=session, prepared=prepared, delivered=delivered)
+    return delivered
 
 
 def sent_for(*, session: Session, actor: Actor, round_id: int) -> list[Reminder]:

@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session, col, select
 
-from models import Role, Round, RoundEvent, RoundState, User
+from models import Reminder, Role, Round, RoundEvent, RoundState, User
+from services import users
 from services.errors import UserFacingError
 from services.home import RoundCounts, item_states, round_counts
 from services.permissions import Actor, require_secretariat
@@ -176,6 +177,15 @@ def set_due_date(*, session: Session, actor: Actor, round_id: int, due_date: dat
 def events(*, session: Session, actor: Actor, round_id: int) -> list[RoundEvent]:
     require_secretariat(actor)
     return list(session.exec(select(RoundEvent).where(RoundEvent.round_id == round_id).order_by(col(RoundEvent.at).desc())))
+
+
+def who_acted(*, session: Session, actor: Actor, round_id: int) -> dict[int, str]:
+    """The display names of everyone who opened, closed or reopened the round, moved its due date
+    or sent its reminders, by user id (the Rounds page names them; a job has no id)."""
+    require_secretariat(actor)
+    ids = set(session.exec(select(RoundEvent.by_id).where(RoundEvent.round_id == round_id)))
+    ids |= set(session.exec(select(Reminder.by_id).where(Reminder.round_id == round_id)))
+    return users.display_names(session=session, user_ids=ids)
 
 
 # ----------------------------------------------------------------------------- who is behind

@@ -84,6 +84,11 @@ def agencies() -> list:
     return cached(plans.agencies)
 
 
+def alignment(plan_id: int) -> list:
+    """services.plans.alignment: the plan's strategy goals and plans with their sub-issues."""
+    return cached(plans.alignment, plan_id=plan_id)
+
+
 def is_demo() -> bool:
     return cached(plans.is_demo)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import streamlit as st
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import db
@@ -18,6 +20,7 @@ from ui import cache, nav
 from ui.boot import engine
 from ui.widgets import flash, md, show_refusal, t
 
+T = TypeVar("T")
 ACTOR_KEY = "actor"
 MUST_CHANGE_KEY = "_must_change_password"  # the account holds a temporary password: only the change form
 _NONCE = "_form_nonce_"
@@ -55,6 +58,19 @@ def write_session(as_actor: Actor | None = None) -> Iterator[Session]:
     try:
         with db.write_session(engine(), as_actor or require_actor()) as session:
             yield session
+    finally:
+        cache.data_changed()
+
+
+def run_job(action: Callable[[Engine], T]) -> T | None:
+    """A service that runs its own short transactions on the engine (mail sent between two
+    writes, a backup read in one snapshot, a restore): its result, or None after showing its
+    refusal. Either way this run's next data_version() reads the database again."""
+    try:
+        return action(engine())
+    except UserFacingError as exc:
+        show_refusal(exc)
+        return None
     finally:
         cache.data_changed()
 

@@ -229,26 +229,49 @@ def evidence_item(container, ev, *, actor, evidence_dir, key: str) -> None:
     never pasted into Markdown, where a ")" or "]" in it could make another link or an image. A
     stored address that is not a valid http(s) link (saved before the strict rule) shows as text."""
     if ev.kind == "link":
-        href = evidence.safe_href(ev.url or "")
-        if href is None:
+        if not evidence_link(container, ev.url or ""):
             container.caption(f"{md(ev.url)} · {t('evidence.link_not_valid')}")
-            return
-        container.html(
-            f'<p style="margin:0 0 0.5rem 0">🔗 <a href="{html.escape(href, quote=True)}" target="_blank" '
-            f'rel="noopener noreferrer nofollow">{html.escape(ev.url or href)}</a></p>'
-        )
         return
-
-    def load(ev_id: int = ev.id) -> bytes:
-        from ui.cache import read  # ui.cache needs nothing from here; imported when a file is fetched
-
-        return read(evidence.read_file, actor=actor, evidence_id=ev_id, evidence_dir=evidence_dir).data
-
-    container.download_button(
+    stored_file_button(
+        container,
         f"{md(ev.original_name)} ({ev.size_bytes / 1024:,.0f} KB)",
-        data=load,
+        evidence.read_file,
         file_name=ev.original_name,
         mime=ev.content_type,
+        key=key,
+        actor=actor,
+        evidence_id=ev.id,
+        evidence_dir=evidence_dir,
+    )
+
+
+def evidence_link(container, url: str, *, indent: str = "0") -> bool:
+    """An evidence address as an HTML anchor built from the parsed, percent-encoded address; False
+    (nothing drawn) when it is not a valid http(s) link."""
+    href = evidence.safe_href(url)
+    if href is None:
+        return False
+    container.html(
+        f'<p style="margin:0 0 0.5rem {indent}">🔗 <a href="{html.escape(href, quote=True)}" target="_blank" '
+        f'rel="noopener noreferrer nofollow">{html.escape(url or href)}</a></p>'
+    )
+    return True
+
+
+def stored_file_button(container, label: str, reader, *, file_name: str, key: str, mime: str | None = None, **read_args) -> None:
+    """A download of a stored file read through its service (`reader`, which re-checks who may
+    see it and returns an object with `.data`) only when clicked."""
+
+    def load() -> bytes:
+        from ui.cache import read  # ui.cache needs nothing from here; imported when a file is fetched
+
+        return read(reader, **read_args).data
+
+    container.download_button(
+        label,
+        data=load,
+        file_name=file_name,
+        mime=mime,
         key=key,
         icon=":material/download:",
         on_click="ignore",  # a rerun would drop the deferred file before its request arrives
