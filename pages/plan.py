@@ -4,6 +4,8 @@ in tables or an uploaded YAML/Excel plan file, a preview of every change, then o
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -24,16 +26,23 @@ MAX_UPLOAD_MB = 2
 actor = require_actor("plan")
 can_edit = actor.role == Role.admin
 st.title(t("nav.plan"))
-plan = read(plans.active_plan)
+plan = cache.cached(plans.active_plan)
 if plan is None:
     st.info(t("plan.none"), icon=":material/info:")
     st.stop()
-spec = read(plan_admin.export_spec, plan_id=plan.id)
+spec = cache.cached(plan_admin.export_spec, plan_id=plan.id)  # read again only after a write
 version = cache.data_version()
-tables = {
-    key: frame.astype({c: "Int64" if c in ("id", "sub_issue_id") else "Float64" for c in frame.columns if c in pw.NUMERIC})
-    for key, frame in pw.to_tables(spec, lang()).items()
-}
+
+
+def _editor_tables(spec, language: str) -> dict[str, pd.DataFrame]:
+    """The plan's tables typed for the editors (ids as whole numbers, figures as floats)."""
+    return {
+        key: frame.astype({c: "Int64" if c in ("id", "sub_issue_id") else "Float64" for c in frame.columns if c in pw.NUMERIC})
+        for key, frame in pw.to_tables(spec, language).items()
+    }
+
+
+tables = cache.view(functools.partial(_editor_tables, spec, lang()), view_key=("plan_tables", plan.id, lang()))
 st.caption(t("plan.intro_edit" if can_edit else "plan.intro_read"))
 
 # -------------------------------------------------------------------- downloads
