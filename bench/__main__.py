@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import measure, report
+from bench import measure, report, rush
 from bench.generator import SCALES, generate
 from bench.servers import (
     BENCH_DIR,
@@ -53,6 +53,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--ramp", type=float, default=10.0, help="load test: seconds over which sessions log in (default 10)")
     p.add_argument("--load-scales", default="ministry,large", help="scales that get the load test (default ministry,large)")
     p.add_argument("--no-load", action="store_true", help="skip the load test")
+    p.add_argument("--rush-scales", default="ministry,large", help="scales that get the deadline rush (default ministry,large)")
+    p.add_argument("--rush-rates", default="1,5,20", help="deadline rush: saves per second, one run each (default 1,5,20)")
+    p.add_argument("--rush-duration", type=float, default=60.0, help="deadline rush: seconds of saving per rate (default 60)")
+    p.add_argument("--no-rush", action="store_true", help="skip the deadline rush")
     p.add_argument(
         "--scale-out",
         action="store_true",
@@ -94,6 +98,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.reruns, args.samples, args.export_samples = 10, 10, 1
         args.sessions, args.think, args.duration, args.ramp = 10, 2.0, 15.0, 2.0
         args.load_scales = "demo"
+        args.rush_scales, args.rush_rates, args.rush_duration = "demo", "5", 15.0
     return args
 
 
@@ -148,6 +153,10 @@ def run_one(scale_name: str, backend: str, args: argparse.Namespace, bare: Strea
                 run["pages"][page or "home"] = entry
                 if timing.warm is not None:
                     nav[page] = page
+            for page in ("overview", "heatmap"):  # a new session's first run, the process already serving
+                if page in nav:
+                    fresh = asyncio.run(measure.time_page(server.url, page=page, n=0))
+                    run["pages"][page]["fresh_session_ms"] = fresh.cold_ms
             samples, cells = measure.timed(measure.heatmap_queries(engine, round_id), args.samples)
             run["queries"]["heatmap"] = asdict(measure.Stats.of(samples))
             ov = measure.overview_queries(engine, round_id)
@@ -166,6 +175,14 @@ def run_one(scale_name: str, backend: str, args: argparse.Namespace, bare: Strea
             builders |= pack
             run["exports"] = [asdict(e) for e in measure.time_exports(builders, args.export_samples)]
             run["exports_note"] = note
+            floor, statements = measure.data_floor(engine, round_id, args.samples)
+            run["data_floor"] = {"stats": asdict(floor), "statements": statements}
+            print("   reruns after a save …", flush=True)
+            run["after_save"] = {}
+            for page in ("overview", "heatmap"):
+                if page in nav:
+                    after = asyncio.run(measure.time_after_save(server.url, engine, page=page, n=min(args.reruns, 15)))
+                    run["after_save"][page] = asdict(after)
             pages = [p for p in PAGES if p in nav]
             if not args.no_load and scale_name in args.load_scales.split(","):
                 print(
@@ -186,6 +203,23 @@ def run_one(scale_name: str, backend: str, args: argparse.Namespace, bare: Strea
                     )
                 )
                 run["load"] = load.to_dict()
+            if not args.no_rush and scale_name in args.rush_scales.split(","):
+                run["rush"] = []
+                for rate in [float(x) for x in args.rush_rates.split(",") if x.strip()]:
+                    print(f"   deadline rush: {rate:g} saves/s, {args.sessions} readers, {args.think:g} s think …", flush=True)
+                    result = asyncio.run(
+                        rush.deadline_rush(
+                            server.url,
+                            engine,
+                            round_id,
+                            saves_per_s=rate,
+                            readers=args.sessions,
+                            think_s=args.think,
+                            duration_s=args.rush_duration,
+                            ramp_s=args.ramp,
+                        )
+                    )
+                    run["rush"].append(result.to_dict())
         if args.scale_out and backend == "postgres" and "load" in run:
             run["scale_out"] = _scale_out(url, pages, args, tag)
         _profiles(run, url, engine, args, tag)
@@ -276,6 +310,20 @@ def _profiles(run: dict, url: str, engine, args: argparse.Namespace, tag: str) -
         print(f"   profiling {pages} …", flush=True)
         for page, summary in profile.profile_pages(url, pages, n=min(args.reruns, 20), tag=tag).items():
             run["profiles"][f"page /{page}"] = summary
+    verdicts17 = {v["what"]: v["ok"] for v in report.targets17(run)}
+    after = [
+        page
+        for page, label in report.LABELS.items()
+        if (run.get("after_save") or {}).get(page)
+        and (args.profile == "always" or verdicts17.get(f"{label}: rerun right after a save, p50") is False)
+    ]
+    if after:
+        print(f"   profiling {after} after saves …", flush=True)
+        summaries = profile.profile_pages(
+            url, after, n=min(args.reruns, 15), tag=f"{tag}-after-save", between=lambda: measure.time_saves(engine, 0)
+        )
+        for page, summary in summaries.items():
+            run["profiles"][f"page /{page} right after a save"] = summary
     save = run.get("save") or {}
     if save.get("n") and (args.profile == "always" or save["p50_ms"] > report.SAVE_P50_MS):
         print("   profiling saves …", flush=True)

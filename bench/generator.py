@@ -156,6 +156,7 @@ NEXT_STEPS = (
 )
 RETURN_COMMENT = "ขอให้ระบุค่าเป้าหมายที่ทำได้จริงและแนบหลักฐานประกอบ"
 UNITS = ("ร้อยละ", "ระบบ", "ฉบับ", "เรื่อง", "คน", "แห่ง", "บริการ")
+UNITS_EN = dict(zip(UNITS, ("percent", "systems", "documents", "matters", "people", "sites", "services"), strict=True))
 
 
 def _q(value: float) -> Decimal:
@@ -238,6 +239,7 @@ def generate(engine: Engine, scale: Scale, *, seed: int = 2563) -> Generated:
                     "name_th": f"{kind}{province} เขต {area}",
                     "short_name_th": f"{short}{province} {area}",
                     "name_en": f"Agency {i + 1}",
+                    "short_name_en": f"AG{i + 1}",
                     "sort_order": i + 1,
                     "active": True,
                 }
@@ -303,7 +305,8 @@ def generate(engine: Engine, scale: Scale, *, seed: int = 2563) -> Generated:
                     "output_text": narrative(rng, ACHIEVEMENTS, median_sentences=1),
                     "outcome_text": narrative(rng, NEXT_STEPS, median_sentences=1),
                     "target_value": Decimal(rng.choice((1, 3, 5, 10, 30, 77, 100))) if has_target else None,
-                    "unit": rng.choice(UNITS),
+                    "unit": (unit := rng.choice(UNITS)),
+                    "unit_en": UNITS_EN[unit],
                     "weight": Decimal(rng.choice((1, 1, 1, 2, 2, 3))),
                 }
             )

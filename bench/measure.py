@@ -327,6 +327,17 @@ class LoadResult:
         return asdict(self)
 
 
+async def hold_until(s: StreamlitSession, stop_at: float) -> None:
+    """Stay connected until the end of a load test, as open browser tabs do, then close."""
+    remaining = stop_at - time.perf_counter()
+    if remaining > 0:
+        await asyncio.sleep(remaining)
+    try:
+        await s.close()
+    except Exception:
+        pass
+
+
 async def load_test(
     base_url: str,
     *,
@@ -386,14 +397,7 @@ async def load_test(
         except (StreamlitError, OSError, Exception) as exc:  # every failure is counted
             errors.append(f"session {i}: {type(exc).__name__}: {exc}"[:300])
         finally:
-            # stay connected until the end, as open browser tabs do
-            remaining = stop_at - time.perf_counter()
-            if remaining > 0:
-                await asyncio.sleep(remaining)
-            try:
-                await s.close()
-            except Exception:
-                pass
+            await hold_until(s, stop_at)
 
     async def sample_rss() -> None:
         while time.perf_counter() < stop_at:
@@ -418,3 +422,61 @@ async def load_test(
     result.throughput_per_s = len(rerun_samples) / max(1e-9, duration_s)
     result.upstreams = upstreams
     return result
+
+
+# ----------------------------------------------------------------------------- issue 17: the data floor, a rerun after a save
+def data_floor(engine: Engine, round_id: int, n: int) -> tuple[Stats, int]:
+    """The SQL the overview and the heatmap need, alone: the statements one cold
+    services.overview.round_overview runs (it builds the heatmap's grid too), captured once and
+    replayed on a raw DBAPI cursor (execute + fetchall), without SQLAlchemy rows or pandas.
+    Returns the timings and the number of statements."""
+    from sqlalchemy import event
+
+    from services import overview
+
+    captured: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        captured.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with read_session(engine) as session:
+            overview.round_overview(session=session, round_id=round_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+    def replay() -> None:
+        with engine.connect() as conn:
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                for statement, parameters in captured:
+                    cursor.execute(statement, parameters)
+                    if cursor.description is not None:
+                        cursor.fetchall()
+            finally:
+                cursor.close()
+            conn.rollback()
+
+    samples, _ = timed(replay, n)
+    return Stats.of(samples), len(captured)
+
+
+async def time_after_save(base_url: str, engine: Engine, *, page: str, n: int, username: str = "chair") -> Stats:
+    """A logged-in session's rerun of `page` right after another session's save (one save by a
+    focal point through services.progress.save_report, then the rerun), `n` times."""
+    samples: list[float] = []
+    async with StreamlitSession(base_url) as s:
+        await s.login(username, "demo2563")
+        await s.rerun(page)
+        await s.rerun()
+        for _ in range(n):
+            stats, errors = await asyncio.to_thread(time_saves, engine, 0)  # one save (time_saves warms with two)
+            if errors:
+                raise StreamlitError("; ".join(errors))
+            await asyncio.sleep(0.05)
+            r = await s.rerun()
+            if not r.ok:
+                raise StreamlitError("; ".join(r.exceptions) or "page not found")
+            samples.append(r.seconds)
+    return Stats.of(samples)

@@ -96,17 +96,20 @@ def render_text(session: Any) -> str:
     return ConsoleRenderer(unicode=False, color=False, show_all=False, short_mode=True).render(session)
 
 
-async def _drive(url: str, page: str, n: int) -> dict[str, str]:
+async def _drive(url: str, page: str, n: int, between: Any = None) -> dict[str, str]:
     async with StreamlitSession(url) as s:
         await s.login("chair", "demo2563")
         await s.rerun(page)
         for _ in range(n):
+            if between is not None:  # e.g. another session's save just before this rerun
+                await asyncio.to_thread(between)
             await s.rerun()
         return dict(s.pages)
 
 
-def profile_pages(database_url: str, pages: list[str], *, n: int, tag: str) -> dict[str, dict]:
-    """Warm reruns of each page in a profiling server; returns summaries and writes call trees."""
+def profile_pages(database_url: str, pages: list[str], *, n: int, tag: str, between: Any = None) -> dict[str, dict]:
+    """Warm reruns of each page in a profiling server (each after `between()`, when given);
+    returns summaries and writes call trees."""
     from pyinstrument.session import Session
 
     out_dir = PROFILE_DIR / f"{tag}-sessions"
@@ -117,7 +120,7 @@ def profile_pages(database_url: str, pages: list[str], *, n: int, tag: str) -> d
     results: dict[str, dict] = {}
     with StreamlitServer(mirror / "server.py", env=app_env(database_url), log_path=WORK_DIR / f"profile-{tag}.log") as server:
         for page in pages:
-            hashes = asyncio.run(_drive(server.url, page, n))
+            hashes = asyncio.run(_drive(server.url, page, n, between))
             page_hash = hashes.get(page)
             path = out_dir / f"{page_hash}.pyisession"
             if not page_hash or not path.exists():

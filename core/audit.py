@@ -28,6 +28,32 @@ UNVERSIONED_FIELDS = {"app_user": frozenset({"last_login_at", "failed_login_coun
 # the database on every run, so starting or ending one leaves the data version alone.
 UNVERSIONED_TABLES = frozenset({"login_session"})
 SYSTEM_USERNAME = "system"
+# A report and what hangs on it: a transaction that writes only these leaves the plan, rounds and
+# accounts as they were (core.db.PLAN_VERSION_ID: their caches keep through a deadline's saves).
+REPORT_TABLES = frozenset({"progress_report", "evidence", "review_event"})
+# Tables no round's figures (services.heatmap.round_grid, services.overview.round_overview) are
+# built from: a write that changes only these moves the data version but leaves a cached round
+# grid as it is (core.db.bump_data_version records each version's scope in `data_change`).
+ROUND_NEUTRAL_TABLES = frozenset(
+    {
+        "evidence",
+        "review_event",
+        "meeting",
+        "working_group_member",
+        "meeting_attendance",
+        "agenda_item",
+        "directive",
+        "directive_agency",
+        "directive_answer",
+        "minutes_correction",
+        "round_event",
+        "reminder",
+        "digest_recipient",
+        "digest_log",
+        "alignment_tag",
+        "sub_issue_alignment",
+    }
+)
 
 
 class UnauditedWriteError(RuntimeError):
@@ -90,8 +116,10 @@ def _audit_before_flush(session: OrmSession, _ctx: Any, _instances: Any) -> None
             pending.append((obj, "update", fields))
     for obj in deleted:
         pending.append((obj, "delete", [("*", _entity_id(obj), None)]))
-    if any(_versioned(obj, action, fields) for obj, action, fields in pending):
+    versioned = [(obj, action, fields) for obj, action, fields in pending if _versioned(obj, action, fields)]
+    if versioned:
         session.info["data_changed"] = True  # write_session bumps data_version before commit
+        _note_scope(session, versioned)
 
     # New rows get their id during the flush: their audit rows are added right after it and
     # written by the next flush of the same transaction (commit flushes until nothing is left).
@@ -109,6 +137,25 @@ def _versioned(obj: Any, action: str, fields: list[tuple[str, Any, Any]]) -> boo
         return False
     quiet = UNVERSIONED_FIELDS.get(table)
     return not quiet or action != "update" or any(name not in quiet for name, _, _ in fields)
+
+
+def _note_scope(session: OrmSession, changes: list[tuple[Any, str, list[tuple[str, Any, Any]]]]) -> None:
+    """What the transaction changes, for its `data_change` row: the (round, assignment) of each
+    report it writes, or `everything` once it touches a table a round's figures are built from;
+    `reports_only` while it writes nothing but reports, their evidence and review events."""
+    scope = session.info.setdefault("change_scope", {"everything": False, "reports": set(), "reports_only": True})
+    for obj, action, fields in changes:
+        table = inspect(obj).mapper.local_table.name
+        if table not in REPORT_TABLES:
+            scope["reports_only"] = False
+        if table == "progress_report":
+            scope["reports"].add((obj.round_id, obj.assignment_id))
+        elif table in ROUND_NEUTRAL_TABLES:
+            continue
+        elif table == "app_user" and action != "delete" and all(name != "display_name" for name, _, _ in fields):
+            continue  # a grid shows a person's display name only (who updated a report)
+        else:
+            scope["everything"] = True
 
 
 def _add_rows(

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 from pathlib import Path
 
 import altair as alt
 import pandas as pd
 
-from core.palette import DARK_TEXT, NOT_ASSIGNED_FILL, NOT_REPORTED_BORDER, SELECTED_OUTLINE, STATUS_COLOURS
+from core import names
+from core.palette import DARK_TEXT, NOT_ASSIGNED_FILL, NOT_REPORTED_BORDER, SELECTED_OUTLINE, STATUS_COLOURS, VIRIDIS
 
 MEASURES = ("progress", "status", "change")
 # workflow-state marks drawn after the figure; all of them are glyphs of the bundled Sarabun, so
 # the page and the PNG/SVG/PDF exports draw the same symbol
+# (services.figures names and explains them; the page, the presentation and every pack file use them)
 STATE_MARKS = {"draft": "*", "submitted": "→", "approved": "√", "returned": "←"}
+NOT_REPORTED_MARK = "?"  # an assigned item with nothing filed in the round
 
 
 def cell_number(progress: float) -> str:
@@ -24,6 +28,18 @@ def cell_number(progress: float) -> str:
     if whole >= 100 > progress:
         whole = 99
     return f"{whole:.0f}"
+
+
+def cell_label(state: str, progress: float | None, *, numbers: bool = True) -> str:
+    """What a heatmap cell says, on the page, the PNG/SVG and every pack file: nothing when not
+    assigned, "?" when nothing is filed, else its number (`cell_number`) and its workflow mark
+    ("78√"); only the mark when `numbers` is off (a compact grid) or there is no figure."""
+    if state == "not_assigned":
+        return ""
+    if state == "not_reported":
+        return NOT_REPORTED_MARK
+    number = "" if not numbers or progress is None or pd.isna(progress) else cell_number(float(progress))
+    return number + STATE_MARKS.get(state, "")
 
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
@@ -49,14 +65,37 @@ def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str], large:
     """
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}")
-    data = cells.copy()
+    data, compact = _heatmap_frame(cells, labels)
+    return _heatmap_chart(data, measure=measure, labels=labels, compact=compact, large=large)
+
+
+def heatmap_spec(cells: pd.DataFrame, *, measure: str, labels: dict[str, str], large: bool = False) -> dict:
+    """`spec(heatmap(...))` with the cells as a DataFrame in its one dataset (ui.cache.shippable
+    turns it into the Arrow bytes Streamlit ships). The chart's structure is built once per
+    measure, labels and size (`_heatmap_template`): building Altair's objects costs ~0.2 s a
+    heatmap whatever its cells, so a grid refreshed after a save pays only for its data."""
+    if measure not in MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    data, compact = _heatmap_frame(cells, labels)
+    template = _heatmap_template(measure, tuple(sorted(labels.items())), compact, large, tuple(data.columns))
+    return with_data(template, data)
+
+
+@functools.lru_cache(maxsize=64)
+def _heatmap_template(measure: str, labels: tuple, compact: bool, large: bool, columns: tuple) -> dict:
+    empty = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    return spec(_heatmap_chart(empty, measure=measure, labels=dict(labels), compact=compact, large=large))
+
+
+def _heatmap_frame(cells: pd.DataFrame, labels: dict[str, str]) -> tuple[pd.DataFrame, bool]:
+    """The cells as the heatmap draws them (names in the reader's language, labels, ranks)."""
+    # agency and sub-issue names and units in the reader's language (labels["lang"]; core.names)
+    data = names.localize(cells, labels.get("lang", "th"), "agency_short_name", "sub_issue_name_th", "unit").copy()
     data["progress"] = data["progress_pct"].astype("float64")
     data["change"] = data["change_pct"].astype("float64")
     n_agencies, n_subs = data["agency_code"].nunique(), data["sub_issue_code"].nunique()
     compact = n_agencies > COMPACT_AT or n_subs > COMPACT_AT
-    mark = data["state"].map(STATE_MARKS).fillna("")
-    number = data["progress"].map(lambda p: "" if pd.isna(p) or compact else cell_number(p))
-    data["label"] = (number + mark).where(data["state"] != "not_reported", "?").where(data["state"] != "not_assigned", "")
+    data["label"] = [cell_label(s, p, numbers=not compact) for s, p in zip(data["state"], data["progress"], strict=True)]
     data["state_label"] = data["state"].map(lambda s: labels.get(f"state.{s}", s))
     data["status_label"] = data["status"].map(lambda s: labels.get(f"status.{s}", "") if s else "")
     data["match"] = data["match"].astype(bool) if "match" in data else True
@@ -65,22 +104,28 @@ def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str], large:
         data["main_issue_label"] = data["main_issue_number"].astype(str)
     data = data.drop(columns=[c for c in ("updated_at", "progress_pct", "change_pct") if c in data])
 
-    x_order = list(dict.fromkeys(data.sort_values(["main_issue_number", "sub_issue_order"])["sub_issue_code"]))
-    y_order = list(dict.fromkeys(data.sort_values(["agency_order"], kind="stable")["agency_short_name"]))
-    main_order = list(dict.fromkeys(data.sort_values("main_issue_number")["main_issue_label"]))
+    # the order of columns, rows and column groups as fields of the data (sorted by Vega-Lite), so
+    # the chart's structure does not depend on the cells and is built once (heatmap_spec)
+    data["x_rank"] = data["main_issue_number"].astype(int) * 10_000 + data["sub_issue_order"].astype(int)
+    rows = data.sort_values("agency_order", kind="stable")["agency_short_name"]
+    data["y_rank"] = data["agency_short_name"].map(pd.Series(range(rows.nunique()), index=pd.unique(rows)))
+    return data, compact
+
+
+def _heatmap_chart(data: pd.DataFrame, *, measure: str, labels: dict[str, str], compact: bool, large: bool) -> alt.FacetChart:
     step_x, step_y, font_size = (26, 20, 10) if compact else (34, 28, 11)
     label_size = 11 if compact else 12
     if large and not compact:
         step_x, step_y, font_size, label_size = 72, 48, 18, 20
     x = alt.X(
         "sub_issue_code:N",
-        sort=x_order,
+        sort=alt.EncodingSortField(field="x_rank", op="min"),
         title=None,
         axis=alt.Axis(orient="top", labelAngle=-90 if compact else 0, labelFontSize=label_size, labelOverlap=False, ticks=False),
     )
     y = alt.Y(
         "agency_short_name:N",
-        sort=y_order,
+        sort=alt.EncodingSortField(field="y_rank", op="min"),
         title=None,
         axis=alt.Axis(labelLimit=320, labelFontSize=label_size, labelOverlap=False, ticks=False),
     )
@@ -154,7 +199,7 @@ def heatmap(cells: pd.DataFrame, *, measure: str, labels: dict[str, str], large:
         layers.facet(
             column=alt.Column(
                 "main_issue_label:N",
-                sort=main_order,
+                sort=alt.EncodingSortField(field="main_issue_number", op="min"),
                 title=None,
                 header=alt.Header(labelFontSize=12, labelFontWeight="bold", labelOrient="top"),
             ),
@@ -176,13 +221,35 @@ def spec(chart: alt.TopLevelMixin | dict) -> dict:
         return chart.to_dict(validate=False)
 
 
-def round_trend(lines: pd.DataFrame, *, expected_line: str, labels: dict[str, str]) -> alt.Chart:
-    """The overview's trend: one line per series over the rounds, `expected_line` dashed.
-    ``lines``: ``round`` (label, in order), ``line`` (series label), ``actual`` (%)."""
-    order = list(dict.fromkeys(lines["round"]))
-    domain = list(dict.fromkeys(lines["line"]))
+def round_trend_spec(lines: pd.DataFrame, *, expected_line: str, labels: dict[str, str]) -> dict:
+    """The overview's trend as a spec: one line per series over the rounds, `expected_line`
+    dashed. ``lines``: ``round`` (label, in order), ``line`` (series label), ``actual`` (%). Its
+    structure is built once per rounds, series and labels (a save moves the figures, not the
+    rounds): only the data is new (as heatmap_spec)."""
+    order, domain = tuple(dict.fromkeys(lines["round"])), tuple(dict.fromkeys(lines["line"]))
+    template = _round_trend_template(order, domain, expected_line, tuple(sorted(labels.items())))
+    return with_data(template, lines[["round", "line", "actual"]])
+
+
+@functools.lru_cache(maxsize=64)
+def _round_trend_template(order: tuple, domain: tuple, expected_line: str, labels: tuple) -> dict:
+    empty = pd.DataFrame(
+        {"round": pd.Series(dtype="object"), "line": pd.Series(dtype="object"), "actual": pd.Series(dtype="float64")}
+    )
+    return spec(_round_trend_chart(empty, list(order), list(domain), expected_line, dict(labels)))
+
+
+def with_data(template: dict, data: pd.DataFrame) -> dict:
+    """A copy of a chart's spec with `data` (a DataFrame) in its one dataset."""
+    out = copy.deepcopy(template)
+    (name,) = out["datasets"]
+    out["datasets"] = {name: data.reset_index(drop=True)}
+    return out
+
+
+def _round_trend_chart(lines: pd.DataFrame, order: list, domain: list, expected_line: str, labels: dict[str, str]) -> alt.Chart:
     return (
-        alt.Chart(lines[["round", "line", "actual"]])
+        alt.Chart(lines)
         .mark_line(point=True)
         .encode(
             x=alt.X("round:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
@@ -211,15 +278,17 @@ def item_trend(trend: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart
         ["round_label", "progress", "expected", "selected"]
     ]
     order = list(data["round_label"])
-    x = alt.X("round_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45))
-    y = alt.Y("value:Q", title=labels["progress"], scale=alt.Scale(domain=[0, 100]))
+    # a panel a third of the page wide: round labels slanted and thinned, never cut; the y axis
+    # needs no title (the caption under the chart names both lines) and keeps its ticks apart
+    x = alt.X("round_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45, labelLimit=0, labelOverlap="parity"))
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(values=[0, 25, 50, 75, 100]))
     long = data.melt(id_vars=["round_label", "selected"], value_vars=["progress", "expected"], var_name="series")
     long["series_label"] = long["series"].map({"progress": labels["progress"], "expected": labels["expected"]})
     colour = alt.Color(
         "series_label:N",
         title=None,
         scale=alt.Scale(domain=[labels["progress"], labels["expected"]], range=["#0072B2", "#999999"]),
-        legend=alt.Legend(orient="bottom"),
+        legend=None,  # said under the chart, where a narrow panel cannot cut it ("ความก้า…")
     )
     dash = alt.StrokeDash(
         "series_label:N", scale=alt.Scale(domain=[labels["progress"], labels["expected"]], range=[[1, 0], [4, 3]]), legend=None
@@ -231,7 +300,14 @@ def item_trend(trend: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart
         .mark_point(size=140, filled=False, color=SELECTED_OUTLINE, strokeWidth=2)
         .encode(x=x, y=y)
     )
-    return alt.layer(lines, now).properties(height=200)
+    # fit-x: the width follows the panel and the plot keeps its height (Streamlit's default "fit"
+    # squeezes axes, labels and legend into 200 px, and 0 lands on 100)
+    # (the left padding holds the first round's slanted label)
+    return alt.layer(lines, now).properties(
+        height=220,
+        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+        padding={"left": 48, "top": 8, "right": 8, "bottom": 4},
+    )
 
 
 def render_svg(chart: alt.TopLevelMixin | dict) -> str:
@@ -301,3 +377,145 @@ def _font_b64(name: str) -> str:
 def _label_expr(mapping: dict[str, str]) -> str:
     parts = " : ".join(f"datum.label == '{k}' ? '{v}'" for k, v in mapping.items())
     return f"{parts} : datum.label"
+
+
+# ----------------------------------------------------------------------------- presentation slides
+# A slide's chart is drawn for a 1920×1080 screen, in CSS px there, and its SVG is scaled to the
+# slide's width (pages/present.py), so it grows and shrinks with the screen as the rest of the
+# slide does. Its smallest type is SLIDE_TYPE at 1080p (24 px or more, as a projector needs), its
+# text is ink on white or on pale cells (contrast 7:1 or more), and nothing is truncated.
+SLIDE_WIDTH = 1846
+SLIDE_TYPE = 28
+SLIDE_INK = "#000000"
+SLIDE_CELL_LIGHTEN = 0.6  # viridis 60 % of the way to white: black numbers on any cell reach 8:1
+SLIDE_FONT = "sans-serif"  # the page's own (the browser draws and measures the slide's text)
+
+
+def _lighten(colour: str, amount: float) -> str:
+    r, g, b = (round(c + (255 - c) * amount) for c in _rgb(colour))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    h = colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def _slide_config(chart: alt.TopLevelMixin, type_size: int) -> alt.TopLevelMixin:
+    ink = {"labelColor": SLIDE_INK, "titleColor": SLIDE_INK, "labelFontSize": type_size, "titleFontSize": type_size}
+    return (
+        chart.configure(font=SLIDE_FONT, autosize=alt.AutoSizeParams(type="fit", contains="padding"))
+        .configure_axis(**ink, labelFontWeight="normal", titleFontWeight="normal", labelOverlap=False, domainColor="#555555")
+        .configure_header(labelColor=SLIDE_INK, labelFontSize=type_size, titleColor=SLIDE_INK, titleFontSize=type_size)
+        .configure_legend(**ink)
+        .configure_text(color=SLIDE_INK, fontSize=type_size)
+        .configure_view(strokeWidth=0)
+    )
+
+
+def slide_heatmap(
+    cells: pd.DataFrame, *, height: int, width: int = SLIDE_WIDTH, type_size: int = SLIDE_TYPE, label_width: int = 300
+) -> alt.LayerChart:
+    """One main issue's agencies × sub-issues as a slide: the cells fill ``width``, each holding its
+    number (cell_number: 99.8 is never "100") and workflow mark in black on a pale viridis fill
+    (or "?" on white with the dashed red border when not reported; pale and empty when not
+    assigned). No legend: every cell says its number. Needs the heatmap.cells() columns."""
+    data = cells.copy()
+    data["progress"] = data["progress_pct"].astype("float64")
+    data["label"] = [cell_label(s, p) for s, p in zip(data["state"], data["progress"], strict=True)]  # as every heatmap
+    data = data[["agency_short_name", "agency_order", "sub_issue_code", "sub_issue_order", "state", "progress", "label"]]
+    x_order = list(dict.fromkeys(data.sort_values("sub_issue_order", kind="stable")["sub_issue_code"]))
+    y_order = list(dict.fromkeys(data.sort_values("agency_order", kind="stable")["agency_short_name"]))
+    x = alt.X(
+        "sub_issue_code:N",
+        sort=x_order,
+        title=None,
+        axis=alt.Axis(orient="top", labelAngle=0, ticks=False, domain=False, labelFontWeight="bold", labelPadding=8),
+    )
+    y = alt.Y(
+        "agency_short_name:N",
+        sort=y_order,
+        title=None,
+        axis=alt.Axis(ticks=False, domain=False, labelLimit=label_width, labelPadding=12),
+    )
+    base = alt.Chart(data).encode(x=x, y=y)
+    stops = [_lighten(c, SLIDE_CELL_LIGHTEN) for c in VIRIDIS]
+    return _slide_config(
+        alt.layer(
+            base.transform_filter(alt.datum.state == "not_assigned").mark_rect(
+                fill=NOT_ASSIGNED_FILL, stroke="white", strokeWidth=3
+            ),
+            base.transform_filter(alt.datum.state == "not_reported").mark_rect(
+                fill="white", stroke=NOT_REPORTED_BORDER, strokeDash=[8, 5], strokeWidth=3
+            ),
+            base.transform_filter((alt.datum.state != "not_assigned") & (alt.datum.state != "not_reported"))
+            .mark_rect(stroke="white", strokeWidth=3)
+            .encode(color=alt.Color("progress:Q", scale=alt.Scale(domain=[0, 100], range=stops), legend=None)),
+            base.transform_filter(alt.datum.state != "not_assigned")
+            .mark_text(fontSize=round(type_size * 1.15), fontWeight="bold", color=SLIDE_INK)
+            .encode(text="label:N"),
+        ).properties(width=width, height=height, padding={"left": 4, "right": 8, "top": 10, "bottom": 4}),
+        type_size,
+    )
+
+
+def slide_bars(
+    rows: pd.DataFrame,
+    *,
+    height: int,
+    width: int = SLIDE_WIDTH,
+    type_size: int = SLIDE_TYPE,
+    label_width: int = 600,
+    note_width: int = 0,
+    title: str | None = None,
+) -> alt.LayerChart:
+    """Horizontal bars 0–100 for a slide, each with its number at its end (a text mark named
+    ``bar_value``; the bars are named ``bar``). ``rows``: ``label`` (lines joined by "\\n"),
+    ``value``, ``value_text`` (the number as the page rounds it), ``colour``; optional
+    ``expected`` (a tick where the round expects the bar to reach) and ``note`` (a word after
+    the bars, e.g. the status, in a column ``note_width`` wide)."""
+    data = rows.reset_index(drop=True).assign(key=lambda d: d.index.astype(str))
+    order = list(data["key"])
+    labels = dict(zip(data["key"], data["label"], strict=True))
+    label_expr = " : ".join(f"datum.value == '{k}' ? {_js_lines(v)}" for k, v in labels.items()) + " : ''"
+    y = alt.Y(
+        "key:N",
+        sort=order,
+        title=None,
+        axis=alt.Axis(
+            labelExpr=label_expr, labelLimit=label_width, ticks=False, labelPadding=12, labelLineHeight=type_size * 1.3
+        ),
+    )
+    x = alt.X(
+        "value:Q",
+        title=title,
+        scale=alt.Scale(domain=[0, 100]),
+        axis=alt.Axis(values=[0, 25, 50, 75, 100], grid=True, gridColor="#d4d4d8", tickColor="#555555"),
+    )
+    base = alt.Chart(data).encode(y=y)
+    band = max(12, min(64, round(height / max(len(data), 1) * 0.55)))
+    layers = [
+        base.mark_bar(height=band).encode(x=x, color=alt.Color("colour:N", scale=None, legend=None)),
+        base.mark_text(align="left", dx=10, fontWeight="bold", fontSize=round(type_size * 1.1), color=SLIDE_INK).encode(
+            x="value:Q", text="value_text:N"
+        ),
+    ]
+    layers[0].name, layers[1].name = "bar", "bar_value"
+    if "expected" in data and data["expected"].notna().any():
+        layers.append(base.mark_tick(color=STATUS_COLOURS["delayed"], thickness=5, size=band + 22).encode(x="expected:Q"))
+    if note_width and "note" in data:
+        layers.append(
+            base.mark_text(align="left", dx=type_size * 4, color=SLIDE_INK, limit=note_width - type_size * 4).encode(
+                x=alt.datum(100), text="note:N"
+            )
+        )
+    # the plot narrows to leave room for the numbers and notes beyond 100 (autosize "fit" counts them)
+    chart = alt.layer(*layers).properties(width=width, height=height, padding={"left": 4, "right": 12, "top": 8, "bottom": 4})
+    return _slide_config(chart, type_size)
+
+
+def _js_lines(text: str) -> str:
+    """A label's lines as a Vega expression array literal (quotes and backslashes escaped)."""
+    escapes = {"\\": "\\\\", "'": "\\'", "\r": "\\r", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+    lines = ["".join(escapes.get(ch, ch) for ch in line) for line in str(text).split("\n")]
+    return "[" + ", ".join(f"'{line}'" for line in lines) + "]"

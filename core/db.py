@@ -8,6 +8,7 @@ lost without an error; BEGIN IMMEDIATE takes the write lock before the read.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from core import audit  # noqa: F401  (registers the audit listener on every Session)
-from models.audit import DataVersion
+from models.audit import DataChange, DataVersion
+from models.plan import Assignment
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -118,11 +120,46 @@ def write_session(engine: Engine, actor: Any) -> Iterator[Session]:
             raise
 
 
+# data_change rows kept: a cache further behind than this recomputes instead of refreshing
+DATA_CHANGES_KEPT = 1000
+# data_version's second row: the version at which anything but reports last changed
+PLAN_VERSION_ID = 2
+
+
 def bump_data_version(session: Session) -> None:
-    """Mark that this transaction changed data (see models.audit.DataVersion)."""
-    session.execute(sa.update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1))
+    """Mark that this transaction changed data (see models.audit.DataVersion), and record what it
+    changed beside the new version (models.audit.DataChange): the (round, agency) pairs of the
+    reports it wrote, or everything (core.audit collects the scope as rows are flushed)."""
+    scope = session.info.pop("change_scope", None)
+    version = session.execute(
+        sa.update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1).returning(DataVersion.version)
+    ).scalar_one()
+    everything = scope is None or scope["everything"]
+    cells: list[list[int]] = []
+    if not everything and scope["reports"]:
+        by_id = {a: r for r, a in scope["reports"]}
+        agency_of = dict(session.execute(sa.select(Assignment.id, Assignment.agency_id).where(Assignment.id.in_(by_id))).all())
+        cells = sorted({(r, agency_of[a]) for r, a in scope["reports"] if a in agency_of})
+        everything = len(agency_of) < len(by_id)
+    table = DataChange.__table__
+    session.execute(sa.insert(table).values(version=version, everything=everything, cells=json.dumps(cells)))
+    if scope is None or not scope.get("reports_only", False):
+        session.execute(sa.update(DataVersion).where(DataVersion.id == PLAN_VERSION_ID).values(version=version))
+    if version % 100 == 0:
+        session.execute(sa.delete(table).where(table.c.version <= version - DATA_CHANGES_KEPT))
 
 
 def data_version(session: Session) -> int:
     """The committed data version: one primary-key read."""
     return session.execute(sa.select(DataVersion.version).where(DataVersion.id == 1)).scalar() or 0
+
+
+def data_versions(session: Session) -> tuple[int, int]:
+    """(the data version, the plan version): the version of the last change of anything but
+    progress reports (their evidence and review events), which caches of the plan, rounds and
+    accounts are keyed by (the data version where the row is missing). One read of two rows."""
+    rows = dict(
+        session.execute(sa.select(DataVersion.id, DataVersion.version).where(DataVersion.id.in_((1, PLAN_VERSION_ID)))).all()
+    )
+    version = rows.get(1) or 0
+    return version, rows.get(PLAN_VERSION_ID, version)

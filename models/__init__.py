@@ -1,6 +1,6 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
-from models.audit import AuditLog, DataVersion
+from models.audit import AuditLog, DataChange, DataVersion
 from models.enums import ProgressStatus, Role, RoundState, SubmissionState
 from models.evaluation import EvaluationLevelBand, EvaluationScore
 from models.meetings import (
@@ -45,6 +45,7 @@ __all__ = [
     "Attendance",
     "AttendanceKind",
     "AuditLog",
+    "DataChange",
     "DataVersion",
     "Directive",
     "DirectiveAgency",

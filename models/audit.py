@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -32,3 +32,16 @@ class DataVersion(SQLModel, table=True):
     __tablename__ = "data_version"
     id: int = Field(default=1, primary_key=True)
     version: int = Field(default=0, sa_type=BigInteger)
+
+
+class DataChange(SQLModel, table=True):
+    """What data version `version` changed, written with it (core.db.bump_data_version): the
+    (round id, agency id) pairs whose reports it wrote, or `everything` when it changed anything
+    else a round's figures are built from (the plan, rounds, people's names …). Cached round
+    grids refresh only the agencies a run of versions touched (services.heatmap.changes_since);
+    a version without its row (a restore, a row pruned away) counts as everything."""
+
+    __tablename__ = "data_change"
+    version: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    everything: bool = False
+    cells: str = Field(default="[]", sa_type=Text)  # JSON: [[round_id, agency_id], …]

@@ -33,6 +33,7 @@ class AgencyBase(SQLModel):
     name_th: str = Field(max_length=300)
     short_name_th: str = Field(max_length=100)
     name_en: str = Field(default="", max_length=300)
+    short_name_en: str = Field(default="", max_length=100)  # English mode's short name; empty: the Thai one
     sort_order: int = 0
     active: bool = True
 
@@ -84,6 +85,7 @@ class AssignmentBase(SQLModel):
     outcome_text: str = ""
     target_value: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))
     unit: str = Field(default="", max_length=100)
+    unit_en: str = Field(default="", max_length=100)  # the unit in English mode; empty: the Thai one
     weight: Decimal = Field(default=Decimal("1"), sa_type=Numeric(8, 2), ge=0)
     archived_at: datetime | None = None  # as SubIssue.archived_at
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core import names
 from models import Role, RoundState
 from services import excel_io, progress, review
 from ui import cache
@@ -15,7 +16,7 @@ from ui.cache import read
 from ui.nav import round_picker
 from ui.report_form import CONFLICT_KEY, ReportForm, shown_value
 from ui.session import require_actor, run_write
-from ui.widgets import file_uploader, fmt_date, lang, md, t
+from ui.widgets import file_uploader, fmt_date, lang, md, subheader, t
 
 actor = require_actor("entry")
 is_focal = actor.role == Role.focal_point
@@ -30,10 +31,12 @@ if rnd is None:
 agencies = cache.agencies()
 if is_focal:
     agency = next(a for a in agencies if a.id == actor.agency_id)
-    right.text_input(t("users.agency"), f"{agency.short_name_th} — {agency.name_th}", disabled=True)
+    right.text_input(
+        t("users.agency"), f"{names.agency_name(agency, lang())} — {names.agency_full_name(agency, lang())}", disabled=True
+    )
 else:
     agency = right.selectbox(
-        t("users.agency"), agencies, format_func=lambda a: f"{a.code} · {a.short_name_th}", key="entry_agency"
+        t("users.agency"), agencies, format_func=lambda a: f"{a.code} · {names.agency_name(a, lang())}", key="entry_agency"
     )
 
 items = read(progress.entry_items, actor=actor, round_id=rnd.id, agency_id=agency.id)
@@ -49,11 +52,19 @@ if form.correcting:
     st.warning(t("entry.correction_mode"), icon=":material/edit_note:")
 
 counts = pd.Series([i.state for i in items]).value_counts() if items else pd.Series(dtype=int)
-c1, c2, c3, c4 = st.columns(4)
-c1.metric(t("entry.metric.items"), len(items))
-c2.metric(t("state.missing"), int(counts.get("missing", 0)))
-c3.metric(t("state.draft"), int(counts.get("draft", 0)) + int(counts.get("returned", 0)))
-c4.metric(t("entry.metric.sent"), int(counts.get("submitted", 0)) + int(counts.get("approved", 0)))
+
+
+def _figures() -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(t("entry.metric.items"), len(items))
+    c2.metric(t("state.missing"), int(counts.get("missing", 0)))
+    c3.metric(t("state.draft"), int(counts.get("draft", 0)) + int(counts.get("returned", 0)))
+    c4.metric(t("entry.metric.sent"), int(counts.get("submitted", 0)) + int(counts.get("approved", 0)))
+
+
+# a focal point's items come before the figures: on a phone four figures would fill the first screen
+if not is_focal:
+    _figures()
 
 # --------------------------------------------------------------------------- whole-round actions
 # the state the screen was drawn in (the previous run): what a click on "submit" must match
@@ -110,9 +121,10 @@ with tab_form:
     for item in items:
         if item.main_issue.id != current_main:
             current_main = item.main_issue.id
-            name = item.main_issue.name_en if lang() == "en" and item.main_issue.name_en else item.main_issue.name_th
-            st.subheader(f"{t('entry.main_issue')} {item.main_issue.number}: {md(name)}")
-        sub_name = item.sub_issue.name_en if lang() == "en" and item.sub_issue.name_en else item.sub_issue.name_th
+            name = names.main_issue_name(item.main_issue, lang())
+            # a heading made of plan text: broken between PyThaiNLP's words ("ขั้น|ตอน" otherwise)
+            subheader(f"{t('entry.main_issue')} {item.main_issue.number}: {name}")
+        sub_name = names.sub_issue_name(item.sub_issue, lang())
         unsaved = form.sync(item)
         badge = t(f"state.{item.state}") + (f" · {t('entry.unsaved_badge')}" if unsaved else "")
         # keyed: the label changes with the badge, and an unkeyed expander whose label changes is a
@@ -123,6 +135,9 @@ with tab_form:
             key=f"{form.prefix(item)}_box",
         ):
             form.editor(item, unsaved)
+
+    if is_focal and items:
+        _figures()
 
 # --------------------------------------------------------------------------- Excel round trip
 with tab_excel:

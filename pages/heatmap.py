@@ -10,14 +10,14 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from core import charts
-from services import heatmap, progress
+from core import charts, names
+from services import figures, heatmap, progress
 from services.errors import UserFacingError
 from services.overview import fmt_pct
 from ui import boot, cache
 from ui.nav import round_picker
 from ui.session import require_actor
-from ui.widgets import chart_labels, clip, evidence_item, fmt_datetime, lang, md, show_refusal, t
+from ui.widgets import chart_labels, clip, evidence_item, fmt_datetime, lang, md, show_refusal, subheader, t, thai_words
 
 actor = require_actor("heatmap")
 settings = boot.settings()
@@ -68,14 +68,22 @@ main_filter = f1.pills(
     format_func=lambda n: t("heatmap.main_pill", n=n),
     default=[int(x) for x in params.get("main", "").split(",") if x.isdigit() and int(x) in mains] or None,
 )
-status_filter = f2.multiselect(
+# pills, not a multiselect: a multiselect's chosen tags are cut to a few letters ("ยังไม่ราย…");
+# the pills wrap onto more rows instead of scrolling out of sight, each label whole
+st.html(
+    "<style>.st-key-heatmap_status div:has(> button){flex-wrap:wrap;overflow-x:visible}"
+    ".st-key-heatmap_status button,.st-key-heatmap_status button *{overflow:visible;text-overflow:clip}</style>"
+)
+status_filter = f2.pills(
     t("heatmap.filter_status"),
     FILTERS,
-    placeholder=t("heatmap.filter_status_all"),
+    selection_mode="multi",
+    help=t("layout.filter_status_help"),
+    key="heatmap_status",
     format_func=lambda s: (
         t("state.missing") if s == "not_reported" else t(f"status.{s}" if s != "returned" else "state.returned")
     ),
-    default=_param_list("status", FILTERS),
+    default=_param_list("status", FILTERS) or None,
 )
 tags = cache.alignment(rnd.plan_id)
 tag_of = {a.tag_id: a for a in tags if a.sub_issue_ids}
@@ -84,9 +92,7 @@ align_filter = (
         t("heatmap.filter_alignment"),
         list(tag_of),
         placeholder=t("heatmap.filter_alignment_all"),
-        format_func=lambda i: (
-            f"{t('plan.kind.' + tag_of[i].kind)}: {tag_of[i].name_en if lang() == 'en' and tag_of[i].name_en else tag_of[i].name_th}"
-        ),
+        format_func=lambda i: f"{t('plan.kind.' + tag_of[i].kind)}: {names.pick(tag_of[i].name_th, tag_of[i].name_en, lang())}",
         default=[int(x) for x in params.get("align", "").split(",") if x.isdigit() and int(x) in tag_of],
     )
     if tag_of
@@ -124,20 +130,29 @@ def _grid_view(grid: heatmap.RoundGrid, measure: str, **view) -> dict:
     """What the page draws from the view's cells (the chart's spec, the main-issue names, the
     per-agency table), built once per view and data version instead of on every rerun."""
     cells = heatmap.view_cells(grid, **view)
-    name_col = f"main_issue_name_{'en' if lang() == 'en' else 'th'}"
-    names = cells[["main_issue_number", name_col]].drop_duplicates().sort_values("main_issue_number")
+    main_names = (
+        cells.assign(main_name=names.column(cells, "main_issue_name_th", lang()))[["main_issue_number", "main_name"]]
+        .drop_duplicates()
+        .sort_values("main_issue_number")
+    )
     table = heatmap.view_agencies(grid, cells)
     return {
-        "spec": cache.shippable(charts.heatmap(cells, measure=measure, labels=chart_labels())),
+        "spec": cache.shippable(charts.heatmap_spec(cells, measure=measure, labels=chart_labels())),
         "empty": cells.empty,
         "tall": cells["agency_code"].nunique() > charts.COMPACT_AT,  # 100 agencies: scroll down too
-        "names": " · ".join(f"{t('heatmap.main_short', n=n)}: {md(name)}" for n, name in names.itertuples(index=False)),
+        # plan names joined into one line by the app: broken between PyThaiNLP's words, not inside them
+        "names": " · ".join(
+            thai_words(f"{t('heatmap.main_short', n=n)}: {name}") for n, name in main_names.itertuples(index=False)
+        ),
         "table": pa.Table.from_pandas(
             pd.DataFrame(
                 {
-                    t("users.agency"): table["agency_short_name"],
+                    t("users.agency"): names.column(table, "agency_short_name", lang()),
                     t("col.progress"): table["weighted_progress"].astype(float).round(1),
-                    t("heatmap.reported"): table["reported"].astype(str) + "/" + table["assigned"].astype(str),
+                    # sent or approved of assigned: the count the overview and every pack file show
+                    t("overview.col.submitted"): [
+                        figures.fraction(x, y) for x, y in zip(table["submitted"], table["assigned"], strict=True)
+                    ],
                     t("status.delayed"): table["delayed"],
                 }
             ),
@@ -157,6 +172,7 @@ view_args = {
 grid_view = cache.view(
     functools.partial(_grid_view, grid_data, measure, **view_args),
     view_key=("heatmap_grid", rnd.id, measure, *view_args.values()),
+    basis=cache.grid_basis(rnd.id),  # built again only when the grid changed, not after every write
 )
 chart = grid_view["spec"]
 
@@ -184,28 +200,23 @@ def detail_panel() -> None:
     if detail is None:
         st.warning(t("heatmap.detail_missing", cell=md(heatmap.cell_key(*open_cell))), icon=":material/help:")
         return
-    en = lang() == "en"
-    agency_name = detail.agency.name_en if en and detail.agency.name_en else detail.agency.name_th
-    sub_name = detail.sub_issue.name_en if en and detail.sub_issue.name_en else detail.sub_issue.name_th
-    st.subheader(f"{md(detail.agency.short_name_th)} · {md(detail.sub_issue.code)}")
+    agency_name, sub_name = names.agency_full_name(detail.agency, lang()), names.sub_issue_name(detail.sub_issue, lang())
+    st.subheader(f"{md(names.agency_name(detail.agency, lang()))} · {md(detail.sub_issue.code)}")
     st.caption(f"{md(agency_name)} — {md(sub_name)}")
     state_key = "state.missing" if detail.state == "not_reported" else f"state.{detail.state}"
     if detail.state == "not_assigned":
         st.info(t("heatmap.not_assigned"), icon=":material/block:")
         return
     report, assignment = detail.report, detail.assignment
+    unit = md(names.unit_name(assignment, lang())) if assignment is not None else ""
     st.markdown(f"**{t('col.state')}:** {t(state_key)}")
     if report is None:
         st.warning(t("heatmap.detail_not_reported"), icon=":material/report:")
     else:
         figures = {
             t("col.progress"): "-" if report.progress_pct is None else f"{float(report.progress_pct):.2f}%",
-            t("entry.target"): "-"
-            if assignment.target_value is None
-            else f"{float(assignment.target_value):,.2f} {md(assignment.unit)}",
-            t("field.actual_value"): "-"
-            if report.actual_value is None
-            else f"{float(report.actual_value):,.2f} {md(assignment.unit)}",
+            t("entry.target"): "-" if assignment.target_value is None else f"{float(assignment.target_value):,.2f} {unit}",
+            t("field.actual_value"): "-" if report.actual_value is None else f"{float(report.actual_value):,.2f} {unit}",
         }
         st.markdown("  \n".join(f"**{name}:** {value}" for name, value in figures.items()))
         status = t(f"status.{getattr(report.status, 'value', report.status)}") if report.status else "-"
@@ -237,6 +248,7 @@ def detail_panel() -> None:
         ]
     )
     st.altair_chart(charts.item_trend(trend, labels=labels), width="stretch")
+    st.caption(t("layout.trend_key"))
 
 
 # wide grids scroll inside their frame instead of spilling over the detail panel
@@ -249,18 +261,19 @@ with left:
         tall = grid_view["tall"]
         with st.container(height=720 if tall else "content", border=tall, key="heatmap_frame"):
             st.vega_lite_chart(chart, width="content", on_select="rerun", selection_mode=charts.SELECTION, key=chart_event_key)
-        st.caption(t("heatmap.legend"))
-        st.caption(grid_view["names"])
+        st.caption(figures.legend_text(lang()))  # the marks the pack files draw too
+        st.html(f'<p class="thai-caption">{grid_view["names"]}</p>')
 with right, st.container(border=True, key="heatmap_detail"):
     detail_panel()
 
-st.subheader(t("heatmap.by_agency"))
+subheader(t("heatmap.by_agency"))  # "(ถ่วงน้ำ|หนัก)" otherwise
 st.dataframe(
     grid_view["table"],
     hide_index=True,
     width="stretch",
     column_config={t("col.progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f%%")},
 )
+st.caption(t("figures.submitted_rule"))
 
 stem = f"heatmap-{rnd.fiscal_year}-{rnd.months}m"
 

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
+from core import names
 from core.thaidate import fiscal_year_of
 from models import Role
-from services import evidence, home, meetings, reminders
+from services import home, meetings, reminders
 from services.meeting_docs.prose import resolution_text
 from ui.boot import settings
 from ui.cache import read
 from ui.nav import nav_page
 from ui.session import form_key, require_actor, run_write
-from ui.widgets import clip, file_uploader, fmt_date, lang, md, round_label, t
+from ui.widgets import clip, file_uploader, fmt_date, lang, md, round_label, t, thai_words
 
 actor = require_actor("home")
 summary = read(home.summary_for, actor=actor)
@@ -25,8 +27,8 @@ if summary.plan_name_th:
     st.caption(md(summary.plan_name_en if lang() == "en" and summary.plan_name_en else summary.plan_name_th))
 agency = summary.my_agency
 if agency is not None:  # a focal point first sees whom they report for
-    agency_name = agency.name_en if lang() == "en" and agency.name_en else agency.name_th
-    st.markdown(t("home.focal.agency", short=md(agency.short_name_th), name=md(agency_name)))
+    short, agency_name = names.agency_name(agency, lang()), names.agency_full_name(agency, lang())
+    st.markdown(t("home.focal.agency", short=md(short), name=md(agency_name)))
 
 rnd = summary.current_round
 if rnd is None:
@@ -44,22 +46,31 @@ with st.container(border=True):
     st.write(f"{state_text} · {due}")
 
 counts = summary.counts
-if agency is not None and counts is not None:
-    mine = summary.my_counts
-    cols = st.columns(4)
-    cols[0].metric(t("home.focal.m.reported"), t("home.x_of_y", x=mine.reported, y=mine.items), border=True)
-    cols[1].metric(t("home.focal.m.sent"), t("home.x_of_y", x=mine.sent, y=mine.items), border=True)
-    cols[2].metric(t("home.focal.m.returned"), mine.returned, border=True)
-    cols[3].metric(t("home.focal.m.missing"), mine.missing, border=True)
-if counts is not None:
-    if agency is not None:
-        st.caption(t("home.whole_plan"))
-    cols = st.columns(4)
-    cols[0].metric(t("home.metric.reported"), f"{counts.reported}/{counts.assignments}")
-    cols[1].metric(t("home.metric.approved"), f"{counts.approved}/{counts.assignments}")
-    cols[2].metric(t("home.metric.agencies"), t("home.x_of_y", x=counts.agencies_reported, y=counts.agencies_total))
-    cols[3].metric(t("home.metric.missing"), counts.missing)
 
+
+def _figures() -> None:
+    """The round's figures: the agency's own, then the whole plan's."""
+    if agency is not None and counts is not None:
+        mine = summary.my_counts
+        cols = st.columns(4)
+        cols[0].metric(t("home.focal.m.reported"), t("home.x_of_y", x=mine.reported, y=mine.items), border=True)
+        cols[1].metric(t("home.focal.m.sent"), t("home.x_of_y", x=mine.sent, y=mine.items), border=True)
+        cols[2].metric(t("home.focal.m.returned"), mine.returned, border=True)
+        cols[3].metric(t("home.focal.m.missing"), mine.missing, border=True)
+    if counts is not None:
+        if agency is not None:
+            st.caption(t("home.whole_plan"))
+        cols = st.columns(4)
+        cols[0].metric(t("home.metric.reported"), f"{counts.reported}/{counts.assignments}")
+        cols[1].metric(t("home.metric.approved"), f"{counts.approved}/{counts.assignments}")
+        cols[2].metric(t("home.metric.agencies"), t("home.x_of_y", x=counts.agencies_reported, y=counts.agencies_total))
+        cols[3].metric(t("home.metric.missing"), counts.missing)
+
+
+# a focal point's items come before the figures: on a phone the figures would fill the first screen
+items_first = actor.role == Role.focal_point
+if not items_first:
+    _figures()
 st.subheader(t("home.todo"))
 if actor.role == Role.focal_point:
     pending = [i for i in summary.my_items if i.state in (home.MISSING, "draft", "returned")]
@@ -80,9 +91,7 @@ if actor.role == Role.focal_point:
     table = pd.DataFrame(
         [
             {
-                t(
-                    "col.sub_issue"
-                ): f"{i.sub_issue_code} {i.sub_issue_name_en if lang() == 'en' and i.sub_issue_name_en else i.sub_issue_name_th}",
+                t("col.sub_issue"): f"{i.sub_issue_code} {names.sub_issue_name(i, lang())}",
                 t("col.progress"): i.progress_pct,
                 t("col.state"): t(f"state.{i.state}"),
             }
@@ -100,7 +109,12 @@ elif actor.role == Role.secretariat and counts is not None:
     st.write(t("home.sec.to_review", n=counts.submitted))
     st.write(t("home.sec.returned", n=counts.returned))
     if summary.agencies_not_submitted:
-        st.write(t("home.sec.not_submitted", agencies=", ".join(md(a) for a in summary.agencies_not_submitted)))
+        st.write(
+            t(
+                "home.sec.not_submitted",
+                agencies=", ".join(md(names.agency_name(a, lang())) for a in summary.agencies_not_submitted),
+            )
+        )
     else:
         st.success(t("home.sec.all_submitted"))
     if summary.locked_users:
@@ -123,6 +137,8 @@ elif actor.role in (Role.chair, Role.executive) and counts is not None:
     )
 else:
     st.write(t("home.viewer"))
+if items_first:
+    _figures()
 
 
 def _directives_to_answer() -> None:
@@ -155,7 +171,7 @@ def _answer_form(d: meetings.DirectiveView) -> None:
         link = st.text_input(t("evidence.link"), placeholder="https://")
         upload = file_uploader(
             t("evidence.file"),
-            types=[e.lstrip(".") for e in evidence.ALLOWED_EXTENSIONS],
+            types=None,  # any file: the service names the allowed kinds in Thai when it refuses one
             max_mb=settings().evidence_max_bytes // (1024 * 1024),
             kinds=t("upload.kinds.evidence"),
             key=form_key(f"answer_{d.id}") + "_file",
@@ -209,4 +225,6 @@ if summary.last_meeting is not None:
             st.warning(t("home.meeting_old", fy=held_fy, current=rnd.fiscal_year), icon=":material/history:")
         st.caption(t(f"minutes_state.{getattr(m.minutes_state, 'value', m.minutes_state)}"))
         for kind, text in summary.last_meeting_resolutions:
-            st.write(f"{t('meeting.resolution')}: {md(clip(resolution_text(kind, text, lang()), 800))}")
+            # meeting text laid out by the app: broken between PyThaiNLP's words ("มอบหมายก|ลุ่ม" otherwise)
+            resolution = thai_words(clip(resolution_text(kind, text, lang()), 800))
+            st.html(f'<p class="thai-text">{html.escape(t("meeting.resolution"))}: {resolution}</p>')

@@ -11,6 +11,7 @@ from datetime import date, time
 import pandas as pd
 import streamlit as st
 
+from core import names
 from models import AttendanceKind, MinutesState, ResolutionKind
 from services import meetings
 from services.meeting_docs import minutes as layout
@@ -370,7 +371,7 @@ with tab_people:
         with st.expander(t("meetings.members"), icon=":material/groups:"):
             agencies = cache.agencies()
             agency_ids = [None, *[a.id for a in agencies]]
-            agency_name = {a.id: a.short_name_th for a in agencies}
+            agency_name = {a.id: names.agency_name(a, lang()) for a in agencies}
             st.dataframe(
                 pd.DataFrame(
                     [
@@ -509,7 +510,7 @@ def _item_order(item, n: int, count: int, removable: bool) -> None:
 
 def _directive_form(item) -> None:
     """Record a chair's directive on this sub-item."""
-    agency_name = {a.id: a.short_name_th for a in cache.agencies()}
+    agency_name = {a.id: names.agency_name(a, lang()) for a in cache.agencies()}
     if not st.toggle(t("meetings.add_directive"), key=f"directive_open_{item.id}"):  # inline: a popover overflows a phone
         return
     with st.container(border=True):
@@ -544,7 +545,7 @@ def _item(item, n: int, count: int, heading: str) -> None:
         for d in item_directives:
             st.warning(
                 f"**{t('minutes.directive_label')}** {md(d.text)} · {t('meetings.due', date=fmt_date(d.due_on))} · "
-                f"{', '.join(md(a.agency_short_name) for a in d.agencies)} · {t('directive_state.' + d.state)}",
+                f"{', '.join(md(names.agency_name(a, lang())) for a in d.agencies)} · {t('directive_state.' + d.state)}",
                 icon=":material/assignment:",
             )
         if editor:
@@ -647,7 +648,7 @@ with tab_directives:
             for a in d.agencies:
                 answer = clip(a.text, 1000) if a.answer_id else t("meetings.d.no_answer")
                 when = f" ({fmt_date(a.answered_at.date(), short=True)})" if a.answered_at else ""
-                st.write(f"- **{md(a.agency_short_name)}**{when}: {md(answer)}")
+                st.write(f"- **{md(names.agency_name(a, lang()))}**{when}: {md(answer)}")
                 _answer_evidence(a)
             if d.secretariat_note:
                 st.caption(f"{t('field.follow_up_note')}: {md(d.secretariat_note)}")

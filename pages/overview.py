@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from core import charts
-from services import committee_pack, heatmap, meetings, overview
+from core import charts, names
+from services import committee_pack, figures, heatmap, meetings, overview
 from services.overview import OVERALL, RoundOverview, fmt_change, fmt_pct
 from ui import cache
 from ui.nav import nav_page, round_picker
@@ -28,6 +28,7 @@ if rnd is None:
     st.info(t("home.no_round"))
     st.stop()
 data = cache.round_overview(rnd.id)
+basis = cache.overview_basis(rnd.id)  # views drawn from `data` are built again only when it changed
 head = data.headline
 en = lang() == "en"
 
@@ -38,10 +39,6 @@ HIGHLIGHT_CARDS = 8
 
 def pct(value: float | None) -> str:
     return t("chair.pct", value=fmt_pct(value))
-
-
-def _name(row, th: str, en_col: str) -> str:
-    return row[en_col] if en and row.get(en_col) else row[th]
 
 
 # ---------------------------------------------------------------- headline figures
@@ -64,7 +61,7 @@ for col, main in zip(cols[2:], head.main_issues, strict=True):
         t("heatmap.main_short", n=main.number),
         pct(main.weighted_progress),
         delta=gap,
-        help=md(main.name_en if en and main.name_en else main.name_th) + " — " + t("chair.vs_expected_help"),
+        help=md(names.main_issue_name(main, lang())) + " — " + t("chair.vs_expected_help"),
         border=True,
     )
 c = st.columns(5)
@@ -100,7 +97,9 @@ stem = committee_pack.file_name(data, "").rstrip(".")
 def _pack(kind: str):
     def build() -> bytes:
         builder = {"pdf": committee_pack.build_pdf, "pptx": committee_pack.build_pptx, "xlsx": committee_pack.build_xlsx}
-        return builder[kind](data, lang=lang())
+        # the meeting the pack is prepared for (its next, else its latest, of the round)
+        meeting = cache.read(committee_pack.meeting_for, round_id=rnd.id)
+        return builder[kind](data, lang=lang(), meeting=meeting)
 
     return build
 
@@ -133,9 +132,9 @@ def _attention_tabs(
     for kind, rows in attention.groupby("kind", sort=False):
         links = []
         for row in rows.head(ATTENTION_LINKS).itertuples(index=False):
-            sub_name = row.sub_issue_name_en if en and row.sub_issue_name_en else row.sub_issue_name_th
+            sub_name, agency = names.sub_issue_name(row, lang()), names.agency_name(row, lang())
             progress = "" if pd.isna(row.progress_pct) else f" · {t('overview.pct', value=fmt_pct(row.progress_pct))}"
-            label = f"{md(row.agency_short_name)} · {md(row.sub_issue_code)} {md(sub_name)}{progress}"
+            label = f"{md(agency)} · {md(row.sub_issue_code)} {md(sub_name)}{progress}"
             links.append((label, round_query | {"cell": heatmap.cell_key(row.agency_code, row.sub_issue_code)}))
         rest = None
         if len(rows) > ATTENTION_LINKS:
@@ -159,6 +158,7 @@ with attention_col:
         attention_tabs = cache.view(
             functools.partial(_attention_tabs, data.attention, rnd.fiscal_year, rnd.months),
             view_key=("overview_attention", rnd.id, lang()),
+            basis=basis,
         )
         heatmap_page = nav_page("heatmap", "pages/heatmap.py")
         for tab, (_, links, rest) in zip(st.tabs([label for label, _, _ in attention_tabs]), attention_tabs, strict=True):
@@ -190,7 +190,7 @@ if directives_col is not None:  # the chair's directives past their due date, be
 
 
 # ---------------------------------------------------------------- trend, projection, evaluation
-def _trend_chart(series: pd.DataFrame):  # an Altair chart, built once per view
+def _trend_chart(series: pd.DataFrame) -> dict:  # a chart spec, built once per view
     trend = series.copy()
     trend["round"] = [t("round.short", fy=fy, months=m) for fy, m in zip(trend["fiscal_year"], trend["months"], strict=True)]
     trend["line"] = trend["series"].map(
@@ -198,7 +198,7 @@ def _trend_chart(series: pd.DataFrame):  # an Altair chart, built once per view
     )
     expected_line = t("overview.series.expected")
     expected = trend[trend["series"] == OVERALL].assign(line=expected_line, actual=lambda f: f["expected"])
-    return charts.round_trend(
+    return charts.round_trend_spec(  # the chart's structure built once; a save brings new figures only
         pd.concat([trend, expected], ignore_index=True),
         expected_line=expected_line,
         labels={"progress": t("col.progress"), "round": t("entry.round")},
@@ -229,7 +229,7 @@ def _tables(data: RoundOverview) -> dict[str, object]:
         if projection.empty
         else _arrow(
             {
-                t("overview.col.agency"): projection["agency_short_name"],
+                t("overview.col.agency"): names.column(projection, "agency_short_name", lang()),
                 t("overview.col.sub_issue"): projection["sub_issue_code"],
                 t("overview.col.plan_progress"): projection["plan_progress"].astype(float).round(1),
                 t("overview.col.projected_end"): projection["projected_end"].astype(float).round(1),
@@ -239,7 +239,7 @@ def _tables(data: RoundOverview) -> dict[str, object]:
         # rows of one table (a card is three elements per run and a wall of cards reads badly on a projector)
         "cards": [
             (
-                f"**{md(row['agency_short_name'])} · {md(row['sub_issue_code'])} {md(_name(row, 'sub_issue_name_th', 'sub_issue_name_en'))}**",
+                f"**{md(names.agency_name(row, lang()))} · {md(row['sub_issue_code'])} {md(names.sub_issue_name(row, lang()))}**",
                 clip(row["achievements"]),
             )
             for _, row in highlights.head(HIGHLIGHT_CARDS).iterrows()
@@ -248,14 +248,14 @@ def _tables(data: RoundOverview) -> dict[str, object]:
         if more.empty
         else _arrow(
             {
-                t("overview.col.agency"): more["agency_short_name"],
+                t("overview.col.agency"): names.column(more, "agency_short_name", lang()),
                 t("overview.col.sub_issue"): more["sub_issue_code"],
                 t("overview.col.achievements"): more["achievements"],
             }
         ),
         "agencies": _arrow(
             {
-                t("overview.col.agency"): agencies["agency_short_name"],
+                t("overview.col.agency"): names.column(agencies, "agency_short_name", lang()),
                 t("overview.col.weighted"): agencies["weighted_progress"].astype(float).round(1),
                 t("chair.col.submitted"): agencies["submitted"].astype(int),
                 t("chair.col.assigned"): agencies["assigned"].astype(int),
@@ -268,15 +268,18 @@ def _tables(data: RoundOverview) -> dict[str, object]:
     }
 
 
-tables = cache.view(functools.partial(_tables, data), view_key=("overview_tables", rnd.id, lang()))
+PROJECTION_ROWS_SHOWN = 12  # the rest are one click away, in a data grid
+tables = cache.view(functools.partial(_tables, data), view_key=("overview_tables", rnd.id, lang()), basis=basis)
 left, right = st.columns([3, 2], gap="medium")
 with left:
     st.subheader(t("overview.trend"))
     if data.trend.empty:
         st.info(t("chair.no_trend"))
     else:
-        trend_key = ("overview_trend", rnd.id, lang())  # with the data version: everything the chart shows
-        st.vega_lite_chart(cache.chart_spec(functools.partial(_trend_chart, data.trend), view_key=trend_key), width="stretch")
+        trend_key = ("overview_trend", rnd.id, lang())  # with the overview's basis: everything the chart shows
+        st.vega_lite_chart(
+            cache.chart_spec(functools.partial(_trend_chart, data.trend), view_key=trend_key, basis=basis), width="stretch"
+        )
         st.caption(t("overview.trend_note"))
 with right:
     st.subheader(t("overview.evaluation"))
@@ -295,7 +298,15 @@ with right:
     if tables["projection"] is None:
         st.success(t("overview.no_projection"), icon=":material/task_alt:")
     else:
-        st.dataframe(tables["projection"], hide_index=True, width="stretch")
+        # a table that wraps its headers and cells between Thai words, so all four columns fit a
+        # third of a laptop screen and a phone (a data grid keeps one line per header and is cut)
+        # the lowest PROJECTION_ROWS_SHOWN as that table; at ministry scale hundreds of items can
+        # miss, and a styled table of all of them costs ~60 ms a rerun: the rest in a data grid
+        rows = tables["projection"]
+        st.table(rows.slice(0, PROJECTION_ROWS_SHOWN).to_pandas().style.format(precision=1).hide(axis="index"))
+        if rows.num_rows > PROJECTION_ROWS_SHOWN:
+            with st.expander(t("overview.projection_all", n=rows.num_rows)):
+                st.dataframe(rows, hide_index=True, width="stretch")
     st.caption(t("overview.projection_rule"))
 
 # ---------------------------------------------------------------- highlights
@@ -322,11 +333,11 @@ if not aligned.empty:
         tab.dataframe(
             pd.DataFrame(
                 {
-                    t("overview.col.alignment"): part["name_en" if lang() == "en" else "name_th"].where(
-                        (part["name_en"] != "") | (lang() != "en"), part["name_th"]
-                    ),
+                    t("overview.col.alignment"): names.column(part, "name_th", lang()),
                     t("overview.col.sub_issues"): part["sub_issues"],
-                    t("heatmap.reported"): part["reported"].astype(str) + "/" + part["assigned"].astype(str),
+                    t("overview.col.submitted"): [
+                        figures.fraction(x, y) for x, y in zip(part["submitted"], part["assigned"], strict=True)
+                    ],
                     t("overview.col.weighted"): part["weighted_progress"].astype(float).round(1),
                 }
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core import names
 from services import history as report_history
 from services import progress, review
 from services.numbers import format_figure
@@ -12,7 +13,7 @@ from ui.boot import settings
 from ui.cache import read
 from ui.nav import nav_page, round_picker
 from ui.session import require_actor, run_write
-from ui.widgets import clip, evidence_item, fmt_date, fmt_datetime, md, round_label, t
+from ui.widgets import clip, evidence_item, fmt_date, fmt_datetime, lang, md, round_label, t
 
 actor = require_actor("review")
 st.title(t("review.title"))
@@ -52,7 +53,7 @@ shown = [(a, i) for a, i in rows if i.state in only]
 summary = pd.DataFrame(
     [
         {
-            t("users.agency"): a.short_name_th,
+            t("users.agency"): names.agency_name(a, lang()),
             t("col.sub_issue"): i.sub_issue.code,
             t("col.progress"): float(i.report.progress_pct) if i.report and i.report.progress_pct is not None else None,
             t("field.status"): t(f"status.{i.report.status}") if i.report and i.report.status else "",
@@ -77,23 +78,25 @@ for agency, item in shown:
         continue
     r = item.report
     with st.expander(
-        f"{md(agency.short_name_th)} · {md(item.sub_issue.code)} {md(item.sub_issue.name_th)} — {t('state.' + item.state)}"
+        f"{md(names.agency_name(agency, lang()))} · {md(item.sub_issue.code)} {md(names.sub_issue_name(item.sub_issue, lang()))}"
+        f" — {t('state.' + item.state)}"
     ):
         a = item.assignment  # what the item is judged against, beside what was reported
+        unit = md(names.unit_name(a, lang()))
         if a.output_text:
             st.markdown(f"**{t('review.indicator')}:** {md(clip(a.output_text, 400))}")
         st.write(
             t(
                 "review.target_line",
                 target=format_figure(a.target_value) or "-",
-                unit=md(a.unit),
+                unit=unit,
                 expected=format_figure(item.expected),
             )
         )
         st.write(
             f"**{t('field.progress_pct')}:** {format_figure(r.progress_pct) or '-'} · "
             f"**{t('field.actual_value')}:** {format_figure(r.actual_value) or '-'} "
-            f"{md(item.assignment.unit)} · **{t('field.status')}:** {t('status.' + str(r.status)) if r.status else '-'}"
+            f"{unit} · **{t('field.status')}:** {t('status.' + str(r.status)) if r.status else '-'}"
         )
         if r.status_reason:
             st.markdown(f"**{t('field.status_reason')}:** {md(r.status_reason)}")

@@ -8,13 +8,14 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from core import names
 from models import RoundState
 from services import digest, reminders, round_admin
 from ui import cache
 from ui.boot import settings
 from ui.cache import read
 from ui.session import form_key, require_actor, run_job, run_write
-from ui.widgets import be_date_input, flash, fmt_date, fmt_datetime, md, round_label, t, url_selectbox
+from ui.widgets import be_date_input, flash, fmt_date, fmt_datetime, lang, md, round_label, t, url_selectbox
 
 SEEN_KEY = "rounds_close_seen"
 
@@ -142,7 +143,7 @@ else:
         pd.DataFrame(
             [
                 {
-                    t("users.agency"): a.agency_short_name,
+                    t("users.agency"): names.agency_name(a, lang()),
                     t("rounds.col.not_started"): a.not_started,
                     t("rounds.col.draft"): a.draft,
                     t("rounds.col.submitted"): a.submitted,
@@ -165,9 +166,13 @@ if rnd.state == RoundState.open and behind_now:
         st.markdown(f"**{t('rounds.remind_title')}**")
         if not settings().smtp_host:
             st.info(t("rounds.remind_mail_off"), icon=":material/mail:")
-        names = {a.agency_id: a.agency_short_name for a in behind_now}
+        behind_names = {a.agency_id: names.agency_name(a, lang()) for a in behind_now}
         chosen_agencies = st.multiselect(
-            t("rounds.remind_agencies"), list(names), default=list(names), format_func=names.get, key=f"remind_{stamp}"
+            t("rounds.remind_agencies"),
+            list(behind_names),
+            default=list(behind_names),
+            format_func=behind_names.get,
+            key=f"remind_{stamp}",
         )
         if st.button(
             t("rounds.remind_button"), icon=":material/notifications:", key=f"remind_btn_{stamp}", disabled=not chosen_agencies
@@ -186,7 +191,7 @@ log = read(reminders.sent_for, actor=actor, round_id=rnd.id)
 people = read(round_admin.who_acted, actor=actor, round_id=rnd.id)
 if log:
     st.markdown(f"**{t('rounds.remind_log')}**")
-    agency_names = {a.id: a.short_name_th for a in cache.agencies()}
+    agency_names = {a.id: names.agency_name(a, lang()) for a in cache.agencies()}
     st.dataframe(
         pd.DataFrame(
             [

@@ -8,19 +8,20 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from core import names
 from models import Role
 from services import users
 from ui import cache
 from ui.boot import settings
 from ui.session import form_key, require_actor, run_write
-from ui.widgets import fmt_datetime, md, show_refusal, t
+from ui.widgets import fmt_datetime, lang, md, show_refusal, t
 
 actor = require_actor("users")
 st.title(t("users.title"))
 
 all_users = cache.read(users.list_users)  # current: lockouts are not in the data version
 agencies = cache.agencies()
-agency_names = {a.id: a.short_name_th for a in agencies}
+agency_names = {a.id: names.agency_name(a, lang()) for a in agencies}
 
 table = pd.DataFrame(
     [

@@ -25,8 +25,10 @@ older archive at its own revision and migrate it forward with the app's own Alem
 The dump is read in one snapshot (REPEATABLE READ on PostgreSQL; one read transaction on SQLite
 in WAL mode), so it is consistent while the app keeps running.
 
-Not in the archive: `alembic_version` (the manifest records the revision) and `data_version`
-(a counter of write transactions for the caches, not data: a restore moves the target's on).
+Not in the archive: `alembic_version` (the manifest records the revision), `data_version` (a
+counter of write transactions for the caches, not data: a restore moves the target's on) and
+`data_change` (what each of those versions changed, for the caches: a restored database has no
+record of the version its restore made, so every cache computes afresh).
 
 Restore (`restore_backup`) goes into an empty database only: no row in any of the app's tables
 (a migrated, never-used database, or one with no tables at all). So a restore never mixes two
@@ -96,7 +98,7 @@ APP_NAME = "reform-dashboard"
 MANIFEST = "manifest.json"
 TABLES_PREFIX = "tables/"
 EVIDENCE_PREFIX = "evidence/"
-NOT_DUMPED = frozenset({"alembic_version", "data_version"})
+NOT_DUMPED = frozenset({"alembic_version", "data_version", "data_change"})
 # a stored evidence name as services.evidence.add_file makes it; nothing else is unpacked
 EVIDENCE_NAME = re.compile(r"[0-9a-f]{32}\.[a-z]{2,5}")
 TABLE_MEMBER = re.compile(r"tables/[0-9]{2,3}_[a-z_][a-z0-9_]{0,62}\.jsonl")

@@ -256,7 +256,9 @@ def build(*, session: Session, actor: Actor, round_id: int, as_of: date | None =
         round_name=round_name(rnd.fiscal_year, rnd.months),
         subject=subject(ov),
         body=summary(ov, as_of=as_of),
-        pdf=committee_pack.build_pdf(ov, lang="th", as_of=as_of),
+        pdf=committee_pack.build_pdf(
+            ov, lang="th", as_of=as_of, meeting=committee_pack.meeting_for(session=session, round_id=rnd.id, today=as_of)
+        ),
         filename=committee_pack.file_name(ov, "pdf"),
     )
 

@@ -413,7 +413,8 @@ def check_file(filename: str, data: bytes, *, max_bytes: int) -> tuple[str, str]
     """
     ext = Path(display_name(filename)).suffix.lower()
     if ext not in ALLOWED:
-        raise ProgressError("error.evidence.type", allowed=", ".join(ALLOWED_EXTENSIONS))
+        # the upload control takes any file, so this is what a person reads: the file and the kinds allowed
+        raise ProgressError("error.evidence.type", name=display_name(filename) or "-", allowed=", ".join(ALLOWED_EXTENSIONS))
     if len(data) == 0:
         raise ProgressError("error.evidence.empty")
     if len(data) > max_bytes:

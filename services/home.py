@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from sqlmodel import Session, col, func, select
 
@@ -75,7 +76,7 @@ class HomeSummary:
     counts: RoundCounts | None = None
     my_agency: Agency | None = None  # the agency a focal point reports for
     my_items: list[ItemState] = field(default_factory=list)
-    agencies_not_submitted: list[str] = field(default_factory=list)
+    agencies_not_submitted: list[AgencyLabel] = field(default_factory=list)
     locked_users: list[str] = field(default_factory=list)
     user_count: int = 0
     last_meeting: Meeting | None = None
@@ -95,11 +96,12 @@ class HomeSummary:
         )
 
 
-def item_states(session: Session, rnd: Round) -> list[tuple[int, str, str, SubmissionState | None]]:
-    """(agency id, code, short name, submission state or None) of every item of the round held
-    by an active agency, in agency order: the counts of the home page and of the Rounds page."""
+def item_states(session: Session, rnd: Round) -> list[tuple[int, str, str, SubmissionState | None, str]]:
+    """(agency id, code, short name, submission state or None, English short name) of every item
+    of the round held by an active agency, in agency order: the counts of the home page and of the
+    Rounds page."""
     return session.exec(
-        select(Agency.id, Agency.code, Agency.short_name_th, ProgressReport.submission_state)
+        select(Agency.id, Agency.code, Agency.short_name_th, ProgressReport.submission_state, Agency.short_name_en)
         .select_from(Assignment)
         .join(Agency, Agency.id == Assignment.agency_id)
         .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
@@ -110,10 +112,18 @@ def item_states(session: Session, rnd: Round) -> list[tuple[int, str, str, Submi
     ).all()
 
 
-def round_counts(session: Session, rnd: Round) -> tuple[RoundCounts, list[str]]:
-    rows = [(code, name, state) for _, code, name, state in item_states(session, rnd)]
+class AgencyLabel(NamedTuple):
+    """An agency's short names (core.names.agency_name picks one)."""
+
+    short_name_th: str
+    short_name_en: str
+
+
+def round_counts(session: Session, rnd: Round) -> tuple[RoundCounts, list[AgencyLabel]]:
+    """The round's counts and the agencies not done yet (not every item submitted or approved)."""
+    rows = [(code, AgencyLabel(th, en), state) for _, code, th, state, en in item_states(session, rnd)]
     done_states = {SubmissionState.submitted, SubmissionState.approved}
-    by_agency: dict[str, tuple[str, bool]] = {}
+    by_agency: dict[str, tuple[AgencyLabel, bool]] = {}
     for code, short_name, state in rows:
         _, complete = by_agency.get(code, (short_name, True))
         by_agency[code] = (short_name, complete and state in done_states)

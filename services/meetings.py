@@ -960,6 +960,7 @@ class AnswerView:
     file_name: str
     answer_id: int | None
     answered_at: datetime | None
+    agency_short_name_en: str = ""  # English mode's name (core.names.agency_name)
 
 
 @dataclass(frozen=True)
@@ -1000,6 +1001,7 @@ def _views(session: Session, directives: Sequence[Directive]) -> list[DirectiveV
                 AnswerView(
                     agency_id=agency_id,
                     agency_short_name=agencies[agency_id].short_name_th,
+                    agency_short_name_en=agencies[agency_id].short_name_en,
                     text=a.text if a else "",
                     evidence_url=a.evidence_url if a else "",
                     file_name=a.file_name if a else "",

@@ -12,13 +12,13 @@ over report rows.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from models import (
@@ -31,13 +31,13 @@ from models import (
     Round,
     SubIssue,
 )
-from services import heatmap, status
+from services import figures, heatmap, status
 from services import rounds as rounds_service
 from services.plans import in_round, item_weight
 
 OVERALL = "overall"  # the `series` of the whole plan in `trend`
 ATTENTION_KINDS = ("not_reported", "returned", "delayed", "no_change")
-DONE_STATES = ("submitted", "approved")
+DONE_STATES = figures.SUBMITTED_STATES  # "ส่งแล้ว": sent or approved (services.figures)
 CELL_SEPARATOR = heatmap.CELL_KEY_SEPARATOR  # heatmap?cell=BPS~2.4
 
 EVALUATION_COLUMNS = ["fiscal_year", "component", "score", "level_th", "level_en"]
@@ -45,6 +45,7 @@ TREND_COLUMNS = ["fiscal_year", "months", "round_id", "series", "actual", "expec
 PROJECTION_COLUMNS = [
     "agency_code",
     "agency_short_name",
+    "agency_short_name_en",
     "agency_name_en",
     "main_issue_number",
     "sub_issue_code",
@@ -59,6 +60,7 @@ ATTENTION_COLUMNS = [
     "kind",
     "agency_code",
     "agency_short_name",
+    "agency_short_name_en",
     "agency_name_en",
     "main_issue_number",
     "sub_issue_code",
@@ -76,6 +78,7 @@ ATTENTION_COLUMNS = [
 HIGHLIGHT_COLUMNS = [
     "agency_code",
     "agency_short_name",
+    "agency_short_name_en",
     "agency_name_en",
     "main_issue_number",
     "sub_issue_code",
@@ -90,6 +93,7 @@ AGENCY_COLUMNS = [
     "agency_id",
     "agency_code",
     "agency_short_name",
+    "agency_short_name_en",
     "agency_name_th",
     "agency_name_en",
     "weighted_progress",
@@ -122,8 +126,8 @@ def fmt_change(value: float | None, digits: int = 1) -> str:
 
 
 def heatmap_query(fiscal_year: int, months: int, agency_code: str, sub_issue_code: str) -> str:
-    """The heatmap page's URL query that opens this round with the cell selected."""
-    return "heatmap?" + urlencode({"fy": fiscal_year, "m": months, "cell": heatmap.cell_key(agency_code, sub_issue_code)})
+    """The heatmap page's URL query that opens this round with the cell selected (as urlencode writes it)."""
+    return f"heatmap?fy={fiscal_year}&m={months}&cell={quote_plus(heatmap.cell_key(agency_code, sub_issue_code))}"
 
 
 # ----------------------------------------------------------------------------- dataclasses
@@ -233,6 +237,7 @@ class RoundOverview:
     agencies: pd.DataFrame
     by_sub_issue: pd.DataFrame
     cells: pd.DataFrame
+    banked: dict[int, float] = field(default_factory=dict)  # per assignment: progress banked in earlier years
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -251,34 +256,35 @@ def _float(value: object) -> float | None:
 
 # ----------------------------------------------------------------------------- agency table
 def _agency_table(cells: pd.DataFrame, margins: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
-    assigned = cells[cells["state"] != heatmap.NOT_ASSIGNED]
-    counts = (
-        assigned.assign(
-            _submitted=assigned["state"].isin(DONE_STATES),
-            _returned=assigned["state"] == "returned",
-            _not_reported=assigned["state"] == heatmap.NOT_REPORTED,
-        )
-        .groupby("agency_id", sort=False)[["_submitted", "_returned", "_not_reported"]]
-        .sum()
-        .rename(columns=lambda c: c.lstrip("_"))
-        .reset_index()
-    )
-    frame = margins.merge(counts, on="agency_id", how="left").merge(names, on="agency_id", how="left")
-    for name in ("submitted", "returned", "not_reported"):
-        frame[name] = frame[name].fillna(0).astype(int)
+    assigned = (cells["state"] != heatmap.NOT_ASSIGNED).to_numpy()
+    state = cells.loc[assigned, "state"]
+    agencies = pd.Index(margins["agency_id"])
+    rows = agencies.get_indexer(cells.loc[assigned, "agency_id"])  # each item's agency row (numpy sums, no groupby)
+    frame = margins.reset_index(drop=True)
+    for name, flag in (
+        ("submitted", state.isin(DONE_STATES)),
+        ("returned", state == "returned"),
+        ("not_reported", state == heatmap.NOT_REPORTED),
+    ):
+        frame[name] = np.bincount(rows, weights=flag.to_numpy(dtype=float), minlength=len(agencies)).astype(int)
+    named = names.set_index("agency_id")
+    for column in named.columns:
+        frame[column] = frame["agency_id"].map(named[column])
     frame["complete"] = frame["submitted"] == frame["assigned"]
     frame["all_approved"] = frame["approved"] == frame["assigned"]
-    return frame[AGENCY_COLUMNS].reset_index(drop=True)
+    return frame[AGENCY_COLUMNS]
 
 
 def _agency_names(session: Session) -> pd.DataFrame:
-    rows = session.exec(select(Agency.id, Agency.short_name_th, Agency.name_th, Agency.name_en)).all()
-    return pd.DataFrame(rows, columns=["agency_id", "agency_short_name", "agency_name_th", "agency_name_en"])
+    rows = session.exec(select(Agency.id, Agency.short_name_th, Agency.short_name_en, Agency.name_th, Agency.name_en)).all()
+    return pd.DataFrame(
+        rows, columns=["agency_id", "agency_short_name", "agency_short_name_en", "agency_name_th", "agency_name_en"]
+    )
 
 
 def _with_english_names(cells: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
     """The grid's cells plus the agency's English name (for English exports)."""
-    return cells.merge(names[["agency_id", "agency_name_en"]], on="agency_id", how="left")
+    return cells.assign(agency_name_en=cells["agency_id"].map(names.set_index("agency_id")["agency_name_en"]))
 
 
 def agency_table(*, session: Session, round_id: int) -> pd.DataFrame:
@@ -293,7 +299,9 @@ def agency_table(*, session: Session, round_id: int) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- headline
-def _headline(session: Session, rnd: Round, agencies: pd.DataFrame, grid: heatmap.RoundGrid) -> Headline:
+def _headline(
+    session: Session, rnd: Round, agencies: pd.DataFrame, grid: heatmap.RoundGrid, trend_frame: pd.DataFrame
+) -> Headline:
     overall = grid.overall
     expected = _expected(session, rnd.plan_id).get(rnd.months)
     mains = session.exec(
@@ -314,7 +322,10 @@ def _headline(session: Session, rnd: Round, agencies: pd.DataFrame, grid: heatma
         for number, name_th, name_en in mains
     )
     prev = rounds_service.previous_round(session=session, rnd=rnd)
-    previous_overall = heatmap.overall(session=session, round_id=prev.id) if prev else None
+    previous_overall = None
+    if prev is not None:  # the trend holds every earlier round's overall figure (the same definition)
+        earlier = trend_frame[(trend_frame["round_id"] == prev.id) & (trend_frame["series"] == OVERALL)]
+        previous_overall = _float(earlier["actual"].iloc[0]) if len(earlier) else None
     change = overall - previous_overall if overall is not None and previous_overall is not None else None
     return Headline(
         round_id=rnd.id,
@@ -342,7 +353,8 @@ def headline(*, session: Session, round_id: int) -> Headline:
     """The round's headline figures (see `Headline` for the definition of every count)."""
     rnd = _round(session, round_id)
     grid = heatmap.round_grid(session=session, round_id=round_id)
-    return _headline(session, rnd, _agency_table(grid.cells, grid.by_agency, _agency_names(session)), grid)
+    trend_frame = trend(session=session, plan_id=rnd.plan_id, up_to_round_id=rnd.id, grid=grid)
+    return _headline(session, rnd, _agency_table(grid.cells, grid.by_agency, _agency_names(session)), grid, trend_frame)
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -385,12 +397,21 @@ def _latest(frame: pd.DataFrame) -> Evaluation | None:
 
 
 # ----------------------------------------------------------------------------- trend
-def trend(*, session: Session, plan_id: int, up_to_round_id: int | None = None) -> pd.DataFrame:
+def trend(
+    *,
+    session: Session,
+    plan_id: int,
+    up_to_round_id: int | None = None,
+    grid: heatmap.RoundGrid | None = None,
+    earlier: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Weighted progress in every round of the plan up to and including `up_to_round_id` (by
     default the plan's current round, services.rounds.current_round), tidy: ``fiscal_year, months,
     round_id, series`` ("overall" or the main issue number as text), ``actual`` (weighted progress,
     as services.heatmap computes it) and ``expected`` (the plan's ExpectedProgress for the round's
-    length, NaN without data). Two grouped SQL queries for all rounds."""
+    length, NaN without data). The earlier rounds come from one grouped SQL query (or `earlier`,
+    the rows of a trend computed before when those rounds have not changed since); the last
+    round from its `grid` when given (its margins are the same figures)."""
     last = (
         session.get(Round, up_to_round_id)
         if up_to_round_id is not None
@@ -398,37 +419,22 @@ def trend(*, session: Session, plan_id: int, up_to_round_id: int | None = None) 
     )
     if last is None:
         return pd.DataFrame(columns=TREND_COLUMNS)
-    progress = sa.func.coalesce(ProgressReport.progress_pct, 0)
-    weighted = (
-        sa.cast(sa.func.sum(item_weight() * progress), sa.Float)
-        / sa.func.nullif(sa.cast(sa.func.sum(item_weight()), sa.Float), 0)
-    ).label("actual")
-    keys = [Round.id.label("round_id"), Round.fiscal_year.label("fiscal_year"), Round.months.label("months")]
-
-    def grouped(extra: list) -> sa.Select:
-        return (
-            sa.select(*keys, *extra, weighted)
-            .select_from(Round)
-            .join(MainIssue, MainIssue.plan_id == Round.plan_id)
-            .join(SubIssue, SubIssue.main_issue_id == MainIssue.id)
-            .join(Assignment, Assignment.sub_issue_id == SubIssue.id)
-            .join(Agency, (Agency.id == Assignment.agency_id) & (Agency.active == sa.true()))
-            .outerjoin(ProgressReport, (ProgressReport.assignment_id == Assignment.id) & (ProgressReport.round_id == Round.id))
-            .where(
-                in_round(ProgressReport, Round.id),
-                Round.plan_id == plan_id,
-                (Round.fiscal_year < last.fiscal_year)
-                | ((Round.fiscal_year == last.fiscal_year) & (Round.months <= last.months)),
+    if earlier is not None:
+        frames = [earlier[earlier["round_id"] != last.id][_TREND_RAW]]
+    else:
+        frames = [_trend_rows(session, plan_id, last, include_last=grid is None)]
+    if grid is not None:
+        mains = grid.by_main_issue
+        frames.append(
+            pd.DataFrame(
+                [(last.id, last.fiscal_year, last.months, OVERALL, grid.overall)]
+                + [
+                    (last.id, last.fiscal_year, last.months, str(int(n)), _float(v))
+                    for n, v in zip(mains["main_issue_number"], mains["weighted_progress"], strict=True)
+                ],
+                columns=_TREND_RAW,
             )
-            .group_by(*keys, *extra)
         )
-
-    overall_rows = session.execute(grouped([])).all()
-    main_rows = session.execute(grouped([MainIssue.number.label("number")])).all()
-    frames = [
-        pd.DataFrame([(r.round_id, r.fiscal_year, r.months, OVERALL, r.actual) for r in overall_rows], columns=_TREND_RAW),
-        pd.DataFrame([(r.round_id, r.fiscal_year, r.months, str(r.number), r.actual) for r in main_rows], columns=_TREND_RAW),
-    ]
     frame = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
     expected = _expected(session, plan_id)
     frame["actual"] = pd.to_numeric(frame["actual"], errors="coerce").astype(float)
@@ -441,11 +447,49 @@ def trend(*, session: Session, plan_id: int, up_to_round_id: int | None = None) 
     return frame[TREND_COLUMNS].reset_index(drop=True)
 
 
+def _trend_rows(session: Session, plan_id: int, last: Round, *, include_last: bool) -> pd.DataFrame:
+    """Σ(weight × progress) and Σ(weight) per round and main issue in one grouped query; the
+    overall figure of a round is the ratio of its sums over the main issues."""
+    progress = sa.func.coalesce(ProgressReport.progress_pct, 0)
+    keys = [Round.id.label("round_id"), Round.fiscal_year.label("fiscal_year"), Round.months.label("months")]
+    until = (Round.months <= last.months) if include_last else (Round.months < last.months)
+    rows = session.execute(
+        sa.select(
+            *keys,
+            MainIssue.number.label("number"),
+            sa.cast(sa.func.sum(item_weight() * progress), sa.Float).label("wp"),
+            sa.cast(sa.func.sum(item_weight()), sa.Float).label("w"),
+        )
+        .select_from(Round)
+        .join(MainIssue, MainIssue.plan_id == Round.plan_id)
+        .join(SubIssue, SubIssue.main_issue_id == MainIssue.id)
+        .join(Assignment, Assignment.sub_issue_id == SubIssue.id)
+        .join(Agency, (Agency.id == Assignment.agency_id) & (Agency.active == sa.true()))
+        .outerjoin(ProgressReport, (ProgressReport.assignment_id == Assignment.id) & (ProgressReport.round_id == Round.id))
+        .where(
+            in_round(ProgressReport, Round.id),
+            Round.plan_id == plan_id,
+            (Round.fiscal_year < last.fiscal_year) | ((Round.fiscal_year == last.fiscal_year) & until),
+        )
+        .group_by(*keys, MainIssue.number)
+    ).all()
+    sums = pd.DataFrame(rows, columns=["round_id", "fiscal_year", "months", "number", "wp", "w"])
+    if sums.empty:
+        return pd.DataFrame(columns=_TREND_RAW)
+    sums["wp"], sums["w"] = sums["wp"].astype(float), sums["w"].astype(float)
+    mains = sums.assign(series=sums["number"].astype(int).astype(str), actual=sums["wp"] / sums["w"].where(sums["w"] != 0))
+    totals = sums.groupby(["round_id", "fiscal_year", "months"], sort=False)[["wp", "w"]].sum().reset_index()
+    overall = totals.assign(series=OVERALL, actual=totals["wp"] / totals["w"].where(totals["w"] != 0))
+    return pd.concat([overall[_TREND_RAW], mains[_TREND_RAW]], ignore_index=True)
+
+
 _TREND_RAW = ["round_id", "fiscal_year", "months", "series", "actual"]
 
 
 # ----------------------------------------------------------------------------- projection
-def projection(*, session: Session, round_id: int) -> pd.DataFrame:
+def projection(
+    *, session: Session, round_id: int, cells: pd.DataFrame | None = None, banked: dict[int, float] | None = None
+) -> pd.DataFrame:
     """Items that, at their current linear pace, will not reach 100 % of the plan by its end
     (the 12-month round of the plan's last fiscal year), with the projected end value.
 
@@ -461,70 +505,47 @@ def projection(*, session: Session, round_id: int) -> pd.DataFrame:
     ``cancelled``. Columns: ``agency_code, agency_short_name, agency_name_en, main_issue_number,
     sub_issue_code, sub_issue_name_th, sub_issue_name_en, progress_pct`` (in round r, NaN when
     unreported), ``plan_progress`` (P), ``elapsed_share`` (E), ``projected_end``; lowest first.
-    One SQL query (a correlated sum for the earlier years)."""
+    One grouped SQL query for the earlier years (`banked_progress`); the round's own figures come
+    from its `cells` (services.heatmap.cells, the grid) when given."""
     rnd = _round(session, round_id)
     plan = session.get(Plan, rnd.plan_id)
     years = plan.last_fiscal_year - plan.first_fiscal_year + 1
     elapsed = (12 * (rnd.fiscal_year - plan.first_fiscal_year) + rnd.months) / (12 * years)
-    earlier, year_end = aliased(ProgressReport), aliased(Round)
-    banked = (
-        sa.select(sa.func.coalesce(sa.func.sum(earlier.progress_pct), 0))
-        .join(year_end, year_end.id == earlier.round_id)
-        .where(
-            earlier.assignment_id == Assignment.id,
-            year_end.plan_id == rnd.plan_id,
-            year_end.months == 12,
-            year_end.fiscal_year < rnd.fiscal_year,
-            year_end.fiscal_year >= plan.first_fiscal_year,
-        )
-        .correlate(Assignment)
-        .scalar_subquery()
+    if cells is None:
+        cells = _with_english_names(heatmap.cells(session=session, round_id=rnd.id), _agency_names(session))
+    if banked is None:
+        banked = banked_progress(session=session, round_id=rnd.id)
+    raw = cells[cells["assignment_id"].notna()]
+    progress = raw["progress_pct"].astype(float)
+    earlier = raw["assignment_id"].astype(int).map(banked).fillna(0.0).astype(float)
+    raw = raw.assign(
+        progress_pct=progress,
+        plan_progress=(earlier + progress.fillna(0.0)) / years,
+        elapsed_share=elapsed,
     )
-    current = aliased(ProgressReport)
-    rows = session.execute(
-        sa.select(
-            Agency.code,
-            Agency.short_name_th,
-            Agency.name_en,
-            MainIssue.number,
-            SubIssue.code,
-            SubIssue.name_th,
-            SubIssue.name_en,
-            current.progress_pct,
-            current.status,
-            banked.label("banked"),
-        )
-        .select_from(Assignment)
-        .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
-        .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
-        .join(Agency, Agency.id == Assignment.agency_id)
-        .outerjoin(current, (current.assignment_id == Assignment.id) & (current.round_id == rnd.id))
-        .where(MainIssue.plan_id == rnd.plan_id, Agency.active == sa.true(), in_round(current, rnd.id))
-        .order_by(Agency.sort_order, Agency.code, MainIssue.number, SubIssue.sort_order)
-    ).all()
-    raw = pd.DataFrame(
-        rows,
-        columns=[
-            "agency_code",
-            "agency_short_name",
-            "agency_name_en",
-            "main_issue_number",
-            "sub_issue_code",
-            "sub_issue_name_th",
-            "sub_issue_name_en",
-            "progress_pct",
-            "status",
-            "banked",
-        ],
-    )
-    raw["progress_pct"] = pd.to_numeric(raw["progress_pct"], errors="coerce").astype(float)
-    raw["status"] = raw["status"].map(lambda v: getattr(v, "value", v))
-    raw["plan_progress"] = (pd.to_numeric(raw["banked"]).astype(float) + raw["progress_pct"].fillna(0.0)) / years
-    raw["elapsed_share"] = elapsed
-    raw["projected_end"] = raw["plan_progress"] / elapsed
+    raw = raw.assign(projected_end=raw["plan_progress"] / elapsed)
     keep = (raw["projected_end"].round(6) < 100) & (raw["status"] != "cancelled")
-    out = raw[keep].sort_values("projected_end", kind="stable")
+    out = raw[keep.to_numpy()].sort_values("projected_end", kind="stable")
     return out[PROJECTION_COLUMNS].reset_index(drop=True)
+
+
+def banked_progress(*, session: Session, round_id: int) -> dict[int, float]:
+    """Per assignment, the sum of its progress in the 12-month rounds of the plan's fiscal years
+    before the round's (the years a projection has banked): one grouped query."""
+    rnd = _round(session, round_id)
+    plan = session.get(Plan, rnd.plan_id)
+    rows = session.execute(
+        sa.select(ProgressReport.assignment_id, sa.func.sum(ProgressReport.progress_pct))
+        .join(Round, Round.id == ProgressReport.round_id)
+        .where(
+            Round.plan_id == rnd.plan_id,
+            Round.months == 12,
+            Round.fiscal_year < rnd.fiscal_year,
+            Round.fiscal_year >= plan.first_fiscal_year,
+        )
+        .group_by(ProgressReport.assignment_id)
+    ).all()
+    return {int(a): float(v) for a, v in rows if v is not None}
 
 
 # ----------------------------------------------------------------------------- attention
@@ -543,19 +564,17 @@ def _attention(cells: pd.DataFrame, rnd: Round) -> pd.DataFrame:
         & ~completed
         & (assigned["status"] != "cancelled"),
     }
-    parts = []
-    for kind in ATTENTION_KINDS:
-        part = assigned[masks[kind].fillna(False).astype(bool)].copy()
-        part["kind"] = kind
-        parts.append(part)
-    frame = pd.concat(parts, ignore_index=True)
+    rows = [np.flatnonzero(masks[kind].to_numpy(dtype=bool, na_value=False)) for kind in ATTENTION_KINDS]
+    columns = [c for c in ATTENTION_COLUMNS if c in assigned.columns]
+    frame = assigned[columns].iloc[np.concatenate(rows)].reset_index(drop=True)  # one take, the columns listed only
+    frame["kind"] = np.repeat(ATTENTION_KINDS, [len(r) for r in rows])
     frame["fy"] = rnd.fiscal_year
     frame["m"] = rnd.months
     frame["cell"] = frame["agency_code"] + CELL_SEPARATOR + frame["sub_issue_code"]
-    frame["heatmap_query"] = [
-        heatmap_query(rnd.fiscal_year, rnd.months, a, s)
-        for a, s in zip(frame["agency_code"], frame["sub_issue_code"], strict=True)
-    ]
+    links = {  # one URL per distinct cell (an item can be listed for several reasons)
+        cell: heatmap_query(rnd.fiscal_year, rnd.months, *cell.split(CELL_SEPARATOR, 1)) for cell in frame["cell"].unique()
+    }
+    frame["heatmap_query"] = frame["cell"].map(links)
     for name in ("progress_pct", "previous_progress_pct"):
         frame[name] = frame[name].astype(float)
     return frame.reindex(columns=ATTENTION_COLUMNS).reset_index(drop=True)
@@ -589,6 +608,7 @@ def highlights(*, session: Session, round_id: int) -> pd.DataFrame:
         sa.select(
             Agency.code,
             Agency.short_name_th,
+            Agency.short_name_en,
             Agency.name_en,
             MainIssue.number,
             SubIssue.code,
@@ -620,18 +640,33 @@ def highlights(*, session: Session, round_id: int) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- bundle
-def round_overview(*, session: Session, round_id: int, grid: heatmap.RoundGrid | None = None) -> RoundOverview:
+def round_overview(
+    *,
+    session: Session,
+    round_id: int,
+    grid: heatmap.RoundGrid | None = None,
+    earlier: RoundOverview | None = None,
+) -> RoundOverview:
     """Every figure, table and series of the round's overview, computed once. `grid` is the
     round's heatmap grid (services.heatmap.round_grid) when the caller has it (the page caches
-    one per round and data version): its cells and margins are not queried again."""
+    one per round and data version): its cells and margins are not queried again. `earlier` is
+    an overview of the same round computed before saves that wrote only this round's (or later
+    rounds') reports (`only_this_round`): its earlier rounds' trend, the progress banked in
+    earlier years and the evaluations still hold and are not queried again."""
     rnd = _round(session, round_id)
     plan = session.get(Plan, rnd.plan_id)
     names = _agency_names(session)
     grid = grid if grid is not None else heatmap.round_grid(session=session, round_id=rnd.id)
     cells = _with_english_names(grid.cells, names)
     agencies = _agency_table(cells, grid.by_agency, names)
-    # an evaluation of a fiscal year is published after the year ends: the round shows earlier years
-    evaluations = evaluation_history(session=session, plan_id=plan.id, up_to_fiscal_year=rnd.fiscal_year - 1)
+    if earlier is not None and earlier.round.id == rnd.id:
+        evaluations, banked, earlier_trend = earlier.evaluations, earlier.banked, earlier.trend
+    else:
+        # an evaluation of a fiscal year is published after the year ends: the round shows earlier years
+        evaluations = evaluation_history(session=session, plan_id=plan.id, up_to_fiscal_year=rnd.fiscal_year - 1)
+        banked, earlier_trend = banked_progress(session=session, round_id=rnd.id), None
+    trend_frame = trend(session=session, plan_id=plan.id, up_to_round_id=rnd.id, grid=grid, earlier=earlier_trend)
+    by_sub_issue = grid.by_sub_issue if len(grid.by_sub_issue.columns) else heatmap.sub_issue_margins(grid.cells)
     return RoundOverview(
         plan=PlanInfo(
             id=plan.id,
@@ -650,26 +685,45 @@ def round_overview(*, session: Session, round_id: int, grid: heatmap.RoundGrid |
             due_date=rnd.due_date,
             state=getattr(rnd.state, "value", rnd.state),
         ),
-        headline=_headline(session, rnd, agencies, grid),
+        headline=_headline(session, rnd, agencies, grid, trend_frame),
         latest_evaluation=_latest(evaluations),
         evaluations=evaluations,
-        trend=trend(session=session, plan_id=plan.id, up_to_round_id=rnd.id),
-        projection=projection(session=session, round_id=rnd.id),
+        trend=trend_frame,
+        projection=projection(session=session, round_id=rnd.id, cells=cells, banked=banked),
         attention=_attention(cells, rnd),
         highlights=highlights(session=session, round_id=rnd.id),
         agencies=agencies,
-        by_sub_issue=heatmap.by_sub_issue(session=session, round_id=rnd.id),
+        by_sub_issue=by_sub_issue,
         cells=cells,
+        banked=banked,
     )
 
 
-ALIGNMENT_COLUMNS = ["tag_id", "kind", "name_th", "name_en", "sub_issues", "assigned", "reported", "weighted_progress"]
+def reach(*, session: Session, round_id: int, changed: set[tuple[int, int]]) -> str:
+    """How far saves that wrote the reports `changed` ((round id, agency id) pairs,
+    services.heatmap.changes_since) reach into a round's overview: "none" when every round they
+    wrote is a later one; "this_round" when they wrote this round too but no earlier one (its
+    earlier rounds' trend, banked progress and evaluations still hold: round_overview(earlier=…));
+    "earlier" when they wrote an earlier round."""
+    rnd = _round(session, round_id)
+    written = {r for r, _ in changed}
+    others = written - {rnd.id}
+    rows = session.execute(sa.select(Round.fiscal_year, Round.months).where(Round.id.in_(others))).all() if others else []
+    if any((fy, m) < (rnd.fiscal_year, rnd.months) for fy, m in rows):
+        return "earlier"
+    return "this_round" if rnd.id in written else "none"
+
+
+ALIGNMENT_COLUMNS = [
+    *("tag_id", "kind", "name_th", "name_en", "sub_issues"),
+    *("assigned", "reported", "submitted", "weighted_progress"),
+]
 
 
 def by_alignment(cells: pd.DataFrame, tags: list) -> pd.DataFrame:
     """The round grouped by what its sub-issues serve (plans.alignment entries): per strategy
-    goal, master plan or ministry plan, its sub-issues, items, items reported and weighted
-    progress, by the one definition of the heatmap's margins (an unreported item counts 0)."""
+    goal, master plan or ministry plan, its sub-issues, items, items reported (any report), items
+    submitted (sent or approved: services.figures) and weighted progress, by the one definition of the heatmap's margins (an unreported item counts 0)."""
     items = cells[cells["assignment_id"].notna()]
     rows = []
     for tag in tags:
@@ -686,6 +740,7 @@ def by_alignment(cells: pd.DataFrame, tags: list) -> pd.DataFrame:
                 "sub_issues": int(mine["sub_issue_id"].nunique()),
                 "assigned": len(mine),
                 "reported": int(mine["report_id"].notna().sum()),
+                "submitted": int(mine["state"].isin(figures.SUBMITTED_STATES).sum()),
                 "weighted_progress": progress,
             }
         )

@@ -92,6 +92,7 @@ def export_spec(*, session: Session, plan_id: int) -> PlanFileSpec:
                     outcome=a.outcome_text,
                     target=a.target_value,
                     unit=a.unit,
+                    unit_en=a.unit_en,
                     weight=a.weight,
                 )
                 for a in assignments.get(s.id, [])
@@ -117,7 +118,12 @@ def export_spec(*, session: Session, plan_id: int) -> PlanFileSpec:
             demo=plan.is_demo,
             evidence_required=plan.evidence_required,
         ),
-        agencies=[AgencySpec(code=a.code, name_th=a.name_th, short_name_th=a.short_name_th, name_en=a.name_en) for a in agencies],
+        agencies=[
+            AgencySpec(
+                code=a.code, name_th=a.name_th, short_name_th=a.short_name_th, name_en=a.name_en, short_name_en=a.short_name_en
+            )
+            for a in agencies
+        ],
         alignment=AlignmentSpec(
             **{kind: [TagSpec(name_th=t.name_th, name_en=t.name_en) for t in tags if t.kind == kind] for kind in ALIGNMENT_KINDS}
         ),
@@ -323,7 +329,14 @@ class _Reconciler:
             listed.add(a.code)
             row = rows.get(a.code)
             if row is None:
-                row = Agency(code=a.code, name_th=a.name_th, short_name_th=a.short_name_th, name_en=a.name_en, sort_order=order)
+                row = Agency(
+                    code=a.code,
+                    name_th=a.name_th,
+                    short_name_th=a.short_name_th,
+                    name_en=a.name_en,
+                    short_name_en=a.short_name_en,
+                    sort_order=order,
+                )
                 self.note("add", "agency", a.code, new=a.short_name_th)
                 self.add(row)
                 rows[a.code] = row
@@ -336,7 +349,13 @@ class _Reconciler:
                 row,
                 "agency",
                 a.code,
-                {"name_th": a.name_th, "short_name_th": a.short_name_th, "name_en": a.name_en, "sort_order": order},
+                {
+                    "name_th": a.name_th,
+                    "short_name_th": a.short_name_th,
+                    "name_en": a.name_en,
+                    "short_name_en": a.short_name_en,
+                    "sort_order": order,
+                },
             )
         for code, row in rows.items():
             if row.active and code not in listed:
@@ -569,6 +588,7 @@ class _Reconciler:
                 "outcome_text": a.outcome,
                 "target_value": a.target,
                 "unit": a.unit,
+                "unit_en": a.unit_en,
                 "weight": a.weight,
             }
             if existing is None:

@@ -83,6 +83,7 @@ class AssignmentSpec(_Spec):
     outcome: str = Field(default="", max_length=MAX_TEXT)
     target: Decimal | None = Field(default=None, ge=0, le=MAX_TARGET, allow_inf_nan=False)
     unit: str = Field(default="", max_length=UNIT_MAX)
+    unit_en: str = Field(default="", max_length=UNIT_MAX)  # the unit in English ("percent"); empty: the Thai one
     weight: Decimal = Field(default=Decimal("1"), ge=0, le=MAX_WEIGHT, allow_inf_nan=False)
 
 
@@ -115,6 +116,7 @@ class AgencySpec(_Spec):
     name_th: str = Field(min_length=1, max_length=AGENCY_NAME_MAX)
     short_name_th: str = Field(min_length=1, max_length=AGENCY_SHORT_NAME_MAX)
     name_en: str = Field(default="", max_length=AGENCY_NAME_MAX)
+    short_name_en: str = Field(default="", max_length=AGENCY_SHORT_NAME_MAX)  # English mode's; empty: the Thai one
 
 
 class PlanHeaderSpec(_Spec):
@@ -581,6 +583,7 @@ def apply_plan(*, session: Session, spec: PlanFileSpec) -> Plan:
     for order, a in enumerate(spec.agencies, start=1):
         agency = agencies.get(a.code) or Agency(code=a.code, name_th=a.name_th, short_name_th=a.short_name_th)
         agency.name_th, agency.short_name_th, agency.name_en = a.name_th, a.short_name_th, a.name_en
+        agency.short_name_en = a.short_name_en
         agency.sort_order = order
         session.add(agency)
         agencies[a.code] = agency
@@ -611,6 +614,7 @@ def apply_plan(*, session: Session, spec: PlanFileSpec) -> Plan:
                         outcome_text=a.outcome,
                         target_value=a.target,
                         unit=a.unit,
+                        unit_en=a.unit_en,
                         weight=a.weight,
                     )
                 )

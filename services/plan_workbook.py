@@ -29,12 +29,12 @@ from services.plan_loader import ALIGNMENT_KINDS, PlanFileError, PlanFileSpec, d
 # table key -> its columns (spec field names); labels are catalog keys plan.col.<column>
 TABLES: dict[str, tuple[str, ...]] = {
     "plan": ("first_fiscal_year", "last_fiscal_year", "name_th", "name_en", "evidence_required"),
-    "agencies": ("code", "name_th", "short_name_th", "name_en"),
+    "agencies": ("code", "name_th", "short_name_th", "name_en", "short_name_en"),
     "alignment": ("kind", "name_th", "name_en"),
     "main_issues": ("id", "number", "name_th", "name_en"),
     "sub_issues": ("id", "main_issue", "code", "name_th", "name_en", "description", "weight"),
     "sub_alignment": ("sub_issue_id", "sub_issue", "kind", "name_th"),
-    "assignments": ("sub_issue_id", "sub_issue", "agency", "output", "outcome", "target", "unit", "weight"),
+    "assignments": ("sub_issue_id", "sub_issue", "agency", "output", "outcome", "target", "unit", "unit_en", "weight"),
     "expected": ("months", "pct"),
     "bands": ("fiscal_year", "min", "max", "level_th", "level_en"),
     "scores": ("fiscal_year", "component", "score"),
@@ -138,6 +138,7 @@ def to_tables(spec: PlanFileSpec, lang: str = "th") -> dict[str, pd.DataFrame]:
                         "outcome": a.outcome,
                         "target": _num(a.target),
                         "unit": a.unit,
+                        "unit_en": a.unit_en,
                         "weight": _num(a.weight),
                     }
                 )
@@ -325,7 +326,7 @@ def from_tables(tables: Mapping[str, pd.DataFrame | None], *, demo: bool, lang: 
             continue
         if isinstance(row.get("agency"), str):
             row["agency"] = row["agency"].upper()
-        for key in ("output", "outcome", "unit"):
+        for key in ("output", "outcome", "unit", "unit_en"):
             if key in row:
                 row[key] = str(row[key])
         where[(*sub_loc[id(sub)], "assignments", len(sub["assignments"]))] = _Where("assignments", n)
@@ -377,6 +378,21 @@ def to_yaml(spec: PlanFileSpec) -> str:
 
 
 # ----------------------------------------------------------------------------- Excel
+XLSX_FONT = "TH Sarabun New"  # every cell, header and data: Calibri has no Thai
+_BODY_FONT = Font(name=XLSX_FONT, size=14)
+
+
+def _print_setup(ws) -> None:
+    """A sheet prints as a table is read: A4 landscape, every column on one page's width (as
+    many pages down as it takes), the header row repeated on each page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = "1:1"
+
+
 def to_xlsx(spec: PlanFileSpec, *, lang: str = "th") -> bytes:
     """One sheet per table, a header row of labels; text is written as text (spreadsheet_safety)."""
     tables = to_tables(spec, lang)
@@ -386,13 +402,15 @@ def to_xlsx(spec: PlanFileSpec, *, lang: str = "th") -> bytes:
         ws = wb.create_sheet(sheet_name(key, lang)[:31])
         header = spreadsheet_safety.put_row(ws, 1, [label(c, lang) for c in frame.columns])
         for cell in header:
-            cell.font, cell.fill = Font(name="TH Sarabun New", bold=True, size=14), _HEADER_FILL
+            cell.font, cell.fill = Font(name=XLSX_FONT, bold=True, size=14), _HEADER_FILL
         for r, values in enumerate(frame.itertuples(index=False), start=2):
-            spreadsheet_safety.put_row(ws, r, [None if _blank(v) else v for v in values])
+            for cell in spreadsheet_safety.put_row(ws, r, [None if _blank(v) else v for v in values]):
+                cell.font = _BODY_FONT
         for c, column in enumerate(frame.columns, start=1):
             width = max([len(label(column, lang))] + [len(str(v)) for v in frame[column].head(200) if not _blank(v)])
             ws.column_dimensions[ws.cell(1, c).column_letter].width = min(60, max(10, width + 2))
         ws.freeze_panes = "A2"
+        _print_setup(ws)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

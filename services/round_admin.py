@@ -208,6 +208,7 @@ class AgencyBehind:
     submitted: int  # submitted, not yet approved
     returned: int  # returned and not yet sent again
     contacts: tuple[Contact, ...]
+    agency_short_name_en: str = ""
 
     @property
     def behind(self) -> bool:
@@ -231,10 +232,19 @@ def behind(*, session: Session, actor: Actor, round_id: int) -> list[AgencyBehin
     ):
         contacts.setdefault(user.agency_id, []).append(Contact(display_name=user.display_name, email=user.email))
     tally: dict[int, dict] = {}
-    for agency_id, code, short_name, state in rows:
+    for agency_id, code, short_name, state, short_name_en in rows:
         entry = tally.setdefault(
             agency_id,
-            {"code": code, "name": short_name, "assigned": 0, "none": 0, "draft": 0, "submitted": 0, "returned": 0},
+            {
+                "code": code,
+                "name": short_name,
+                "name_en": short_name_en,
+                "assigned": 0,
+                "none": 0,
+                "draft": 0,
+                "submitted": 0,
+                "returned": 0,
+            },
         )
         entry["assigned"] += 1
         key = "none" if state is None else str(getattr(state, "value", state))
@@ -245,6 +255,7 @@ def behind(*, session: Session, actor: Actor, round_id: int) -> list[AgencyBehin
             agency_id=agency_id,
             agency_code=e["code"],
             agency_short_name=e["name"],
+            agency_short_name_en=e["name_en"],
             assigned=e["assigned"],
             not_started=e["none"],
             draft=e["draft"],

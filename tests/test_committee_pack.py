@@ -144,7 +144,8 @@ def test_pptx_slides_tables_and_charts(current):
     deck = Presentation(io.BytesIO(committee_pack.build_pptx(current, as_of=AS_OF)))
     h = current.headline
     slides = list(deck.slides)
-    assert len(slides) == 2 + len(h.main_issues) + len(current.agencies) == 12
+    # title, summary, heatmap, attention list, highlights, one per main issue, one per agency
+    assert len(slides) == 5 + len(h.main_issues) + len(current.agencies) == 15
     assert _slide_texts(slides[0])[0].split("\n")[0] == translate("pack.title")
     summary = _slide_texts(slides[1])
     assert translate("overview.pct", value=overview.fmt_pct(h.overall)) in summary
@@ -155,13 +156,13 @@ def test_pptx_slides_tables_and_charts(current):
     assert [s.name for s in charts[0].plots[0].series][0] == translate("overview.series.overall")
     assert list(charts[0].plots[0].series[0].values)[-1] == pytest.approx(round(h.overall, 2))
     subs = current.by_sub_issue.set_index("sub_issue_code")["weighted_progress"]
-    for fig, slide in zip(h.main_issues, slides[2:5], strict=True):
+    for fig, slide in zip(h.main_issues, slides[5:8], strict=True):
         texts = _slide_texts(slide)
         assert any(translate("heatmap.main_short", n=fig.number) in t for t in texts)
         assert any(overview.fmt_pct(fig.weighted_progress) in t for t in texts)
         assert any(shape.has_chart for shape in slide.shapes)
-    assert overview.fmt_pct(float(subs["2.5"])) in _slide_texts(slides[3])
-    for agency, slide in zip(current.agencies.to_dict("records"), slides[5:], strict=True):
+    assert overview.fmt_pct(float(subs["2.5"])) in _slide_texts(slides[6])
+    for agency, slide in zip(current.agencies.to_dict("records"), slides[8:], strict=True):
         texts = _slide_texts(slide)
         assert texts[0].startswith(agency["agency_short_name"])
         assert any(overview.fmt_pct(agency["weighted_progress"]) in t for t in texts)
@@ -176,7 +177,7 @@ def test_xlsx_sheets_and_figures(current):
     book = openpyxl.load_workbook(io.BytesIO(committee_pack.build_xlsx(current, as_of=AS_OF)))
     h = current.headline
     mains = [translate("pack.sheet.main", n=m.number) for m in h.main_issues]
-    assert book.sheetnames == ["สรุป", *mains, "รายหน่วยงาน", "รายการที่ควรติดตาม"]
+    assert book.sheetnames == ["สรุป", "ตารางความก้าวหน้า", *mains, "รายหน่วยงาน", "รายการที่ควรติดตาม"]
     summary = book["สรุป"]
     assert [c.value for c in summary[1]] == ["รายการ", "ค่า", "หมายเหตุ"]
     values = {row[0]: row[1] for row in summary.iter_rows(min_row=2, values_only=True)}
@@ -199,17 +200,18 @@ def test_xlsx_sheets_and_figures(current):
         sheet = book[name]
         assert sheet.freeze_panes == "A2"
         header = [c.value for c in sheet[1]]
-        assert header[:2] == ["รหัสหน่วยงาน", "หน่วยงาน"] and "ความก้าวหน้า (ร้อยละ)" in header
+        # the Thai workbook names agencies by their Thai short names, not English codes
+        assert header[:2] == ["หน่วยงาน", "รหัสประเด็นย่อย"] and "ความก้าวหน้า (ร้อยละ)" in header
         rows = list(sheet.iter_rows(min_row=2, values_only=True))
         assert len(rows) == m.assigned
-        cells = current.cells.set_index(["agency_code", "sub_issue_code"])
+        cells = current.cells.set_index(["agency_short_name", "sub_issue_code"])
         progress_col = header.index("ความก้าวหน้า (ร้อยละ)")
         for row in rows:
-            expected = cells.loc[(row[0], row[2]), "progress_pct"]
+            expected = cells.loc[(row[0], row[1]), "progress_pct"]
             assert row[progress_col] == (None if pd.isna(expected) else pytest.approx(float(expected)))
-        assert sheet.column_dimensions["D"].width > 20
+        assert sheet.column_dimensions["C"].width > 20  # the sub-issue's name
     missing = [r for r in book["รายการที่ควรติดตาม"].iter_rows(min_row=2, values_only=True) if r[0] == "ยังไม่รายงาน"]
-    assert {(r[1], r[3]) for r in missing} == {("BLA", "1.1"), ("ICT", "2.5")}
+    assert {(r[1], r[2]) for r in missing} == {("สนก.", "1.1"), ("ศทก.", "2.5")}  # BLA, ICT
 
 
 def test_xlsx_keeps_formula_like_plan_and_agency_names_as_text(current, tmp_path):
@@ -235,17 +237,17 @@ def test_xlsx_keeps_formula_like_plan_and_agency_names_as_text(current, tmp_path
     book = openpyxl.load_workbook(io.BytesIO(data))
     plan_cell = book["สรุป"]["B2"]
     assert (plan_cell.value, plan_cell.data_type, plan_cell.quotePrefix) == (plan_name, "s", True)
-    agencies = {row[0].value: row[1] for row in book["รายหน่วยงาน"].iter_rows(min_row=2)}
-    assert (agencies["BLA"].value, agencies["BLA"].data_type, agencies["BLA"].quotePrefix) == (bla, "s", True)
-    assert (agencies["ICT"].value, agencies["ICT"].quotePrefix) == (ict, True)
-    assert agencies["BPS"].quotePrefix is False
+    agencies = {row[0].value: row[0] for row in book["รายหน่วยงาน"].iter_rows(min_row=2)}  # by Thai short name
+    assert (agencies[bla].value, agencies[bla].data_type, agencies[bla].quotePrefix) == (bla, "s", True)
+    assert (agencies[ict].value, agencies[ict].quotePrefix) == (ict, True)
+    assert agencies["สนย."].quotePrefix is False  # BPS
 
     sheets = libreoffice_csv({"pack.xlsx": data}, tmp_path)["pack"]
     assert sheets["สรุป"][1][1] == plan_name  # literally: a formula would show "x"
-    names = {row[0]: row[1] for row in sheets["รายหน่วยงาน"][1:]}
-    assert (names["BLA"], names["ICT"]) == (bla, ict)  # not "2"
-    missing = {row[1]: row[2] for row in sheets["รายการที่ควรติดตาม"][1:]}
-    assert missing["BLA"] == bla
+    names = {row[0] for row in sheets["รายหน่วยงาน"][1:]}
+    assert {bla, ict} <= names  # literally, not "2"
+    missing = {row[2]: row[1] for row in sheets["รายการที่ควรติดตาม"][1:] if row[0] == "ยังไม่รายงาน"}
+    assert missing["1.1"] == bla
 
 
 # ----------------------------------------------------------------------------- scale and helpers

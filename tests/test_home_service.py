@@ -43,7 +43,9 @@ def test_secretariat_sees_agencies_not_submitted_and_locked_users(demo_db):
             users.authenticate(session=s, username="viewer", password="bad-password", bcrypt_rounds=4)
     summary = _summary(demo_db, "secretariat")
     assert summary.locked_users == ["viewer"]
-    assert "สนก." in summary.agencies_not_submitted and "สตป." not in summary.agencies_not_submitted
+    behind = {a.short_name_th: a.short_name_en for a in summary.agencies_not_submitted}
+    assert "สนก." in behind and "สตป." not in behind
+    assert behind["สนก."] == "BLA"  # with the English short name the page shows in English
 
 
 def test_empty_database_has_no_plan(db):

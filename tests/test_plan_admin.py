@@ -301,3 +301,23 @@ def pw_roundtrip(spec):
     from services import plan_workbook
 
     return plan_workbook.read_xlsx(plan_workbook.to_xlsx(spec), demo=spec.plan.demo)
+
+
+def test_english_short_names_and_units_are_exported_compared_and_applied(demo_db):
+    plan_id, spec = _spec(demo_db)
+    ict = next(a for a in spec.agencies if a.code == "ICT")
+    owner = next(a for a in _sub(spec, "2.1").assignments if a.agency == "ICT")
+    assert ict.short_name_en == "ICT Center" and owner.unit_en == "system"  # the demo plan's, exported
+    ict.short_name_en, owner.unit_en = "ICTC", "information system"
+    changes = _preview(demo_db, plan_id, spec)
+    assert changes == [
+        Change("update", "agency", "ICT", "short_name_en", "ICT Center", "ICTC"),
+        Change("update", "assignment", "2.1 ICT", "unit_en", "system", "information system"),
+    ]
+    _apply(demo_db, plan_id, spec)  # a translation may change after reports: the unit itself did not
+    _, after = _spec(demo_db)
+    assert next(a for a in after.agencies if a.code == "ICT").short_name_en == "ICTC"
+    assert next(a for a in _sub(after, "2.1").assignments if a.agency == "ICT").unit_en == "information system"
+    with read_session(demo_db) as s:
+        audited = set(s.exec(select(AuditLog.field).where(AuditLog.new_value.in_(["ICTC", "information system"]))))
+    assert audited == {"short_name_en", "unit_en"}

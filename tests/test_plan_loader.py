@@ -42,8 +42,8 @@ def test_demo_plan_matches_the_minutes():
             "unknown agency 'XYZ'",
         ),
         (
-            "target: 77, unit: จังหวัด, weight: 2}",
-            "target: 77, unit: จังหวัด, weight: -2}",
+            "target: 77, unit: จังหวัด, unit_en: provinces, weight: 2}",
+            "target: 77, unit: จังหวัด, unit_en: provinces, weight: -2}",
             "main_issues[0].sub_issues[3].assignments[0].weight",
             "greater than or equal to 0",
         ),
@@ -186,7 +186,9 @@ LONG_FIELDS = [
     ("    short_name_th: สำนักงาน ก.ค.ศ.", "agencies[0].short_name_th", 100),
     ("    name_th: การปรับกระบวนการ", "main_issues[0].name_th", 500),
     ("        name_th: ลดขั้นตอนการอนุมัติ", "main_issues[0].sub_issues[0].name_th", 500),
-    ("unit: ร้อยละ, weight: 1}", "main_issues[0].sub_issues[0].assignments[0].unit", 100),
+    ("unit: ร้อยละ, unit_en", "main_issues[0].sub_issues[0].assignments[0].unit", 100),
+    ("unit_en: percent, weight: 1}", "main_issues[0].sub_issues[0].assignments[0].unit_en", 100),
+    ("    short_name_en: OTEPC", "agencies[0].short_name_en", 100),
     ("output: คู่มือขั้นตอน", "main_issues[0].sub_issues[0].assignments[0].output", 2000),
 ]
 
@@ -416,3 +418,34 @@ def test_a_name_with_a_control_character_is_refused_with_its_line(bad):
     with pytest.raises(PlanFileError) as exc:
         parse_plan(broken)
     assert any("control character" in p.message and p.line for p in exc.value.problems)
+
+
+def test_the_demo_plan_names_every_agency_and_unit_in_english():
+    spec = load_plan_file(DEMO)
+    assert [a.short_name_en for a in spec.agencies] == ["OTEPC", "ONIE", "OPEC", "BPS", "BIE", "BLA", "ICT Center"]
+    owners = [a for m in spec.main_issues for s in m.sub_issues for a in s.assignments]
+    assert owners and all(a.unit_en and not re.search(r"[\u0e00-\u0e7f]", a.unit_en) for a in owners)
+    assert {a.unit_en for a in owners if a.unit == "ร้อยละ"} == {"percent"}
+    assert {a.unit_en for a in owners if a.unit == "ฉบับ"} <= {"document", "documents"}
+
+
+def test_english_short_names_and_units_are_optional_and_stored(db):
+    from sqlmodel import select
+
+    from core.db import read_session
+    from models import Agency, Assignment
+
+    bare = re.sub(r"\n    short_name_en: [^\n]*", "", TEXT)
+    bare = re.sub(r" unit_en: [^,]*,", "", bare)
+    assert "short_name_en" not in bare and "unit_en" not in bare
+    spec = parse_plan(bare)
+    assert {a.short_name_en for a in spec.agencies} == {""}
+    _apply(db, spec)
+    with read_session(db) as s:
+        assert {a.short_name_en for a in s.exec(select(Agency))} == {""}
+        assert {a.unit_en for a in s.exec(select(Assignment))} == {""}
+    _apply(db, parse_plan(TEXT.replace("  name_th: ข้อเสนอการเปลี่ยนแปลง", "  name_th: แผนใหม่ ข้อเสนอการเปลี่ยนแปลง", 1)))
+    with read_session(db) as s:  # agencies are reused by code and take the file's English names
+        assert s.exec(select(Agency.short_name_en).where(Agency.code == "ICT")).one() == "ICT Center"
+        units = {(a.unit, a.unit_en) for a in s.exec(select(Assignment)) if a.unit_en}
+    assert ("ร้อยละ", "percent") in units and ("ระบบ", "system") in units

@@ -33,6 +33,21 @@ def test_every_form_reads_back_to_the_plan(demo_db):
     assert _preview(demo_db, plan_id, pw.read_upload(text.encode(), demo=True)) == []
 
 
+def test_the_plan_workbook_prints_landscape_one_page_wide_in_a_thai_font(demo_db):
+    """Each sheet prints on A4 landscape with every column on the page's width and the header row
+    repeated, and no cell is left in Calibri (which has no Thai)."""
+    _, spec = _spec(demo_db)
+    wb = load_workbook(io.BytesIO(pw.to_xlsx(spec)))
+    assert len(wb.worksheets) > 5
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert (setup.orientation, int(setup.paperSize)) == ("landscape", int(ws.PAPERSIZE_A4)), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and (setup.fitToWidth, setup.fitToHeight) == (1, 0), ws.title
+        assert ws.print_title_rows.replace("$", "") == "1:1", ws.title  # the header row on every page
+        fonts = {c.font.name for row in ws.iter_rows() for c in row if c.value is not None}
+        assert fonts == {"TH Sarabun New"}, (ws.title, fonts)
+
+
 def test_a_workbook_edit_is_applied(demo_db):
     plan_id, spec = _spec(demo_db)
     wb = load_workbook(io.BytesIO(pw.to_xlsx(spec)))
@@ -118,3 +133,34 @@ def test_files_that_are_not_plans_are_refused_plainly(demo_db):
     with pytest.raises(PlanEditError) as exc:
         pw.read_upload(out.getvalue(), demo=True)
     assert _problems(exc) == ["ไม่พบแผ่นงาน: ประเด็นย่อย (ใช้ไฟล์ที่ดาวน์โหลดจากหน้านี้เป็นแบบ)"]
+
+
+def test_english_short_names_and_units_are_columns_of_every_form(demo_db):
+    plan_id, spec = _spec(demo_db)
+    tables = pw.to_tables(spec)
+    assert "short_name_en" in tables["agencies"] and "unit_en" in tables["assignments"]
+    assert tables["agencies"].set_index("code").loc["ICT", "short_name_en"] == "ICT Center"
+    assert "percent" in set(tables["assignments"]["unit_en"])
+    wb = load_workbook(io.BytesIO(pw.to_xlsx(spec)))
+    agencies, owners = wb["หน่วยงาน"], wb["หน่วยงานรับผิดชอบและตัวชี้วัด"]
+    a_head, o_head = [c.value for c in agencies[1]], [c.value for c in owners[1]]
+    assert "ชื่อย่อ (อังกฤษ)" in a_head and "หน่วยนับ (อังกฤษ)" in o_head
+    row = next(r for r in agencies.iter_rows(min_row=2) if r[0].value == "BLA")
+    row[a_head.index("ชื่อย่อ (อังกฤษ)")].value = "Legal"
+    owner = next(
+        r
+        for r in owners.iter_rows(min_row=2)
+        if (r[o_head.index("ประเด็นย่อย")].value, r[o_head.index("หน่วยงาน (รหัส)")].value) == ("2.1", "ICT")
+    )
+    owner[o_head.index("หน่วยนับ (อังกฤษ)")].value = "platform"
+    out = io.BytesIO()
+    wb.save(out)
+    edited = pw.read_upload(out.getvalue(), demo=True)
+    expected = [
+        Change("update", "agency", "BLA", "short_name_en", "BLA", "Legal"),
+        Change("update", "assignment", "2.1 ICT", "unit_en", "system", "platform"),
+    ]
+    assert _preview(demo_db, plan_id, edited) == expected
+    text = pw.to_yaml(edited)
+    assert "short_name_en: Legal" in text and "unit_en: platform" in text
+    assert _preview(demo_db, plan_id, parse_plan(text)) == expected  # the YAML holds the same edit

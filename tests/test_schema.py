@@ -3,9 +3,11 @@
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import select
 
-from core.db import make_engine
+from core.db import make_engine, read_session, write_session
 from services import schema
+from services.permissions import Actor
 
 TABLES = {
     "alignment_tag",
@@ -23,6 +25,7 @@ TABLES = {
     "app_user",
     "assignment",
     "audit_log",
+    "data_change",
     "data_version",
     "evaluation_level_band",
     "evaluation_score",
@@ -199,7 +202,8 @@ def test_a_database_holding_data_migrates_down_and_up_keeping_every_row(demo_db)
         with demo_db.connect() as conn:
             return {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in sorted(TABLES)}
 
-    new_in_0007 = {"alignment_tag", "sub_issue_alignment", "digest_recipient", "digest_log"}  # dropped by its downgrade
+    # dropped by their downgrades: 0007's tables, and 0009's record of what each version changed
+    new_in_0007 = {"alignment_tag", "sub_issue_alignment", "digest_recipient", "digest_log", "data_change"}
     before = {t: n for t, n in counts().items() if t not in new_in_0007}
     assert before["app_user"] > 0 and before["progress_report"] > 0
     schema.downgrade(demo_db, "0006")
@@ -210,3 +214,55 @@ def test_a_database_holding_data_migrates_down_and_up_keeping_every_row(demo_db)
     if demo_db.dialect.name == "sqlite":
         with demo_db.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # the app's connections keep checking
+
+
+def test_0008_adds_english_short_names_and_units_and_takes_them_back(demo_db):
+    """Existing rows get the empty English name (the Thai is shown); the downgrade drops the
+    columns and keeps every agency and assignment."""
+
+    def columns(table: str) -> set[str]:
+        return {c["name"] for c in sa.inspect(demo_db).get_columns(table)}
+
+    def counts() -> tuple[int, int]:
+        with demo_db.connect() as conn:
+            return tuple(conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in ("agency", "assignment"))
+
+    before = counts()
+    with demo_db.connect() as conn:
+        assert conn.exec_driver_sql("SELECT short_name_en FROM agency WHERE code = 'ICT'").scalar() == "ICT Center"
+        assert conn.exec_driver_sql("SELECT count(*) FROM assignment WHERE unit_en = 'percent'").scalar() > 0
+    schema.downgrade(demo_db, "0007")
+    assert "short_name_en" not in columns("agency") and "unit_en" not in columns("assignment")
+    assert counts() == before
+    schema.upgrade(demo_db)
+    assert {"short_name_en"} <= columns("agency") and {"unit_en"} <= columns("assignment")
+    assert counts() == before
+    with demo_db.connect() as conn:
+        assert {r[0] for r in conn.exec_driver_sql("SELECT short_name_en FROM agency")} == {""}
+        assert {r[0] for r in conn.exec_driver_sql("SELECT unit_en FROM assignment")} == {""}
+        conn.exec_driver_sql(
+            "INSERT INTO agency (code, name_th, short_name_th, name_en, sort_order, active) "
+            "VALUES ('NEW08', 'ใหม่', 'ใหม่', '', 99, true)"
+        )  # the server default fills it
+        assert conn.exec_driver_sql("SELECT short_name_en FROM agency WHERE code = 'NEW08'").scalar() == ""
+        conn.rollback()
+
+
+def test_every_write_records_what_it_changed_beside_its_version(demo_db):
+    """0009: a data_change row per data version (core.db.bump_data_version), which the caches
+    read to refresh a round's grid for the agencies a save wrote."""
+    from core.db import data_versions
+    from models import DataChange, Meeting
+
+    with read_session(demo_db) as s:
+        before, plan_before = data_versions(s)
+    with write_session(demo_db, Actor.system("secretariat")) as s:
+        s.exec(select(Meeting)).first().venue = "ห้องประชุม 1"
+    with write_session(demo_db, Actor.system("secretariat")) as s:
+        s.exec(select(Meeting)).first().venue = "ห้องประชุม 2"
+    with read_session(demo_db) as s:
+        rows = s.exec(select(DataChange).where(DataChange.version > before).order_by(DataChange.version)).all()
+    assert [(r.version, r.everything, r.cells) for r in rows] == [(before + 1, False, "[]"), (before + 2, False, "[]")]
+    with read_session(demo_db) as s:
+        assert data_versions(s) == (before + 2, before + 2)  # not a report: the plan version follows
+    assert plan_before <= before

@@ -14,15 +14,17 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core import names
 from models import ProgressStatus, Role, Round, RoundState, SubmissionState
 from services import evidence, progress, review, status
 from services import history as report_history
+from services.errors import UserFacingError
 from services.numbers import format_figure
 from services.permissions import Actor
 from services.progress import EntryItem, ReportConflict, ReportInput
 from ui.cache import read
-from ui.session import run_write
-from ui.widgets import clip, evidence_item, file_uploader, fmt_datetime, md, show_refusal, t
+from ui.session import form_key, run_write
+from ui.widgets import clip, evidence_item, file_uploader, fmt_datetime, lang, md, show_refusal, t
 
 CONFLICT_KEY = "_conflict"  # the ReportConflict of the last refused save, and which item it was
 CONFLICT_ITEM_KEY = "_conflict_prefix"
@@ -150,7 +152,7 @@ class ReportForm:
         st.markdown(
             f"**{t('entry.indicator')}:** {md(a.output_text or '-')}  \n**{t('entry.outcome')}:** {md(a.outcome_text or '-')}"
         )
-        target = f"{format_figure(a.target_value)} {md(a.unit)}" if a.target_value is not None else "-"
+        target = f"{format_figure(a.target_value)} {md(names.unit_name(a, lang()))}" if a.target_value is not None else "-"
         prev_text = (
             f"{format_figure(prev.progress_pct) or '-'}% · {format_figure(prev.actual_value) or '-'} "
             f"· {t('status.' + str(prev.status)) if prev.status else '-'}"
@@ -186,7 +188,7 @@ class ReportForm:
             placeholder="0–100",
         )
         c2.number_input(
-            t("field.actual_value") + (f" ({md(a.unit)})" if a.unit else ""),
+            t("field.actual_value") + (f" ({md(names.unit_name(a, lang()))})" if a.unit else ""),
             key=f"{prefix}_actual_value",
             step=1.0,
             format="%.2f",
@@ -323,15 +325,28 @@ class ReportForm:
                 lambda s: evidence.add_link(session=s, actor=actor, report_id=item.report.id, url=url or ""),
                 success=t("evidence.added"),
             )
+        # one step: choosing the file saves it, and the picker comes back empty (its key moves on);
+        # a refused file stays in it beside the refusal. Any type is taken by the widget: the
+        # service refuses the others naming the allowed ones in Thai, as it checks every file.
         upload = file_uploader(
             t("evidence.file"),
-            types=[e.lstrip(".") for e in evidence.ALLOWED_EXTENSIONS],
+            types=None,
             max_mb=self.evidence_max_bytes // (1024 * 1024),
             kinds=t("upload.kinds.evidence"),
-            key=f"{prefix}_file",
+            key=form_key(f"{prefix}_file"),
+            help=t("layout.evidence_upload_help"),
         )
-        if upload is not None and st.button(t("evidence.upload"), key=f"{prefix}_upload"):
+        refused = st.session_state.setdefault(f"{prefix}_refused_files", {})
+        if upload is not None and upload.file_id in refused:  # refused already: said again, not tried again
+            show_refusal(refused[upload.file_id])
+        elif upload is not None:
             with st.spinner(t("evidence.uploading")):
+                try:  # the service checks the file again as it stores it
+                    evidence.check_file(upload.name, upload.getvalue(), max_bytes=self.evidence_max_bytes)
+                except UserFacingError as exc:
+                    refused[upload.file_id] = exc
+                    show_refusal(exc)
+                    return
                 run_write(
                     lambda s: evidence.add_file(
                         session=s,
@@ -343,4 +358,5 @@ class ReportForm:
                         max_bytes=self.evidence_max_bytes,
                     ),
                     success=t("evidence.added"),
+                    reset_form=f"{prefix}_file",
                 )

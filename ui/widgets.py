@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from datetime import date, datetime
@@ -40,6 +41,7 @@ _WJ = "\u2060"
 _AUTOLINK = re.compile(r"(?i)(https?:|ftp:|mailto:|www\.)")
 _EMAIL_AT = re.compile(r"(?<=[\w.+-])@")
 _SHORTCODE = re.compile(r":(?=[\w+-]+:)")
+_THAI = re.compile("[\u0e00-\u0e7f]")
 
 
 def plain(value: object) -> str:
@@ -145,6 +147,7 @@ def chart_labels() -> dict[str, str]:
         "updated_by": t("history.who"),
         "updated_at": t("history.when"),
         "change": t("heatmap.measure.change"),
+        "lang": lang(),  # the names the charts show (core.names)
     }
     states = ("not_reported", "draft", "submitted", "approved", "returned")
     labels |= {f"state.{s}": t(f"state.{'missing' if s == 'not_reported' else s}") for s in states}
@@ -163,8 +166,52 @@ def tighten_layout() -> None:
         # being cut with an ellipsis: "รายการยังไม่รายง…", "+12.8 จุด จากรอบ…"
         "[data-testid='stMetricLabel'] *,[data-testid='stMetricDelta'] *"
         "{white-space:normal !important;overflow:visible !important;text-overflow:clip !important}"
-        "[data-testid='stMetricDelta']{height:auto !important;max-width:100%}</style>"
+        "[data-testid='stMetricDelta']{height:auto !important;max-width:100%}"
+        # Streamlit's `word-break: break-word` acts as `overflow-wrap: anywhere`: a box sized to
+        # its content (a flex item, a column, a table cell) may then shrink to one character and
+        # break Thai inside a syllable ("กระจา|ยอำนาจ"). Breaks are left to the line breaker and
+        # to the word boundaries the app marks (thai_words); a word longer than a line still wraps.
+        "[data-testid='stAppViewContainer'] *,[data-testid='stSidebar'] *"
+        "{word-break:normal !important;overflow-wrap:break-word}"
+        ".thai-w{white-space:nowrap}"
+        ".thai-caption{font-size:0.875rem;color:rgba(49,51,63,0.6);margin:0}"
+        # a phone: headings a size smaller, so a page title takes one or two lines, not five
+        "@media (max-width:640px){"
+        "[data-testid='stMain'] h1{font-size:1.75rem !important;line-height:1.3 !important}"
+        "[data-testid='stMain'] h2{font-size:1.4rem !important;line-height:1.3 !important}"
+        "[data-testid='stMain'] h3{font-size:1.2rem !important;line-height:1.35 !important}"
+        "[data-testid='stMainBlockContainer']{padding-left:1rem;padding-right:1rem}}</style>"
     )
+
+
+def thai_words(text: str, *, markdown: bool = False) -> str:
+    """`text` as HTML in which a line breaks only between Thai words (PyThaiNLP's dictionary): each
+    Thai word is a no-break span and the words are joined by zero-width spaces. The browser's own
+    Thai breaking (ICU's dictionary in Chromium) splits words ("กระจา|ยอำนาจ", "ขั้น|ตอน");
+    for text the app lays out itself (names joined into a caption, a heading made of plan names).
+    The words are HTML-escaped, or with `markdown` escaped as `md` does (for st.markdown with
+    unsafe_allow_html, where the text between the spans is still read as Markdown)."""
+    return _thai_words(plain(text), markdown)
+
+
+def subheader(text: str) -> None:
+    """st.subheader whose Thai breaks between PyThaiNLP's words (`thai_words`): `text` is shown as
+    text, whatever it holds."""
+    st.markdown(f"### {thai_words(text, markdown=True)}", unsafe_allow_html=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def _thai_words(text: str, markdown: bool) -> str:
+    from pythainlp.tokenize import word_tokenize
+
+    escape = md if markdown else html.escape
+    out = []
+    for word in word_tokenize(text, engine="newmm", keep_whitespace=True):
+        if _THAI.search(word) and len(word) > 1:
+            out.append(f'<span class="thai-w">{escape(word)}</span>\u200b')
+        else:
+            out.append(word if word.isspace() else escape(word))
+    return "".join(out).replace("\u200b ", " ")
 
 
 def demo_banner() -> None:
@@ -182,11 +229,14 @@ def _css_text(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def file_uploader(label: str, *, types: list[str], max_mb: int, kinds: str, key: str, help: str | None = None):
+def file_uploader(label: str, *, types: list[str] | None, max_mb: int, kinds: str, key: str, help: str | None = None):
     """st.file_uploader that speaks the user's language and states one limit. Streamlit's drop
     zone is English ("Upload", "25MB per file • …") and refuses an over-size file in the browser
     with an English tooltip; here the widget's own limit is `max_mb` (so the browser refuses what
-    the service would) and its texts are replaced, scoped to this widget, with catalog texts."""
+    the service would) and its texts are replaced, scoped to this widget, with catalog texts.
+    `types=None` takes a file of any type, for a service that names the allowed types in Thai
+    itself (with `types`, Streamlit refuses another type in English: "application/x-ms-dos-executable
+    files are not allowed")."""
     limit = t("upload.limit", mb=max_mb, kinds=kinds)
     st.html(
         f"""<style>

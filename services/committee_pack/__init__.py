@@ -9,10 +9,21 @@ heatmap and trend chart are rectangles, lines and text; the deck's tables and ch
 PowerPoint tables and charts that stay editable.
 """
 
-from services.committee_pack.labels import file_name
+from services.committee_pack.labels import PACK_FONT, file_name
+from services.committee_pack.meeting import PackMeeting, meeting_for
 from services.committee_pack.pdf import build_pdf
 from services.committee_pack.pptx import build_pptx
 from services.committee_pack.text import clusters, wrap
 from services.committee_pack.xlsx import build_xlsx
 
-__all__ = ["clusters", "build_pdf", "build_pptx", "build_xlsx", "file_name", "wrap"]
+__all__ = [
+    "PACK_FONT",
+    "PackMeeting",
+    "build_pdf",
+    "build_pptx",
+    "build_xlsx",
+    "clusters",
+    "file_name",
+    "meeting_for",
+    "wrap",
+]

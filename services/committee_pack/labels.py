@@ -8,10 +8,18 @@ from datetime import date
 
 import pandas as pd
 
+from core import names
 from core.i18n import translate
 from core.thaidate import format_date
-from services import heatmap
+from services import figures, heatmap
+from services.committee_pack.meeting import PackMeeting
 from services.overview import OVERALL, RoundOverview, fmt_change, fmt_pct
+
+# The pack's one type family: Sarabun (SIL OFL, in assets/fonts) — embedded in the PDF; the deck
+# and the workbook cannot embed it (python-pptx and openpyxl write no font parts), so they name it
+# on every run and cell style, with the Thai script's fallback set in their themes.
+PACK_FONT = "Sarabun"
+PACK_FONT_FALLBACK = "Leelawadee UI"  # Windows' Thai UI font (Tahoma has Thai too, but few of our marks)
 
 
 def file_name(overview: RoundOverview, extension: str) -> str:
@@ -54,11 +62,14 @@ class Labels:
         return (self.ov.plan.name_en if self.lang == "en" else "") or self.ov.plan.name_th
 
     def agency(self, row: pd.Series | dict) -> str:
-        return str(row["agency_code"]) if self.lang == "en" else str(row["agency_short_name"])
+        """The agency's short name in the pack's language (core.names: English, else the Thai)."""
+        return names.agency_name(row, self.lang)
 
     def sub_issue(self, row: pd.Series | dict) -> str:
-        en = row.get("sub_issue_name_en") if self.lang == "en" else None
-        return str(en) if en and not is_missing(en) else str(row["sub_issue_name_th"])
+        return names.sub_issue_name(row, self.lang)
+
+    def unit(self, row: pd.Series | dict) -> str:
+        return names.unit_name(row, self.lang)
 
     def main_issue(self, number: int) -> str:
         fig = next((m for m in self.ov.headline.main_issues if m.number == number), None)
@@ -73,6 +84,18 @@ class Labels:
         if is_missing(value) or value == heatmap.NOT_ASSIGNED:
             return ""
         return self.t("state.missing") if value == heatmap.NOT_REPORTED else self.t(f"state.{value}")
+
+    def state_marked(self, value: object) -> str:
+        """The state with its heatmap mark in front (services.figures): "→ ส่งแล้ว รอตรวจสอบ"."""
+        text = self.state(value)
+        mark = figures.symbol(value)
+        return f"{mark} {text}" if mark and text else text
+
+    def meeting(self, meeting: PackMeeting | None) -> str:
+        """The meeting the pack is prepared for, or a plain word that none is recorded."""
+        if meeting is None:
+            return self.t("pack.no_meeting")
+        return self.t("pack.meeting", number=meeting.number, year=meeting.year_be, date=self.date(meeting.held_on))
 
     def kind(self, value: str) -> str:
         return self.t(f"overview.kind.{value}")
@@ -131,7 +154,7 @@ def subs_in_order(cells: pd.DataFrame) -> pd.DataFrame:
 
 
 def agencies_in_order(cells: pd.DataFrame) -> pd.DataFrame:
-    cols = ["agency_id", "agency_code", "agency_short_name", "agency_order"]
+    cols = ["agency_id", "agency_code", "agency_short_name", "agency_short_name_en", "agency_order"]
     return cells[cols].drop_duplicates("agency_id")  # cells come in plan order
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.charts import cell_number
+from core.charts import cell_label
 from core.palette import (
     ACCENT,
     DARK_TEXT,
@@ -25,8 +25,9 @@ from core.palette import (
     hex_to_rgb,
     viridis,
 )
-from services import heatmap
+from services import figures, heatmap
 from services.committee_pack.labels import (
+    PACK_FONT,
     Labels,
     Translator,
     agencies_in_order,
@@ -36,12 +37,12 @@ from services.committee_pack.labels import (
     series_order,
     subs_in_order,
 )
+from services.committee_pack.meeting import PackMeeting
 from services.committee_pack.text import HIGHLIGHT_MAX_LINES, fit, words, wrap
 from services.overview import OVERALL, RoundOverview, fmt_pct
 
 FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
-FONT = "Sarabun"
-STATE_MARKS = ("draft", "submitted", "approved", "returned")  # the states a heatmap cell marks
+FONT = PACK_FONT
 
 A4_W, A4_H = 210.0, 297.0
 MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 20.0, 15.0, 18.0, 16.0
@@ -126,10 +127,12 @@ class _Col:
 
 
 class _PdfBuilder:
-    def __init__(self, ov: RoundOverview, lang: str, as_of: date) -> None:
-        self.ov, self.t = ov, Translator(lang)
+    def __init__(self, ov: RoundOverview, lang: str, as_of: date, meeting: PackMeeting | None = None) -> None:
+        self.ov, self.t, self.meeting = ov, Translator(lang), meeting
         self.L = Labels(self.t, ov)
         running = f"{self.t('pack.title')} · {self.L.this_round()}"
+        if meeting is not None:  # every page names the meeting it is prepared for
+            running += f" · {self.t('meeting.number', number=meeting.number, year=meeting.year_be)}"
         self.pdf = _fpdf_class()(self.t, running, ov.plan.is_demo, self.t("pack.as_of", date=self.L.date(as_of)))
         self.as_of = as_of
 
@@ -277,7 +280,9 @@ class _PdfBuilder:
         pdf.set_y(MARGIN_T + 2)
         self.paragraph(t("pack.title"), size=17, style="B", colour=ACCENT, align="C", gap=0.5)
         self.paragraph(L.plan_name(), size=11.5, align="C", gap=0.5)
-        self.paragraph(t("pack.subtitle"), size=10.5, colour=GREY, align="C", gap=2)
+        self.paragraph(t("pack.subtitle"), size=10.5, colour=GREY, align="C", gap=0.5)
+        # the meeting it is prepared for (services.committee_pack.meeting), or plainly none
+        self.paragraph(L.meeting(self.meeting), size=11, style="S" if self.meeting else "", align="C", gap=2)
         self.paragraph(L.this_round(), size=14, style="S", align="C", gap=0.5)
         self.paragraph(
             f"{t('pack.period')} {L.period()} · {t('pack.as_of', date=L.date(self.as_of))}",
@@ -381,7 +386,7 @@ class _PdfBuilder:
                 self.L.agency(r),
                 self.bar(as_float(r["weighted_progress"]), expected),
                 fmt_pct(as_float(r["weighted_progress"])),
-                f"{r['submitted']}/{r['assigned']}",
+                figures.fraction(r["submitted"], r["assigned"]),
                 r["approved"],
                 r["delayed"],
                 r["returned"],
@@ -390,6 +395,7 @@ class _PdfBuilder:
             for r in self.ov.agencies.to_dict("records")
         ]
         self.table(cols, rows, size=9)
+        self.paragraph(t("figures.submitted_rule"), size=8, colour=GREY)
 
     def heatmap(self) -> None:
         pdf, t, L = self.pdf, self.t, self.L
@@ -493,33 +499,11 @@ class _PdfBuilder:
         value = progress if progress is not None else 0.0
         pdf.colour(viridis(value), "fill")
         pdf.rect(gx, gy, gw, gh, style="F")
-        ink = DARK_TEXT if value >= DARK_TEXT_FROM else "#ffffff"
-        mark_w = 1.8
-        if numbers and progress is not None:
-            pdf.font(7.5, "B")
-            pdf.colour(ink)
-            pdf.set_xy(x, y)
-            pdf.cell(w - mark_w - 0.2, h, cell_number(progress), align="R")  # the page's rounding
-            self._mark(state, x + w - mark_w - 0.6, y + h / 2, ink)
-        else:
-            self._mark(state, x + w / 2 - 0.9, y + h / 2, ink)
-
-    def _mark(self, state: str, x: float, cy: float, ink: str) -> None:
-        """The workflow state drawn as a shape (Sarabun has no ✓ ↩ ✎): ✓ approved, ● submitted,
-        ○ draft, ◀ returned."""
-        pdf = self.pdf
-        pdf.colour(ink, "draw")
-        pdf.colour(ink, "fill")
-        pdf.set_line_width(0.35)
-        if state == "approved":
-            pdf.polyline([(x, cy), (x + 0.6, cy + 0.7), (x + 1.7, cy - 0.9)])
-        elif state == "submitted":
-            pdf.circle(x + 0.85, cy, 0.6, style="F")
-        elif state == "draft":
-            pdf.set_line_width(0.3)
-            pdf.circle(x + 0.85, cy, 0.65, style="D")
-        elif state == "returned":
-            pdf.polygon([(x + 0.1, cy), (x + 1.6, cy - 0.85), (x + 1.6, cy + 0.85)], style="F")
+        pdf.font(7.5, "B")
+        pdf.colour(DARK_TEXT if value >= DARK_TEXT_FROM else "#ffffff")
+        pdf.set_xy(x, y)
+        # the page's text: its number (core.charts.cell_number) and mark (* → √ ←, Sarabun glyphs)
+        pdf.cell(w, h, cell_label(state, progress, numbers=numbers), align="C")
 
     def _total_cell(
         self, x: float, y: float, w: float, h: float, value: float | None, *, bold: bool = False, small: bool = False
@@ -551,12 +535,12 @@ class _PdfBuilder:
         y += 9
         x = MARGIN_L
         pdf.font(8)
+        # the page's legend (services.figures): each state's look and mark, then what it means
+        states = (heatmap.NOT_ASSIGNED, heatmap.NOT_REPORTED, *figures.MARKED_STATES)
         items: list[tuple[Callable[[float, float], None], str]] = [
-            (lambda x_, y_: self._heat_cell(x_, y_, 8, 5.5, heatmap.NOT_ASSIGNED, None, True), t("pack.legend.not_assigned")),
-            (lambda x_, y_: self._heat_cell(x_, y_, 8, 5.5, heatmap.NOT_REPORTED, None, True), t("pack.legend.not_reported")),
+            ((lambda s: lambda x_, y_: self._heat_cell(x_, y_, 8, 5.5, s, None, False))(state), text)
+            for state, (_, text) in zip(states, figures.legend(self.t.lang), strict=True)
         ]
-        for state in STATE_MARKS:
-            items.append(((lambda s: lambda x_, y_: self._mark(s, x_ + 3, y_ + 2.75, DARK_TEXT))(state), self.L.state(state)))
         for draw, text in items:
             pdf.font(8)
             width = 9 + pdf.get_string_width(text) + 5
@@ -738,7 +722,7 @@ class _PdfBuilder:
                 L.agency(r),
                 f"{r['sub_issue_code']} {L.sub_issue(r)}",
                 fmt_pct(as_float(r["progress_pct"])),
-                L.state(r["state"]),
+                L.state_marked(r["state"]),
             ],
         )
 
@@ -814,9 +798,12 @@ class _PdfBuilder:
         return bytes(pdf.output())
 
 
-def build_pdf(overview: RoundOverview, *, lang: str = "th", as_of: date | None = None) -> bytes:
-    """The committee pack as an A4 PDF: title block, headline figures, main issues, agencies, the
+def build_pdf(
+    overview: RoundOverview, *, lang: str = "th", as_of: date | None = None, meeting: PackMeeting | None = None
+) -> bytes:
+    """The committee pack as an A4 PDF for `meeting` (`meeting_for`; None: the cover says no
+    meeting is recorded for the round): title block, headline figures, main issues, agencies, the
     heatmap, the trend chart, the projection, the attention list, highlights and evaluation
     scores; Sarabun embedded, Thai shaped by HarfBuzz, page numbers, a demo marker on every page
     of a demo plan."""
-    return _PdfBuilder(overview, lang, as_of or date.today()).build()
+    return _PdfBuilder(overview, lang, as_of or date.today(), meeting).build()

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
+from core.charts import cell_label
 from core.palette import (
     ACCENT,
     DARK_TEXT,
+    DARK_TEXT_FROM,
     EXPECTED_COLOUR,
     GREY,
+    NOT_ASSIGNED_FILL,
+    NOT_REPORTED_BORDER,
     OVERALL_COLOUR,
     SERIES_COLOURS,
+    viridis,
 )
-from services import heatmap
+from services import figures, heatmap
 from services.committee_pack.labels import (
+    PACK_FONT_FALLBACK,
     Labels,
     Translator,
+    agencies_in_order,
     as_float,
     figure_columns,
     is_missing,
@@ -24,45 +32,94 @@ from services.committee_pack.labels import (
     series_order,
     subs_in_order,
 )
+from services.committee_pack.meeting import PackMeeting
 from services.committee_pack.pdf import FONT
+from services.committee_pack.text import clusters
 from services.overview import OVERALL, RoundOverview, fmt_pct
+
+TABLE_PT = 14  # the smallest type of any table in the deck
+AGENCY_ROWS = 8  # an agency's items per slide
+LIST_ROWS = 7  # attention rows per slide
+HEAT_ROWS = 9  # heatmap agencies per slide
+HEAT_COLUMNS = 16  # heatmap sub-issues per slide
+HIGHLIGHT_CHARS = 420  # a highlight's text on a slide
+
+
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_FILLS = {f"{_A}{t}" for t in ("noFill", "solidFill", "gradFill", "blipFill", "pattFill", "grpFill")}
+_AFTER_FONTS = [f"{_A}{t}" for t in ("sym", "hlinkClick", "hlinkMouseOver", "rtl", "extLst")]
+
+
+def _put(parent, tag: str, before: list[str]):
+    """`parent`'s child `tag`, added in schema order (before the first of `before`) if missing."""
+    child = parent.find(tag)
+    if child is None:
+        child = parent.makeelement(tag, {})
+        follower = next((c for c in parent if c.tag in before), None)
+        if follower is None:
+            parent.append(child)
+        else:
+            follower.addprevious(child)
+    return child
+
+
+def _solid_fill(parent, colour: str, index: int) -> None:
+    """One a:solidFill of `colour` at `index` of `parent`, in place of any fill it had."""
+    for child in [c for c in parent if c.tag in _FILLS]:
+        parent.remove(child)
+    fill = parent.makeelement(f"{_A}solidFill", {})
+    fill.append(fill.makeelement(f"{_A}srgbClr", {"val": colour.lstrip("#").upper()}))
+    parent.insert(index, fill)
 
 
 def _pptx_font(run_font, size: float | None = None, bold: bool | None = None, colour: str | None = None) -> None:
-    """Sarabun for the Latin and the complex-script (Thai) text of a run or a chart; size, bold
-    and colour written straight into the run properties (python-pptx's setters are slow in bulk)."""
-    from pptx.dml.color import RGBColor
-    from pptx.oxml.ns import qn
+    """Sarabun for the Latin, East Asian and complex-script (Thai) text of a run or a chart;
+    size, bold and colour written straight into the run properties (python-pptx's setters are
+    slow in bulk). The a:cs element carries the Thai charset and a sans-serif pitch family, so
+    where Sarabun is not installed PowerPoint substitutes a font that has Thai (python-pptx
+    cannot embed the font itself)."""
+    _rpr_font(run_font._rPr, size, bold, colour)
 
-    rpr = run_font._rPr
+
+def _rpr_font(rpr, size: float | None = None, bold: bool | None = None, colour: str | None = None) -> None:
+    """`_pptx_font` on an a:rPr (or a:defRPr) element."""
     if colour is not None:
-        run_font.color.rgb = RGBColor.from_string(colour.lstrip("#"))
+        _solid_fill(rpr, colour, 1 if len(rpr) and rpr[0].tag == f"{_A}ln" else 0)
     if size is not None:
         rpr.set("sz", str(round(size * 100)))
     if bold is not None:
         rpr.set("b", "1" if bold else "0")
-    latin = rpr.get_or_add_latin()
-    latin.set("typeface", FONT)
-    cs = rpr.find(qn("a:cs"))
-    if cs is None:
-        cs = rpr.makeelement(qn("a:cs"), {})
-        ea = rpr.find(qn("a:ea"))
-        (latin if ea is None else ea).addnext(cs)  # schema order: latin, ea, cs
-    cs.set("typeface", FONT)
+    cs_before = _AFTER_FONTS
+    ea_before = [f"{_A}cs", *cs_before]
+    _put(rpr, f"{_A}latin", [f"{_A}ea", *ea_before]).set("typeface", FONT)
+    _put(rpr, f"{_A}ea", ea_before).set("typeface", FONT)
+    _put(rpr, f"{_A}cs", cs_before).attrib.update({"typeface": FONT, "pitchFamily": "34", "charset": "-34"})
+
+
+def _cell_fill(cell, colour: str) -> None:
+    """A table cell's background, written into its a:tcPr (before a:headers / a:extLst)."""
+    _cell_fill_tc(cell._tc, colour)
+
+
+def _cell_fill_tc(tc, colour: str) -> None:
+    tcpr = tc.get_or_add_tcPr()
+    tail = next((i for i, c in enumerate(tcpr) if c.tag in (f"{_A}headers", f"{_A}extLst")), len(tcpr))
+    _solid_fill(tcpr, colour, tail - sum(1 for c in list(tcpr)[:tail] if c.tag in _FILLS))
 
 
 class _PptxBuilder:
     W, H = 13.333, 7.5
 
-    def __init__(self, ov: RoundOverview, lang: str, as_of: date) -> None:
+    def __init__(self, ov: RoundOverview, lang: str, as_of: date, meeting: PackMeeting | None = None) -> None:
         from pptx import Presentation
         from pptx.util import Inches
 
-        self.ov, self.t, self.as_of = ov, Translator(lang), as_of
+        self.ov, self.t, self.as_of, self.meeting = ov, Translator(lang), as_of, meeting
         self.L = Labels(self.t, ov)
         self.prs = Presentation()
         self.prs.slide_width, self.prs.slide_height = Inches(self.W), Inches(self.H)
         self.Inches = Inches
+        _theme_fonts(self.prs)
 
     def text(
         self, slide, x: float, y: float, w: float, h: float, paragraphs: list[tuple[str, float, bool, str]], align: str = "l"
@@ -119,11 +176,21 @@ class _PptxBuilder:
             _pptx_font(run.font, 11, True, "#FFFFFF")
 
     def table(
-        self, slide, x: float, y: float, w: float, header: list[str], rows: list[list[str]], widths: list[float], size: float = 11
+        self,
+        slide,
+        x: float,
+        y: float,
+        w: float,
+        header: list[str],
+        rows: list[list[str]],
+        widths: list[float],
+        size: float = TABLE_PT,
+        margin: float | None = None,
     ):
-        from pptx.dml.color import RGBColor
+        """A native table, its text `size` pt (TABLE_PT at least: read from the back of a room)."""
 
         In = self.Inches
+        size = max(size, TABLE_PT)
         row_h = 0.2 + size / 72 * 1.35
         shape = slide.shapes.add_table(len(rows) + 1, len(header), In(x), In(y), In(w), In(row_h * (len(rows) + 1)))
         table = shape.table
@@ -133,16 +200,24 @@ class _PptxBuilder:
             grid_col.w = In(w * cw / total)
         for tr in tbl.tr_lst:
             tr.h = In(row_h)
-        fill = RGBColor.from_string(ACCENT.lstrip("#"))
-        for r, values in enumerate([header, *rows]):
-            for c, value in enumerate(values):
-                cell = table.cell(r, c)
-                run = cell.text_frame.paragraphs[0].add_run()
-                run.text = value
-                _pptx_font(run.font, size, r == 0, "#FFFFFF" if r == 0 else None)
+        # runs written straight into each cell's XML (python-pptx's API is slow over 250 slides)
+        pad = {"marL": str(In(margin)), "marR": str(In(margin))} if margin is not None else None
+        for r, (tr, values) in enumerate(zip(tbl.tr_lst, [header, *rows], strict=True)):
+            for tc, value in zip(tr.tc_lst, values, strict=True):
+                if pad:
+                    tc.get_or_add_tcPr().attrib.update(pad)
+                paragraph = tc.txBody.find(f"{_A}p")
+                run = paragraph.makeelement(f"{_A}r", {})
+                rpr = run.makeelement(f"{_A}rPr", {"lang": self.t.lang})
+                run.append(rpr)
+                text = run.makeelement(f"{_A}t", {})
+                text.text = value
+                run.append(text)
+                end = paragraph.find(f"{_A}endParaRPr")
+                paragraph.append(run) if end is None else end.addprevious(run)
+                _rpr_font(rpr, size, r == 0, "#FFFFFF" if r == 0 else None)
                 if r == 0:
-                    cell.fill.solid()
-                    cell.fill.fore_color.rgb = fill
+                    _cell_fill_tc(tc, ACCENT)
         return table
 
     def chart(
@@ -214,6 +289,7 @@ class _PptxBuilder:
             (L.this_round(), 26, True, DARK_TEXT),
             (f"{t('pack.period')} {L.period()}", 14, False, GREY),
             (t("pack.subtitle"), 14, False, GREY),
+            (L.meeting(self.meeting), 16, self.meeting is not None, DARK_TEXT),
             (t("pack.as_of", date=L.date(self.as_of)), 14, False, GREY),
         ]
         if self.ov.plan.is_demo:
@@ -229,7 +305,8 @@ class _PptxBuilder:
         slide = self.blank()
         self.title(slide, f"{t('overview.title')} · {L.this_round()}", 24)
         rows = [[label, value, note] for label, value, note in L.headline_cards()]
-        self.table(slide, 0.5, 1.4, 6.0, [t("pack.col.item"), t("pack.col.value"), t("pack.col.note")], rows, [2.6, 1.4, 2.4], 11)
+        header = [t("pack.col.item"), t("pack.col.value"), t("pack.col.note")]
+        self.table(slide, 0.5, 1.3, 6.9, header, rows, [2.7, 1.5, 2.7], TABLE_PT, margin=0.06)
         tr = self.ov.trend
         if not tr.empty:
             keys = round_keys(tr)
@@ -243,7 +320,7 @@ class _PptxBuilder:
                 series.append((label, [part.get(k) for k in keys], colour, False))
             expected = tr[tr["series"] == series_order(tr)[0]].set_index(["fiscal_year", "months"])["expected"]
             series.append((t("overview.series.expected"), [expected.get(k) for k in keys], EXPECTED_COLOUR, True))
-            chart = self.chart(slide, "line", cats, series, (6.8, 1.3, 6.1, 5.0))
+            chart = self.chart(slide, "line", cats, series, (7.55, 1.3, 5.4, 5.4))
             chart.has_title = True
             chart.chart_title.text_frame.text = t("overview.trend")
             _pptx_font(chart.chart_title.text_frame.paragraphs[0].runs[0].font, 13, True)
@@ -253,6 +330,7 @@ class _PptxBuilder:
         t, L = self.t, self.L
         subs = subs_in_order(self.ov.cells)
         margins = self.ov.by_sub_issue.set_index("sub_issue_code")
+        sent = figures.counts(self.ov.cells, "sub_issue_code").set_index("sub_issue_code")
         for fig in self.ov.headline.main_issues:
             slide = self.blank()
             self.title(slide, f"{t('heatmap.main_short', n=fig.number)} {L.main_issue(fig.number)}", 22)
@@ -269,22 +347,23 @@ class _PptxBuilder:
                 code = sub["sub_issue_code"]
                 m = margins.loc[code] if code in margins.index else None
                 progress = None if m is None else as_float(m["weighted_progress"])
-                counts = "–" if m is None else f"{int(m['reported'])}/{int(m['assigned'])}"
+                n = sent.loc[code] if code in sent.index else None
+                counts = "–" if n is None else figures.fraction(n["submitted"], n["assigned"])  # sent of assigned
                 rows.append([code, L.sub_issue(sub), fmt_pct(progress), counts])
                 values.append(progress)
             header = [
                 t("overview.col.sub_issue"),
                 t("pack.col.sub_issue_name"),
                 t("overview.col.weighted"),
-                t("heatmap.reported"),
+                t("overview.col.submitted"),
             ]
-            self.table(slide, 0.5, 1.9, 7.0, header, rows, [1.0, 3.6, 1.4, 1.0], 11)
+            self.table(slide, 0.5, 1.9, 7.1, header, rows, [0.9, 3.5, 1.4, 1.3], TABLE_PT, margin=0.06)
             if rows:
                 cats = [r[0] for r in rows]
                 series = [(t("overview.col.weighted"), values, SERIES_COLOURS[(fig.number - 1) % len(SERIES_COLOURS)], False)]
                 if fig.expected_progress is not None:
                     series.append((t("overview.series.expected"), [fig.expected_progress] * len(cats), EXPECTED_COLOUR, False))
-                self.chart(slide, "bar", cats, series, (7.8, 1.8, 5.1, 5.0))
+                self.chart(slide, "bar", cats, series, (7.9, 1.8, 5.0, 5.0))
             self.marks(slide)
 
     def agency_slides(self) -> None:
@@ -295,10 +374,8 @@ class _PptxBuilder:
         for record in assigned.to_dict("records"):
             by_agency.setdefault(record["agency_id"], []).append(record)
         for a in self.ov.agencies.to_dict("records"):
-            slide = self.blank()
-            name = a["agency_code"] if self.t.lang == "en" else a["agency_short_name"]
+            name = L.agency(a)
             full = (a["agency_name_en"] if self.t.lang == "en" else "") or a["agency_name_th"]
-            self.title(slide, f"{name} · {full}", 22)
             summary = t(
                 "pack.agency_summary",
                 progress=fmt_pct(as_float(a["weighted_progress"])),
@@ -309,7 +386,6 @@ class _PptxBuilder:
                 returned=a["returned"],
                 missing=a["not_reported"],
             )
-            self.text(slide, 0.5, 1.3, 12.3, 0.4, [(summary, 13, False, DARK_TEXT)])
             items = by_agency.get(a["agency_id"], [])
             rows = [
                 [
@@ -317,16 +393,184 @@ class _PptxBuilder:
                     L.sub_issue(r),
                     fmt_pct(as_float(r["progress_pct"])),
                     L.status(r["status"]),
-                    L.state(r["state"]),
+                    L.state_marked(r["state"]),
                     _num(r["target_value"]),
                     _num(r["actual_value"]),
-                    str(r["unit"] or ""),
+                    L.unit(r),
                 ]
                 for r in items
             ]
             header = [t("overview.col.sub_issue"), t("pack.col.sub_issue_name"), *figure_columns(t)]
-            size = 11 if len(rows) <= 10 else 9
-            self.table(slide, 0.5, 1.9, 12.3, header, rows, [0.9, 4.0, 1.2, 1.6, 1.6, 1.0, 1.0, 1.0], size)
+            parts = _chunks(rows, AGENCY_ROWS)
+            for i, part in enumerate(parts):  # TABLE_PT type: a long list continues on the next slide
+                slide = self.blank()
+                self.title(slide, f"{name} · {full}{self.continued(i, len(parts))}", 22)
+                self.text(slide, 0.5, 1.25, 12.3, 0.5, [(summary, 14, False, DARK_TEXT)])
+                widths = [0.8, 3.6, 1.3, 1.7, 1.9, 1.0, 1.0, 1.0]
+                self.table(slide, 0.5, 1.95, 12.3, header, part, widths, TABLE_PT, margin=0.06)
+                self.marks(slide)
+
+    def continued(self, i: int, n: int) -> str:
+        return f" {self.t('pack.continued', n=i + 1, total=n)}" if n > 1 else ""
+
+    # ------------------------------------------------------------------ heatmap, attention, highlights
+    def heatmap_slides(self) -> None:
+        """Agencies × sub-issues as native tables: each cell coloured as the page's heatmap and
+        saying what the page's cell says (core.charts.cell_label: number and mark), a total and
+        the submitted count per agency, a total per sub-issue. Big grids continue on further
+        slides (HEAT_ROWS agencies, HEAT_COLUMNS sub-issues, whole main issues, per slide)."""
+        t, L = self.t, self.L
+        cells = self.ov.cells
+        subs = subs_in_order(cells).to_dict("records")
+        agencies = agencies_in_order(cells).to_dict("records")
+        grid = {
+            (a, code): (state, as_float(p))
+            for a, code, state, p in zip(
+                cells["agency_id"], cells["sub_issue_code"], cells["state"], cells["progress_pct"], strict=True
+            )
+        }
+        table = self.ov.agencies.set_index("agency_id")
+        sub_margin = self.ov.by_sub_issue.set_index("sub_issue_code")["weighted_progress"]
+        column_groups: list[list[dict]] = [[]]
+        for main in dict.fromkeys(s["main_issue_number"] for s in subs):  # whole main issues per slide
+            mine = [s for s in subs if s["main_issue_number"] == main]
+            for part in _chunks(mine, HEAT_COLUMNS):
+                if column_groups[-1] and len(column_groups[-1]) + len(part) > HEAT_COLUMNS:
+                    column_groups.append([])
+                column_groups[-1].extend(part)
+        pages = [(cols, rows) for cols in column_groups for rows in _chunks(agencies, HEAT_ROWS)]
+        for i, (cols, rows) in enumerate(pages):
+            slide = self.blank()
+            self.title(slide, f"{t('pack.heatmap')} · {L.this_round()}{self.continued(i, len(pages))}", 22)
+            codes = [s["sub_issue_code"] for s in cols]
+            groups = [t("heatmap.main_short", n=int(s["main_issue_number"])) for s in cols]
+            header = [t("overview.col.agency"), *codes, t("pack.total"), t("pack.col.submitted_count")]
+            # row 0: each main issue once, over its sub-issues (merged below); row 1: the codes
+            firsts = [g if i == 0 or groups[i - 1] != g else "" for i, g in enumerate(groups)]
+            body = [["", *firsts, "", ""]]
+            for a in rows:
+                margin = table.loc[a["agency_id"]] if a["agency_id"] in table.index else None
+                body.append(
+                    [
+                        L.agency(a),
+                        *(cell_label(*grid[(a["agency_id"], c)]) for c in codes),
+                        fmt_pct(None if margin is None else as_float(margin["weighted_progress"])),
+                        "–" if margin is None else figures.fraction(margin["submitted"], margin["assigned"]),
+                    ]
+                )
+            body.append(
+                [t("pack.total"), *(fmt_pct(as_float(sub_margin.get(c))) for c in codes), fmt_pct(self.ov.headline.overall), ""]
+            )
+            widths = [2.1, *([1.0] * len(codes)), 1.05, 1.05]
+            shape = self.table(slide, 0.4, 1.3, 12.5, body[0], [header, *body[1:]], widths, TABLE_PT, margin=0.03)
+            self._style_heatmap(shape, [(a["agency_id"], c) for a in rows for c in codes], grid, len(codes), groups)
+            self.text(slide, 0.5, 6.45, 12.3, 0.55, [(figures.legend_text(t.lang), 12, False, GREY)])
+            self.marks(slide)
+
+    def _style_heatmap(self, table, keys, grid, n_codes: int, groups: list[str]) -> None:
+        from pptx.enum.text import PP_ALIGN
+
+        for c in range(len(table.columns)):  # row 1 (codes) as a second header row
+            cell = table.cell(1, c)
+            _cell_fill(cell, "#E7EBF2")
+            for run in cell.text_frame.paragraphs[0].runs:
+                _pptx_font(run.font, None, True, DARK_TEXT)
+            if c:
+                cell.text_frame.paragraphs[0].alignment = PP_ALIGN.CENTER
+        start = 1
+        while start <= n_codes:  # one merged header per main issue
+            end = start
+            while end + 1 <= n_codes and groups[end] == groups[start - 1]:
+                end += 1
+            if end > start:
+                table.cell(0, start).merge(table.cell(0, end))
+            table.cell(0, start).text_frame.paragraphs[0].alignment = PP_ALIGN.CENTER
+            start = end + 1
+        for i, key in enumerate(keys):
+            r, c = 2 + i // n_codes, 1 + i % n_codes
+            state, progress = grid[key]
+            cell = table.cell(r, c)
+            paragraph = cell.text_frame.paragraphs[0]
+            paragraph.alignment = PP_ALIGN.CENTER
+            ink = DARK_TEXT
+            if state == heatmap.NOT_ASSIGNED:
+                _cell_fill(cell, NOT_ASSIGNED_FILL)
+            elif state == heatmap.NOT_REPORTED:
+                _cell_fill(cell, "#FFFFFF")
+                ink = NOT_REPORTED_BORDER
+            else:
+                value = progress if progress is not None else 0.0
+                _cell_fill(cell, viridis(value))
+                ink = DARK_TEXT if value >= DARK_TEXT_FROM else "#FFFFFF"
+            for run in paragraph.runs:
+                _pptx_font(run.font, None, True, ink)
+        for r in range(2, len(table.rows)):
+            for c in range(n_codes + 1, len(table.columns)):
+                table.cell(r, c).text_frame.paragraphs[0].alignment = PP_ALIGN.RIGHT
+        for c in range(1, n_codes + 1):  # the sub-issues' totals, under their cells
+            table.cell(len(table.rows) - 1, c).text_frame.paragraphs[0].alignment = PP_ALIGN.CENTER
+
+    def _empty_slide(self, title: str, text: str) -> None:
+        slide = self.blank()
+        self.title(slide, title, 22)
+        self.text(slide, 0.5, 1.5, 12.3, 0.6, [(text, 18, False, DARK_TEXT)])
+        self.marks(slide)
+
+    def attention_slides(self) -> None:
+        """The PDF's attention list: kind, agency, sub-issue, progress, submission state (marked)."""
+        t, L = self.t, self.L
+        frame = self.ov.attention
+        heading = f"{t('overview.attention')} · {L.this_round()}"
+        if frame.empty:
+            self._empty_slide(heading, t("overview.no_attention"))
+            return
+        header = [
+            t("overview.col.kind"),
+            t("overview.col.agency"),
+            t("overview.col.sub_issue"),
+            t("overview.col.progress"),
+            t("overview.col.state"),
+        ]
+        rows = [
+            [
+                L.kind(r["kind"]),
+                L.agency(r),
+                f"{r['sub_issue_code']} {L.sub_issue(r)}",
+                fmt_pct(as_float(r["progress_pct"])),
+                L.state_marked(r["state"]),
+            ]
+            for r in frame.to_dict("records")
+        ]
+        parts = _chunks(rows, LIST_ROWS)
+        for i, part in enumerate(parts):
+            slide = self.blank()
+            self.title(slide, f"{heading}{self.continued(i, len(parts))}", 22)
+            self.table(slide, 0.5, 1.35, 12.3, header, part, [2.3, 2.0, 4.8, 1.4, 1.8], TABLE_PT, margin=0.06)
+            self.marks(slide)
+
+    def highlight_slides(self) -> None:
+        """The PDF's highlights: agency · sub-issue · progress, and what was achieved (cut, saying
+        so, past HIGHLIGHT_CHARS: a slide holds two)."""
+        t, L = self.t, self.L
+        frame = self.ov.highlights
+        heading = f"{t('overview.highlights')} · {L.this_round()}"
+        if frame.empty:
+            self._empty_slide(heading, t("overview.no_highlights"))
+            return
+        parts = _chunks(frame.to_dict("records"), 2)
+        for i, part in enumerate(parts):
+            slide = self.blank()
+            self.title(slide, f"{heading}{self.continued(i, len(parts))}", 22)
+            for j, r in enumerate(part):
+                text = str(r["achievements"])
+                shown = _cut(text, HIGHLIGHT_CHARS)
+                paragraphs = [
+                    (f"{L.agency(r)} · {r['sub_issue_code']} {L.sub_issue(r)} · {L.pct(r['progress_pct'])}", 18, True, ACCENT),
+                    (shown, 16, False, DARK_TEXT),
+                ]
+                if shown != text:
+                    paragraphs.append((t("text.clipped", shown=f"{len(shown) - 2:,}", total=f"{len(text):,}"), 12, False, GREY))
+                self.text(slide, 0.5, 1.35 + j * 2.8, 12.3, 2.6, paragraphs)
             self.marks(slide)
 
     def build(self) -> bytes:
@@ -334,6 +578,9 @@ class _PptxBuilder:
         self.prs.core_properties.language = self.t.lang
         self.title_slide()
         self.summary_slide()
+        self.heatmap_slides()
+        self.attention_slides()
+        self.highlight_slides()
         self.main_issue_slides()
         self.agency_slides()
         out = io.BytesIO()
@@ -348,8 +595,47 @@ def _num(value: object) -> str:
     return f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"
 
 
-def build_pptx(overview: RoundOverview, *, lang: str = "th", as_of: date | None = None) -> bytes:
-    """The committee deck: a title slide, a summary slide (headline table and the trend as a native
-    line chart), one slide per main issue (sub-issue table and bar chart) and one per agency (its
-    items as a native table). Slides = 2 + main issues + agencies holding items."""
-    return _PptxBuilder(overview, lang, as_of or date.today()).build()
+def _chunks(rows: list, size: int) -> list[list]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)] or [[]]
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text`, cut between grapheme clusters with " …" past `limit` characters."""
+    if len(text) <= limit:
+        return text
+    out = ""
+    for cluster in clusters(text):
+        if len(out) + len(cluster) > limit:
+            break
+        out += cluster
+    return out.rstrip() + " …"
+
+
+def _theme_fonts(prs) -> None:
+    """The deck's theme fonts: Sarabun for headings and body (Latin, East Asian and complex
+    script) and, for Thai text that names no font, the fallback PACK_FONT_FALLBACK."""
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    theme = prs.slide_master.part.part_related_by(RT.THEME)
+    xml = theme.blob.decode("utf-8")
+    for kind in ("majorFont", "minorFont"):
+        start, end = xml.index(f"<a:{kind}>"), xml.index(f"</a:{kind}>")
+        block = xml[start:end]
+        block = re.sub(r'<a:(latin|ea|cs) typeface="[^"]*"', lambda m: f'<a:{m.group(1)} typeface="{FONT}"', block)
+        block = re.sub(
+            r'<a:font script="Thai" typeface="[^"]*"/>', f'<a:font script="Thai" typeface="{PACK_FONT_FALLBACK}"/>', block
+        )
+        xml = xml[:start] + block + xml[end:]
+    theme._blob = xml.encode("utf-8")
+
+
+def build_pptx(
+    overview: RoundOverview, *, lang: str = "th", as_of: date | None = None, meeting: PackMeeting | None = None
+) -> bytes:
+    """The committee deck: a title slide (naming `meeting`, or that none is recorded), a summary
+    slide (headline table and the trend as a native line chart), the heatmap (native tables
+    coloured as the page's, with its numbers and marks), the attention list, the highlights, one
+    slide per main issue (sub-issue table and bar chart) and one per agency (its items as a native
+    table). Tables are TABLE_PT (14 pt) or larger; a long table continues on the next slide.
+    Every run names Sarabun (Latin, East Asian, complex script): python-pptx cannot embed it."""
+    return _PptxBuilder(overview, lang, as_of or date.today(), meeting).build()

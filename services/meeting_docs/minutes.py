@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from core import names
 from core.i18n import translate
 from core.thaidate import format_date, format_time, thai_digits
 from models import AttendanceKind
@@ -72,7 +73,7 @@ def _sections(detail: MeetingDetail, lang: str, *, minutes: bool) -> list[Block]
                     blocks.append(Paragraph(paragraph))
             if minutes:
                 for d in detail.directives_of(item.id):
-                    agencies = listing([a.agency_short_name for a in d.agencies], lang)
+                    agencies = listing([names.agency_name(a, lang) for a in d.agencies], lang)
                     blocks.append(
                         Paragraph(
                             translate(

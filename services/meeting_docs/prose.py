@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from core import names
 from core.i18n import translate
 from core.thaidate import format_date
 from models import ResolutionKind
@@ -68,13 +69,13 @@ def carried_directive(
     lines = [translate("agenda.draft.directive_body", lang, text=directive.text)]
     for a in answers:
         if a.answer_id is None:
-            lines.append(translate("agenda.draft.no_answer", lang, agency=a.agency_short_name))
+            lines.append(translate("agenda.draft.no_answer", lang, agency=names.agency_name(a, lang)))
         else:
             lines.append(
                 translate(
                     "agenda.draft.answer",
                     lang,
-                    agency=a.agency_short_name,
+                    agency=names.agency_name(a, lang),
                     text=a.text,
                     date=format_date(a.answered_at.date(), short=True, lang=lang) if a.answered_at else "",
                 )
@@ -119,8 +120,9 @@ def round_results(ov: RoundOverview, lang: str = "th") -> tuple[str, str]:
     title = translate("agenda.draft.results_title", lang, round=round_name)
     name_col = "agency_name_en" if lang == "en" else "agency_name_th"
     agencies = ov.agencies
-    agency_names = [str(n) if str(n) else str(s) for n, s in zip(agencies[name_col], agencies["agency_short_name"], strict=True)]
-    main_names = [m.name_en if lang == "en" and m.name_en else m.name_th for m in h.main_issues]
+    shorts = names.column(agencies, "agency_short_name", lang)
+    agency_names = [str(n) if str(n) else str(s) for n, s in zip(agencies[name_col], shorts, strict=True)]
+    main_names = [names.main_issue_name(m, lang) for m in h.main_issues]
     sub_count = int(ov.cells["sub_issue_code"].nunique()) if not ov.cells.empty else 0
     first = translate(
         "prose.results_intro",
@@ -163,7 +165,7 @@ def round_results(ov: RoundOverview, lang: str = "th") -> tuple[str, str]:
         if 0 < len(delayed) <= DELAYED_IN_PROSE:
             named = listing(
                 [
-                    translate("prose.item_of", lang, code=r.sub_issue_code, agency=r.agency_short_name)
+                    translate("prose.item_of", lang, code=r.sub_issue_code, agency=names.agency_name(r, lang))
                     for r in delayed.itertuples()
                 ],
                 lang,
@@ -178,7 +180,7 @@ def round_results(ov: RoundOverview, lang: str = "th") -> tuple[str, str]:
 
     if not ov.highlights.empty:
         named = [
-            translate("prose.highlight", lang, agency=r.agency_short_name, text=str(r.achievements).strip())
+            translate("prose.highlight", lang, agency=names.agency_name(r, lang), text=str(r.achievements).strip())
             for r in ov.highlights.head(HIGHLIGHTS_IN_PROSE).itertuples()
             if str(r.achievements).strip()
         ]

@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core import db
+from ui import cache
 
 APP_TIMEOUT = 60
 APP_FILE = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -40,6 +41,7 @@ def app_env(monkeypatch, demo_sqlite_path):
     monkeypatch.setenv("BCRYPT_ROUNDS", "4")
     st.cache_resource.clear()
     st.cache_data.clear()
+    cache.forget_rounds()
     db.dispose_engines()
     yield demo_sqlite_path
     st.cache_resource.clear()

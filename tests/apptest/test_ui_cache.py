@@ -81,3 +81,69 @@ def test_cached_reads_are_keyed_by_function_and_arguments_and_refuse_anonymous_f
     assert cache.cached(rounds.plan_rounds, today=date(2021, 10, 5)) != cache.cached(plans.agencies)  # no collision
     with pytest.raises(TypeError, match="module-level function"):
         cache.cached(lambda session: 1)
+
+
+def test_a_round_grid_and_overview_are_refreshed_after_a_save_and_kept_after_other_writes(app_env, monkeypatch):
+    from decimal import Decimal
+
+    from sqlmodel import select
+
+    from models import Meeting, ProgressStatus
+    from services import heatmap, overview, progress
+    from services.progress import ReportInput
+
+    engine = boot.engine()
+    cache.start_run()
+    _, rnd = cache.plan_rounds()
+    plan_version = cache.plan_version()
+    before = cache.round_grid(rnd.id)
+    basis = cache.grid_basis(rnd.id)
+    first_overview = cache.round_overview(rnd.id)
+    built = []
+    assert cache.view(lambda: built.append(1) or "chart", view_key=("test_grid_view",), basis=basis) == "chart"
+
+    with db.read_session(engine) as s:
+        focal = users.actor_for(users.get_by_username(session=s, username="focal_bla"))
+        bla_11 = s.exec(
+            select(heatmap.Assignment.id)
+            .join(heatmap.Agency, heatmap.Agency.id == heatmap.Assignment.agency_id)
+            .join(heatmap.SubIssue, heatmap.SubIssue.id == heatmap.Assignment.sub_issue_id)
+            .where(heatmap.Agency.code == "BLA", heatmap.SubIssue.code == "1.1")
+        ).one()
+    with db.write_session(engine, focal) as s:  # another session's save
+        progress.save_report(
+            session=s,
+            actor=focal,
+            assignment_id=bla_11,
+            round_id=rnd.id,
+            expected_version=None,
+            data=ReportInput(
+                progress_pct=Decimal("42"), actual_value=Decimal(1), status=ProgressStatus.delayed, status_reason="รองบ"
+            ),
+        )
+
+    def computed_again(**_):
+        raise AssertionError("the grid was computed again instead of refreshed")
+
+    monkeypatch.setattr(heatmap, "round_grid", computed_again)
+    cache.start_run()
+    assert cache.plan_version() == plan_version  # a report's save leaves the plan, rounds and accounts' caches
+    after = cache.round_grid(rnd.id)
+    cell = after.cells[(after.cells["agency_code"] == "BLA") & (after.cells["sub_issue_code"] == "1.1")]
+    assert float(cell["progress_pct"].iloc[0]) == 42.0 and cell["state"].iloc[0] == "draft"
+    assert cache.grid_basis(rnd.id) > basis and after.overall != before.overall
+    kept = cache.round_overview(rnd.id)
+    monkeypatch.undo()
+    with db.read_session(engine) as s:
+        fresh = overview.round_overview(session=s, round_id=rnd.id)
+    assert kept.headline == fresh.headline != first_overview.headline
+
+    basis, overview_basis = cache.grid_basis(rnd.id), cache.overview_basis(rnd.id)
+    assert cache.view(lambda: built.append(2) or "new chart", view_key=("test_grid_view",), basis=basis) == "new chart"
+    with db.write_session(engine, Actor.system("secretariat")) as s:  # a write no round shows
+        s.exec(select(Meeting)).first().venue = "ห้องประชุมเสมา 2"
+    cache.start_run()
+    assert cache.plan_version() > plan_version  # anything but a report moves it
+    assert (cache.grid_basis(rnd.id), cache.overview_basis(rnd.id)) == (basis, overview_basis)
+    assert cache.view(lambda: built.append(3) or "built again", view_key=("test_grid_view",), basis=basis) == "new chart"
+    assert built == [1, 2]  # the view drawn from the grid outlived the meeting's edit
