@@ -303,7 +303,11 @@ with right:
         # the lowest PROJECTION_ROWS_SHOWN as that table; at ministry scale hundreds of items can
         # miss, and a styled table of all of them costs ~60 ms a rerun: the rest in a data grid
         rows = tables["projection"]
-        st.table(rows.slice(0, PROJECTION_ROWS_SHOWN).to_pandas().style.format(precision=1).hide(axis="index"))
+        # st.table reads its cells as Markdown: names are escaped as md() does, so they show as text
+        shown = rows.slice(0, PROJECTION_ROWS_SHOWN).to_pandas()
+        for column in shown.columns[shown.dtypes.map(lambda d: not pd.api.types.is_numeric_dtype(d))]:
+            shown[column] = shown[column].map(md)
+        st.table(shown.style.format(precision=1).hide(axis="index"))
         if rows.num_rows > PROJECTION_ROWS_SHOWN:
             with st.expander(t("overview.projection_all", n=rows.num_rows)):
                 st.dataframe(rows, hide_index=True, width="stretch")

@@ -205,13 +205,17 @@ def _thai_words(text: str, markdown: bool) -> str:
     from pythainlp.tokenize import word_tokenize
 
     escape = md if markdown else html.escape
-    out = []
+    out, thai_before = [], False
     for word in word_tokenize(text, engine="newmm", keep_whitespace=True):
-        if _THAI.search(word) and len(word) > 1:
-            out.append(f'<span class="thai-w">{escape(word)}</span>\u200b')
+        thai = bool(_THAI.search(word))
+        if thai and thai_before:  # a break between two Thai words; none before ")" or after "("
+            out.append("\u200b")
+        if thai and len(word) > 1:
+            out.append(f'<span class="thai-w">{escape(word)}</span>')
         else:
             out.append(word if word.isspace() else escape(word))
-    return "".join(out).replace("\u200b ", " ")
+        thai_before = thai
+    return "".join(out)
 
 
 def demo_banner() -> None:
