@@ -12,7 +12,6 @@ import pandas as pd
 import streamlit as st
 
 from core import names
-from models import AttendanceKind, MinutesState, ResolutionKind
 from services import meetings
 from services.meeting_docs import minutes as layout
 from services.meeting_docs.docx import build_docx
@@ -166,7 +165,7 @@ chosen = url_selectbox(
 st.query_params["meeting"] = str(chosen)
 detail = read(meetings.detail, actor=actor, meeting_id=chosen, lang=lang())
 m = detail.meeting
-adopted = m.minutes_state == MinutesState.adopted
+adopted = m.minutes_state == meetings.MinutesState.adopted
 state_key = str(getattr(m.minutes_state, "value", m.minutes_state))
 
 st.subheader(f"{t('meeting.number', number=m.number, year=m.year_be)} · {fmt_date(m.held_on)}")
@@ -266,7 +265,7 @@ with tab_record:
                     ),
                     success=t("meetings.saved"),
                 )
-        if m.minutes_state == MinutesState.draft and not detail.directives:
+        if m.minutes_state == meetings.MinutesState.draft and not detail.directives:
             with st.expander(t("meetings.delete"), icon=":material/delete:"):
                 sure = st.checkbox(
                     t("meetings.delete_confirm", ref=t("meeting.number", number=m.number, year=m.year_be)), key=f"del_{m.id}"
@@ -281,7 +280,7 @@ with tab_record:
                         st.rerun()
 
 # ---------------------------------------------------------------- attendance
-KINDS = [k.value for k in AttendanceKind]
+KINDS = [k.value for k in meetings.AttendanceKind]
 with tab_people:
     members = read(meetings.list_members, actor=actor)
     member_by_id = {mb.id: mb for mb in members}
@@ -352,7 +351,7 @@ with tab_people:
                 inputs.append(
                     meetings.AttendanceInput(
                         kind=_cell(rec.get("kind"))
-                        or (AttendanceKind.present.value if member_id else AttendanceKind.participant.value),
+                        or (meetings.AttendanceKind.present.value if member_id else meetings.AttendanceKind.participant.value),
                         member_id=member_id,
                         name=_cell(rec.get("name")),
                         position=_cell(rec.get("position")),
@@ -438,14 +437,14 @@ with tab_people:
                 st.caption(t("minutes.none"))
             for n, a in enumerate(people, start=1):
                 line = f"{n}. {md(a.name)} {md(a.position)}"
-                if a.kind == AttendanceKind.substitute:
+                if a.kind == meetings.AttendanceKind.substitute:
                     line = f"{n}. {md(a.stand_in_name)} {md(a.stand_in_position)} {t('minutes.instead_of', name=md(a.name), position=md(a.position))}"
-                if a.kind == AttendanceKind.absent and a.reason:
+                if a.kind == meetings.AttendanceKind.absent and a.reason:
                     line += f" ({md(a.reason)})"
                 st.write(line)
 
 # ---------------------------------------------------------------- agenda and minutes
-RESOLUTION_KINDS = ["", *[k.value for k in ResolutionKind]]
+RESOLUTION_KINDS = ["", *[k.value for k in meetings.ResolutionKind]]
 
 
 def _item_form(item) -> None:
@@ -690,13 +689,13 @@ with tab_files:
         )
     st.divider()
     st.markdown(f"**{t('meetings.minutes_state')}:** {t(f'minutes_state.{state_key}')}")
-    if editor and m.minutes_state == MinutesState.draft:
+    if editor and m.minutes_state == meetings.MinutesState.draft:
         if st.button(t("meetings.circulate"), icon=":material/send:", key=f"circ_{m.id}"):
             run_write(
                 lambda s: meetings.circulate(session=s, actor=actor, meeting_id=m.id, expected_version=m.version),
                 success=t("meetings.circulated"),
             )
-    if m.minutes_state == MinutesState.circulated:
+    if m.minutes_state == meetings.MinutesState.circulated:
         if editor and st.button(t("meetings.back_to_draft"), key=f"undo_circ_{m.id}"):
             run_write(
                 lambda s: meetings.back_to_draft(session=s, actor=actor, meeting_id=m.id, expected_version=m.version),

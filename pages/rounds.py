@@ -9,7 +9,6 @@ import pandas as pd
 import streamlit as st
 
 from core import names
-from models import RoundState
 from services import digest, reminders, round_admin
 from ui import cache
 from ui.boot import settings
@@ -54,7 +53,7 @@ st.dataframe(
 )
 
 by_id = {r.round.id: r for r in rows}
-open_first = next((r.round.id for r in rows if r.round.state == RoundState.open), rows[0].round.id)
+open_first = next((r.round.id for r in rows if r.round.state == round_admin.RoundState.open), rows[0].round.id)
 try:
     wanted = int(st.query_params.get("round", ""))
 except ValueError:
@@ -82,7 +81,7 @@ with st.container(border=True):
         f"{t('round.state.' + str(rnd.state))} · {t('home.period', start=fmt_date(rnd.period_start), end=fmt_date(rnd.period_end))} · "
         f"{t('home.due', date=fmt_date(rnd.due_date))}"
     )
-    if rnd.state == RoundState.open:
+    if rnd.state == round_admin.RoundState.open:
         if left.none:
             st.success(t("rounds.nothing_left"), icon=":material/task_alt:")
         else:
@@ -111,7 +110,9 @@ with st.container(border=True):
             (
                 r.round
                 for r in rows
-                if r.round.state == RoundState.open and r.round.fiscal_year == rnd.fiscal_year and r.round.id != rnd.id
+                if r.round.state == round_admin.RoundState.open
+                and r.round.fiscal_year == rnd.fiscal_year
+                and r.round.id != rnd.id
             ),
             None,
         )
@@ -161,7 +162,7 @@ else:
     )
 
 behind_now = [a for a in behind if a.behind]
-if rnd.state == RoundState.open and behind_now:
+if rnd.state == round_admin.RoundState.open and behind_now:
     with st.container(border=True):
         st.markdown(f"**{t('rounds.remind_title')}**")
         if not settings().smtp_host:
