@@ -10,19 +10,19 @@ from ui import auth
 from ui.boot import settings
 from ui.cache import read
 from ui.session import require_actor, run_write
-from ui.widgets import md, t
+from ui.widgets import md, subheader, t, title
 
 actor = require_actor("account")
 me = read(users.get_by_username, username=actor.username)
 forced = me.must_change_password
-st.title(t("account.force_title") if forced else t("account.title"))
+title(t("account.force_title") if forced else t("account.title"))
 if forced:
     st.warning(t("account.force_notice"), icon=":material/password:")
 st.markdown(f"**{t('users.display_name')}:** {md(me.display_name)}")
 st.markdown(f"**{t('login.username')}:** {md(me.username)}")
 st.write(f"**{t('users.role')}:** {t('role.' + str(actor.role))}")
 
-st.subheader(t("account.change_password"))
+subheader(t("account.change_password"))
 with st.form("change_password", clear_on_submit=True):
     current = st.text_input(t("account.temporary_password") if forced else t("account.current_password"), type="password")
     new = st.text_input(t("account.new_password"), type="password", help=t("account.password_rules"))

@@ -13,7 +13,7 @@ from services import backup
 from services.errors import UserFacingError
 from ui.boot import settings
 from ui.session import require_actor, run_job
-from ui.widgets import file_uploader, flash, fmt_datetime, md, show_refusal, t
+from ui.widgets import file_uploader, flash, fmt_datetime, md, show_refusal, subheader, t, title
 
 BUILT_KEY = "backup_built"  # (file name, bytes, manifest) of the last backup built in this session
 UPLOAD_MB = 25  # the server's upload limit (.streamlit/config.toml server.maxUploadSize)
@@ -29,11 +29,11 @@ def _step(what: str) -> str:
 
 
 actor = require_actor("backup")
-st.title(t("nav.backup"))
+title(t("nav.backup"))
 st.write(t("backup.intro"))
 
 with st.container(border=True):
-    st.subheader(t("backup.download_title"))
+    subheader(t("backup.download_title"))
     if st.button(t("backup.build"), key="backup_build", icon=":material/archive:"):
         st.session_state.pop(BUILT_KEY, None)
         with st.status(t("backup.building"), expanded=True) as status:
@@ -73,7 +73,7 @@ with st.container(border=True):
         )
 
 with st.container(border=True):
-    st.subheader(t("backup.restore_title"))
+    subheader(t("backup.restore_title"))
     st.info(t("backup.restore_note", mb=UPLOAD_MB), icon=":material/info:")
     upload = file_uploader(t("backup.upload"), types=["zip"], max_mb=UPLOAD_MB, kinds="ZIP", key="restore_upload")
     if upload is not None:

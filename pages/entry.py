@@ -16,11 +16,11 @@ from ui.cache import read
 from ui.nav import round_picker
 from ui.report_form import CONFLICT_KEY, ReportForm, shown_value
 from ui.session import require_actor, run_write
-from ui.widgets import file_uploader, fmt_date, lang, md, subheader, t
+from ui.widgets import file_uploader, fmt_date, lang, md, subheader, t, title
 
 actor = require_actor("entry")
 is_focal = actor.role == Role.focal_point
-st.title(t("entry.title"))
+title(t("entry.title"))
 
 # --------------------------------------------------------------------------- choose round and agency
 left, right = st.columns([2, 2])

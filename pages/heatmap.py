@@ -17,11 +17,11 @@ from services.overview import fmt_pct
 from ui import boot, cache
 from ui.nav import round_picker
 from ui.session import require_actor
-from ui.widgets import chart_labels, clip, evidence_item, fmt_datetime, lang, md, show_refusal, subheader, t, thai_words
+from ui.widgets import chart_labels, clip, evidence_item, fmt_datetime, lang, md, show_refusal, subheader, t, thai_words, title
 
 actor = require_actor("heatmap")
 settings = boot.settings()
-st.title(t("heatmap.title"))
+title(t("heatmap.title"))
 
 SORTS = heatmap.VIEW_SORTS
 # the status filter: a report's status, or one of the two states that need action
@@ -201,7 +201,7 @@ def detail_panel() -> None:
         st.warning(t("heatmap.detail_missing", cell=md(heatmap.cell_key(*open_cell))), icon=":material/help:")
         return
     agency_name, sub_name = names.agency_full_name(detail.agency, lang()), names.sub_issue_name(detail.sub_issue, lang())
-    st.subheader(f"{md(names.agency_name(detail.agency, lang()))} · {md(detail.sub_issue.code)}")
+    subheader(f"{names.agency_name(detail.agency, lang())} · {detail.sub_issue.code}")
     st.caption(f"{md(agency_name)} — {md(sub_name)}")
     state_key = "state.missing" if detail.state == "not_reported" else f"state.{detail.state}"
     if detail.state == "not_assigned":

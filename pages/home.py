@@ -17,12 +17,12 @@ from ui.boot import settings
 from ui.cache import read
 from ui.nav import nav_page
 from ui.session import form_key, require_actor, run_write
-from ui.widgets import clip, file_uploader, fmt_date, lang, md, round_label, t, thai_words
+from ui.widgets import clip, file_uploader, fmt_date, lang, md, round_label, subheader, t, thai_words, title
 
 actor = require_actor("home")
 summary = read(home.summary_for, actor=actor)
 
-st.title(t("home.title"))
+title(t("home.title"))
 if summary.plan_name_th:
     st.caption(md(summary.plan_name_en if lang() == "en" and summary.plan_name_en else summary.plan_name_th))
 agency = summary.my_agency
@@ -36,7 +36,7 @@ if rnd is None:
     st.stop()
 
 with st.container(border=True):
-    st.subheader(t("home.current_round"))
+    subheader(t("home.current_round"))
     st.markdown(f"### {round_label(rnd.fiscal_year, rnd.months)}")
     st.write(t("home.period", start=fmt_date(rnd.period_start), end=fmt_date(rnd.period_end)))
     state_text = t(f"round.state.{rnd.state}")
@@ -71,7 +71,7 @@ def _figures() -> None:
 items_first = actor.role == Role.focal_point
 if not items_first:
     _figures()
-st.subheader(t("home.todo"))
+subheader(t("home.todo"))
 if actor.role == Role.focal_point:
     pending = [i for i in summary.my_items if i.state in (home.MISSING, "draft", "returned")]
     if not summary.my_items:
@@ -144,7 +144,7 @@ if items_first:
 def _directives_to_answer() -> None:
     """A focal point's open directives of the chair, each with its answer form."""
     mine = read(meetings.directives, actor=actor, state="open")
-    st.subheader(t("home.directives"))
+    subheader(t("home.directives"))
     if not mine:
         st.caption(t("home.directives_none"))
         return

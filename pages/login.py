@@ -8,13 +8,13 @@ import streamlit as st
 from services import demo
 from ui import auth, cache
 from ui.boot import settings
-from ui.widgets import t
+from ui.widgets import t, title
 
 
 def render() -> None:
     authenticator = auth.this_run_authenticator()
     show_demo_accounts = settings().demo_mode and cache.is_demo()
-    st.title(t("app.title"))
+    title(t("app.title"))
     st.caption(t("app.subtitle"))
     _, center, _ = st.columns([1, 2, 1])
     with center:

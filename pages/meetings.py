@@ -31,14 +31,16 @@ from ui.widgets import (
     plain,
     round_label,
     stored_file_button,
+    subheader,
     t,
+    title,
     url_selectbox,
 )
 
 actor = require_actor("meetings")
 editor = meetings.can_edit(actor)
 adopter = meetings.can_adopt(actor)
-st.title(t("meetings.title"))
+title(t("meetings.title"))
 
 rows = read(meetings.list_meetings, actor=actor)
 all_rounds, current_round = cache.plan_rounds()
@@ -168,7 +170,7 @@ m = detail.meeting
 adopted = m.minutes_state == meetings.MinutesState.adopted
 state_key = str(getattr(m.minutes_state, "value", m.minutes_state))
 
-st.subheader(f"{t('meeting.number', number=m.number, year=m.year_be)} · {fmt_date(m.held_on)}")
+subheader(f"{t('meeting.number', number=m.number, year=m.year_be)} · {fmt_date(m.held_on)}")
 st.caption(
     " · ".join(
         p

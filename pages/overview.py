@@ -18,11 +18,11 @@ from services.overview import OVERALL, RoundOverview, fmt_change, fmt_pct
 from ui import cache
 from ui.nav import nav_page, round_picker
 from ui.session import require_actor
-from ui.widgets import clip, fmt_date, lang, md, t
+from ui.widgets import clip, fmt_date, lang, md, subheader, t, title
 
 actor = require_actor("overview")
 top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
-top_left.title(t("overview.title"))
+title(t("overview.title"), where=top_left)
 rnd = round_picker(top_right, key="overview_round")
 if rnd is None:
     st.info(t("home.no_round"))
@@ -151,7 +151,7 @@ OVERDUE_SHOWN = 5  # overdue directives linked on the overview; the Meetings pag
 overdue = cache.cached(meetings.overdue_directives, actor=actor, today=date.today())
 attention_col, directives_col = st.columns([2, 1]) if overdue else (st.container(), None)
 with attention_col:
-    st.subheader(t("overview.attention"))
+    subheader(t("overview.attention"))
     if data.attention.empty:
         st.success(t("overview.no_attention"), icon=":material/task_alt:")
     else:
@@ -169,7 +169,7 @@ with attention_col:
                     st.page_link(heatmap_page, label=rest[0], icon=":material/more_horiz:", query_params=rest[1])
 if directives_col is not None:  # the chair's directives past their due date, beside the attention list
     with directives_col:
-        st.subheader(t("overview.overdue_directives", n=len(overdue)))
+        subheader(t("overview.overdue_directives", n=len(overdue)))
         meetings_page = nav_page("meetings", "pages/meetings.py")
         for d in overdue[:OVERDUE_SHOWN]:  # a short link (a page link is one line) and the directive below it
             label = t(
@@ -272,7 +272,7 @@ PROJECTION_ROWS_SHOWN = 12  # the rest are one click away, in a data grid
 tables = cache.view(functools.partial(_tables, data), view_key=("overview_tables", rnd.id, lang()), basis=basis)
 left, right = st.columns([3, 2], gap="medium")
 with left:
-    st.subheader(t("overview.trend"))
+    subheader(t("overview.trend"))
     if data.trend.empty:
         st.info(t("chair.no_trend"))
     else:
@@ -282,7 +282,7 @@ with left:
         )
         st.caption(t("overview.trend_note"))
 with right:
-    st.subheader(t("overview.evaluation"))
+    subheader(t("overview.evaluation"))
     ev = data.latest_evaluation
     if ev is None:
         st.info(t("overview.no_evaluation"))
@@ -294,7 +294,7 @@ with right:
         )
         if tables["evaluations"] is not None:
             st.dataframe(tables["evaluations"], hide_index=True, width="stretch")
-    st.subheader(t("overview.projection"))
+    subheader(t("overview.projection"))
     if tables["projection"] is None:
         st.success(t("overview.no_projection"), icon=":material/task_alt:")
     else:
@@ -314,12 +314,12 @@ with right:
     st.caption(t("overview.projection_rule"))
 
 # ---------------------------------------------------------------- highlights
-st.subheader(t("overview.highlights"))
+subheader(t("overview.highlights"))
 if not tables["cards"]:
     st.caption(t("overview.no_highlights"))
-for title, achievements in tables["cards"]:
+for card_title, achievements in tables["cards"]:
     with st.container(border=True):
-        st.markdown(title)
+        st.markdown(card_title)
         st.text(achievements)
 if tables["more_highlights"] is not None:
     with st.expander(t("overview.more_highlights", n=tables["more_highlights"].num_rows)):
@@ -330,7 +330,7 @@ aligned = cache.view(  # once per data version, not on every rerun
     functools.partial(overview.by_alignment, data.cells, cache.alignment(rnd.plan_id)), view_key=("overview_alignment", rnd.id)
 )
 if not aligned.empty:
-    st.subheader(t("overview.alignment"))
+    subheader(t("overview.alignment"))
     kinds = [k for k in ("strategy", "master_plan", "ministry_plan") if (aligned["kind"] == k).any()]
     for tab, kind in zip(st.tabs([t(f"plan.kind.{k}") for k in kinds]), kinds, strict=True):
         part = aligned[aligned["kind"] == kind]
@@ -354,7 +354,7 @@ if not aligned.empty:
     st.caption(t("overview.alignment_rule"))
 
 # ---------------------------------------------------------------- per agency
-st.subheader(t("overview.agencies"))
+subheader(t("overview.agencies"))
 st.dataframe(
     tables["agencies"],
     hide_index=True,

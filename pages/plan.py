@@ -18,14 +18,14 @@ from services.plan_loader import ALIGNMENT_KINDS
 from ui import cache
 from ui.cache import read
 from ui.session import require_actor, run_write
-from ui.widgets import file_uploader, flash, lang, md, show_refusal, t
+from ui.widgets import file_uploader, flash, lang, md, show_refusal, subheader, t, title
 
 PENDING = "plan_pending"  # (spec, changes, source) awaiting confirmation
 MAX_UPLOAD_MB = 2
 
 actor = require_actor("plan")
 can_edit = actor.role == Role.admin
-st.title(t("nav.plan"))
+title(t("nav.plan"))
 plan = cache.cached(plans.active_plan)
 if plan is None:
     st.info(t("plan.none"), icon=":material/info:")
@@ -139,7 +139,7 @@ tabs = st.tabs([t(k) for k in GROUPS] + ([t("plan.tab.upload")] if can_edit else
 for tab, keys in zip(tabs, GROUPS.values(), strict=False):
     with tab:
         for key in keys:
-            st.subheader(pw.sheet_name(key, lang()))
+            subheader(pw.sheet_name(key, lang()))
             frame = tables[key]
             if key == "plan":
                 st.caption(t("plan.years_help"))
@@ -185,7 +185,7 @@ if can_edit:
     if pending is not None:
         new_spec, changes, source, _ = pending
         with st.container(border=True):
-            st.subheader(t("plan.preview_title", n=len(changes)))
+            subheader(t("plan.preview_title", n=len(changes)))
             st.caption(t("plan.preview_source", source=source))
             archived = sum(c.action in ("archive", "delete", "deactivate") for c in changes)
             if archived:

@@ -21,7 +21,7 @@ from core.charts import cell_number
 from services import figures
 from services.committee_pack.text import COMBINING, words
 from services.overview import fmt_pct
-from ui import cache
+from ui import cache, widgets
 from ui.nav import url_round
 from ui.session import require_actor
 from ui.widgets import clip, lang, md, round_label, t
@@ -143,9 +143,9 @@ def heading(title: str, subtitle: str | None, metrics: list[tuple[str, str]]) ->
     """The slide's heading row: its title (and the name under it) beside its figures."""
     left, *cards = st.columns([3.6] + [2.4] * len(metrics), vertical_alignment="top")
     suffix = f" {t('present.part', n=part, total=parts)}" if parts > 1 else ""
-    left.title(md(title) + suffix, anchor=False)
+    widgets.title(title + suffix, left)
     if subtitle:
-        left.header(md(clip(subtitle, 120)), anchor=False)
+        widgets.title(clip(subtitle, 120), left, level=2)
     for card, (label, value) in zip(cards, metrics, strict=True):
         card.metric(label, value, border=True)
 

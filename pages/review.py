@@ -13,10 +13,10 @@ from ui.boot import settings
 from ui.cache import read
 from ui.nav import nav_page, round_picker
 from ui.session import require_actor, run_write
-from ui.widgets import clip, evidence_item, fmt_date, fmt_datetime, lang, md, round_label, t
+from ui.widgets import clip, evidence_item, fmt_date, fmt_datetime, lang, md, round_label, t, title
 
 actor = require_actor("review")
-st.title(t("review.title"))
+title(t("review.title"))
 c1, c2 = st.columns(2)
 rnd = round_picker(c1, key="review_round", in_url=False)
 if rnd is None:

@@ -14,7 +14,7 @@ from ui import cache
 from ui.boot import settings
 from ui.cache import read
 from ui.session import form_key, require_actor, run_job, run_write
-from ui.widgets import be_date_input, flash, fmt_date, fmt_datetime, lang, md, round_label, t, url_selectbox
+from ui.widgets import be_date_input, flash, fmt_date, fmt_datetime, lang, md, round_label, subheader, t, title, url_selectbox
 
 SEEN_KEY = "rounds_close_seen"
 
@@ -24,7 +24,7 @@ def _remember_seen(seen: round_admin.Outstanding) -> None:
 
 
 actor = require_actor("rounds")
-st.title(t("rounds.title"))
+title(t("rounds.title"))
 rows = read(round_admin.round_rows, actor=actor)
 if not rows:
     st.info(t("home.no_round"), icon=":material/info:")
@@ -76,7 +76,7 @@ history = read(round_admin.events, actor=actor, round_id=rnd.id)
 stamp = f"{rnd.id}_{rnd.state}_{len(history)}"  # every confirmation is a new, unticked box after any change
 
 with st.container(border=True):
-    st.subheader(name)
+    subheader(name)
     st.write(
         f"{t('round.state.' + str(rnd.state))} · {t('home.period', start=fmt_date(rnd.period_start), end=fmt_date(rnd.period_end))} · "
         f"{t('home.due', date=fmt_date(rnd.due_date))}"
@@ -133,7 +133,7 @@ with st.container(border=True):
                 success=t("rounds.reopened" if row.ever_reported else "rounds.opened", round=name),
             )
 
-st.subheader(t("rounds.behind_title"))
+subheader(t("rounds.behind_title"))
 days = (rnd.due_date - date.today()).days
 st.caption(t("rounds.days_to_due", days=days) if days >= 0 else t("rounds.days_past_due", days=-days))
 behind = read(round_admin.behind, actor=actor, round_id=rnd.id)
@@ -221,7 +221,7 @@ with st.expander(t("rounds.due_title"), icon=":material/event:"):
             success=t("rounds.due_saved", round=name, date=fmt_date(due) if due else "–"),
         )
 
-st.subheader(t("rounds.history"))
+subheader(t("rounds.history"))
 if not history:
     st.caption(t("rounds.no_history"))
 for e in history:
@@ -254,7 +254,7 @@ def _digest_outcome(done: digest.Outcome) -> None:
 
 def _digest_section(actor, rnd) -> None:
     """The chair's digest: who receives it, sending the chosen round's now, and every digest sent."""
-    st.subheader(t("digest.title"))
+    subheader(t("digest.title"))
     st.caption(t("digest.help"))
     people = read(digest.list_recipients, actor=actor)
     st.markdown(f"**{t('digest.recipients')}**")

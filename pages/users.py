@@ -14,10 +14,10 @@ from services import users
 from ui import cache
 from ui.boot import settings
 from ui.session import form_key, require_actor, run_write
-from ui.widgets import fmt_datetime, lang, md, show_refusal, t
+from ui.widgets import fmt_datetime, lang, md, show_refusal, subheader, t, title
 
 actor = require_actor("users")
-st.title(t("users.title"))
+title(t("users.title"))
 
 all_users = cache.read(users.list_users)  # current: lockouts are not in the data version
 agencies = cache.agencies()
@@ -94,7 +94,7 @@ def _edit_saved(username: str, changes: list[users.AccountChange]) -> str:
 
 
 with st.container(border=True):
-    st.subheader(t("users.edit"))
+    subheader(t("users.edit"))
     who = st.selectbox(
         t("users.edit_who"),
         [u.username for u in manageable],
@@ -183,7 +183,7 @@ with st.container(border=True):
 locked = [u.username for u in all_users if users.is_locked(u)]
 col_unlock, col_active = st.columns(2)
 with col_unlock, st.container(border=True):
-    st.subheader(t("users.unlock"))
+    subheader(t("users.unlock"))
     if not locked:
         st.caption(t("users.none_locked"))
     else:
@@ -192,7 +192,7 @@ with col_unlock, st.container(border=True):
             _run(users.unlock_user, "users.unlocked", username=who)
 
 with col_active, st.container(border=True):
-    st.subheader(t("users.deactivate"))
+    subheader(t("users.deactivate"))
     others = [u.username for u in all_users if u.username != actor.username]
     who = st.selectbox(t("login.username"), others, key="active_who")
     target = next((u for u in all_users if u.username == who), None)

@@ -186,7 +186,8 @@ def tighten_layout() -> None:
 
 def thai_words(text: str, *, markdown: bool = False) -> str:
     """`text` as HTML in which a line breaks only between Thai words (PyThaiNLP's dictionary): each
-    Thai word is a no-break span and the words are joined by zero-width spaces. The browser's own
+    Thai word is a no-break span and the words are joined by <wbr> (a break opportunity that adds
+    no character, so the text read, copied, searched and named by a heading stays the same). The browser's own
     Thai breaking (ICU's dictionary in Chromium) splits words ("กระจา|ยอำนาจ", "ขั้น|ตอน");
     for text the app lays out itself (names joined into a caption, a heading made of plan names).
     The words are HTML-escaped, or with `markdown` escaped as `md` does (for st.markdown with
@@ -194,9 +195,16 @@ def thai_words(text: str, *, markdown: bool = False) -> str:
     return _thai_words(plain(text), markdown)
 
 
+def title(text: str, where=st, *, level: int = 1) -> None:
+    """st.title whose Thai breaks between PyThaiNLP's words (`thai_words`): `text` is shown as text,
+    whatever it holds. Every page title goes through here; `where`: a column or container;
+    `level` 2 for st.header's size."""
+    where.markdown(f"{'#' * level} {thai_words(text, markdown=True)}", unsafe_allow_html=True)
+
+
 def subheader(text: str) -> None:
     """st.subheader whose Thai breaks between PyThaiNLP's words (`thai_words`): `text` is shown as
-    text, whatever it holds."""
+    text, whatever it holds. Every section heading goes through here."""
     st.markdown(f"### {thai_words(text, markdown=True)}", unsafe_allow_html=True)
 
 
@@ -209,7 +217,7 @@ def _thai_words(text: str, markdown: bool) -> str:
     for word in word_tokenize(text, engine="newmm", keep_whitespace=True):
         thai = bool(_THAI.search(word))
         if thai and thai_before:  # a break between two Thai words; none before ")" or after "("
-            out.append("\u200b")
+            out.append("<wbr>")
         if thai and len(word) > 1:
             out.append(f'<span class="thai-w">{escape(word)}</span>')
         else:

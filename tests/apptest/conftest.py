@@ -63,5 +63,21 @@ def login(at: AppTest, username: str, password: str = "demo2563") -> AppTest:
 
 def shown(markdown: str) -> str:
     """What a person reads from a Markdown element's source: the pages escape every punctuation
-    mark of user-entered text (ui.widgets.md), which the browser shows without the backslashes."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    mark of user-entered text (ui.widgets.md), which the browser shows without the backslashes,
+    and mark Thai word boundaries with tags (ui.widgets.thai_words), which show nothing. An escaped
+    "\\<" starts no tag."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", re.sub(r"(?<!\\)<[^<>]+>", "", markdown))
+
+
+def _headings(at: AppTest, marker: str) -> list[str]:
+    return [shown(m.value[len(marker) :]) for m in at.markdown if m.value.startswith(marker)]
+
+
+def titles(at: AppTest) -> list[str]:
+    """The page titles shown (ui.widgets.title: "# " Markdown), as read."""
+    return _headings(at, "# ")
+
+
+def subheaders(at: AppTest) -> list[str]:
+    """The section headings shown (ui.widgets.subheader: "### " Markdown), as read."""
+    return _headings(at, "### ")

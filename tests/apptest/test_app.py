@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.db import make_engine
 from core.i18n import translate
-from tests.apptest.conftest import APP_FILE, APP_TIMEOUT, login, shown
+from tests.apptest.conftest import APP_FILE, APP_TIMEOUT, login, shown, titles
 
 DEMO_MARKER = "ข้อมูลสาธิต"
 REFUSED = translate("login.refused", "th")
@@ -27,7 +27,7 @@ def _texts(at: AppTest) -> str:
 def test_login_page_shows_demo_marker_and_accounts(app):
     assert not app.exception
     assert DEMO_MARKER in app.warning[0].value
-    assert app.title[0].value == "ระบบติดตามผลการดำเนินงานตามแผนปฏิรูปองค์การ"
+    assert titles(app)[0] == "ระบบติดตามผลการดำเนินงานตามแผนปฏิรูปองค์การ"
     accounts = app.dataframe[0].value
     assert "focal_bie" in set(accounts.iloc[:, 0]) and "admin" in set(accounts.iloc[:, 0])
 
@@ -61,7 +61,7 @@ def test_a_locked_account_and_an_unknown_name_are_refused_with_the_same_words(ap
 def test_each_role_lands_on_its_home(app, username, expected_text):
     at = login(app, username)
     assert not at.exception
-    assert at.title[0].value == "หน้าหลัก"
+    assert titles(at)[0] == "หน้าหลัก"
     text = _texts(at)
     assert "ปีงบประมาณ พ.ศ. 2564 รอบ 12 เดือน" in text
     assert expected_text in text
@@ -76,26 +76,26 @@ def test_users_page_only_for_user_managers(app, username, reachable):
     if reachable:
         at.switch_page(USERS_PAGE).run()
         assert not at.exception
-        assert at.title[0].value == "ผู้ใช้งาน"
+        assert titles(at)[0] == "ผู้ใช้งาน"
     else:  # the page was never handed to st.navigation: there is nothing to switch to
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(USERS_PAGE)
-        assert at.title[0].value == "หน้าหลัก"
+        assert titles(at)[0] == "หน้าหลัก"
 
 
 def test_language_switch_to_english_persists_across_pages(app):
     at = login(app, "chair")
     at.sidebar.button_group[0].set_value("en").run()
-    assert at.title[0].value == "Home"
+    assert titles(at)[0] == "Home"
     assert "FY2564 (BE), 12-month round" in _texts(at)
     at.switch_page(ACCOUNT_PAGE).run()
-    assert at.title[0].value == "My account"
+    assert titles(at)[0] == "My account"
 
 
 def test_logout_returns_to_login(app):
     at = login(app, "viewer")
     at.sidebar.button(key="logout_button").click().run()
-    assert at.title[0].value == "ระบบติดตามผลการดำเนินงานตามแผนปฏิรูปองค์การ"
+    assert titles(at)[0] == "ระบบติดตามผลการดำเนินงานตามแผนปฏิรูปองค์การ"
     assert len(at.text_input) == 2
 
 
@@ -160,11 +160,11 @@ def _switch_language(at: AppTest, code: str) -> AppTest:
 
 def test_the_language_chosen_is_kept_for_the_next_login(app_env):
     first = login(AppTest.from_file(APP_FILE, default_timeout=APP_TIMEOUT).run(), "chair")
-    assert first.title[0].value == "หน้าหลัก"
+    assert titles(first)[0] == "หน้าหลัก"
     first = _switch_language(first, "en")
-    assert not first.exception and first.title[0].value == "Home"
+    assert not first.exception and titles(first)[0] == "Home"
     again = login(AppTest.from_file(APP_FILE, default_timeout=APP_TIMEOUT).run(), "chair")  # a new browser session
-    assert again.title[0].value == "Home"
+    assert titles(again)[0] == "Home"
     engine = make_engine(f"sqlite:///{app_env}")
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT language FROM app_user WHERE username = 'chair'")).scalar_one() == "en"
@@ -176,12 +176,12 @@ def test_the_language_chosen_is_kept_for_the_next_login(app_env):
         )
     engine.dispose()
     other = login(AppTest.from_file(APP_FILE, default_timeout=APP_TIMEOUT).run(), "executive")
-    assert other.title[0].value == "หน้าหลัก"  # each person's own choice
+    assert titles(other)[0] == "หน้าหลัก"  # each person's own choice
 
 
 def test_a_language_picked_on_the_login_page_becomes_the_accounts(app_env):
     at = _switch_language(AppTest.from_file(APP_FILE, default_timeout=APP_TIMEOUT).run(), "en")
     at = login(at, "viewer")
-    assert at.title[0].value == "Home"
+    assert titles(at)[0] == "Home"
     again = login(AppTest.from_file(APP_FILE, default_timeout=APP_TIMEOUT).run(), "viewer")
-    assert again.title[0].value == "Home"
+    assert titles(again)[0] == "Home"

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.db import make_engine
 from services.plan_loader import load_plan_file
-from tests.apptest.conftest import APP_FILE, APP_TIMEOUT, login, shown
+from tests.apptest.conftest import APP_FILE, APP_TIMEOUT, login, shown, subheaders, titles
 from tests.apptest.test_heatmap_page import _rows
 
 ROOT = Path(APP_FILE).parent
@@ -49,7 +49,7 @@ def _open(username: str, page: str | None = None, state: dict | None = None, **q
     """The page as `username` sees it first; `state` presets widgets by key (a rerun of a page
     with a selectbox in English trips AppTest, which formats options outside the script run)."""
     at = login(AppTest.from_file(APP_FILE, default_timeout=APP_TIMEOUT).run(), username)
-    assert at.title[0].value == "Home", "the account's language was not taken"
+    assert titles(at)[0] == "Home", "the account's language was not taken"
     for key, value in (state or {}).items():
         at.session_state[key] = value
     if page:
@@ -106,7 +106,7 @@ def test_heatmap_chart_table_and_detail_use_english_names_and_units(english):
     tooltip = {t["field"] for layer in layers for t in layer.get("encoding", {}).get("tooltip", [])}
     assert {"agency_short_name", "sub_issue_name_th", "unit"} <= tooltip  # what the tooltip reads is English
     _no_thai("heatmap: by-agency table", _frame_column(at, "Agency"))
-    assert at.subheader[0].value == "BPS · 2\\.4"
+    assert subheaders(at)[0] == "BPS · 2.4"
     detail = [shown(c.value) for c in at.caption] + [shown(m.value) for m in at.markdown if "**Target:**" in m.value]
     assert f"Bureau of Policy and Strategy — {SUB_EN['2.4']}" in detail
     target = next(d for d in detail if "**Target:**" in d)

@@ -8,7 +8,7 @@ from core.i18n import translate
 from models import ProgressStatus, SubmissionState
 from services import progress
 from services.progress import ReportInput
-from tests.apptest.conftest import APP_FILE, login, shown
+from tests.apptest.conftest import APP_FILE, login, shown, titles
 from tests.helpers import actor, assignment, open_round, report
 
 ENTRY = str(Path(APP_FILE).parent / "pages" / "entry.py")
@@ -32,7 +32,7 @@ def test_focal_point_saves_a_draft_and_sees_unsaved_marker_first(app, app_env):
     at = login(app, "focal_bla")
     at.switch_page(ENTRY).run()
     assert not at.exception
-    assert at.title[0].value == "รายงานผลการดำเนินงาน"
+    assert titles(at)[0] == "รายงานผลการดำเนินงาน"
     at.number_input(key=_key(engine, "BLA", "1.1", "progress_pct")).set_value(100.0)
     at.number_input(key=_key(engine, "BLA", "1.1", "actual_value")).set_value(3.0)
     at.selectbox(key=_key(engine, "BLA", "1.1", "status")).set_value(ProgressStatus.completed)

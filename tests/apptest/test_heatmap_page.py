@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from core.db import read_session
 from services import heatmap
 from services.demo import RETURN_COMMENT
-from tests.apptest.conftest import APP_FILE, login, shown
+from tests.apptest.conftest import APP_FILE, login, shown, subheaders, titles
 from tests.helpers import round_of
 
 HEATMAP = str(Path(APP_FILE).parent / "pages" / "heatmap.py")
@@ -52,7 +52,7 @@ def test_chart_groups_sub_issues_by_main_issue_with_distinct_cell_layers(app):
     assert len(rows) == 7 * 13
     assert set(rows["state"]) == {"not_assigned", "not_reported", "draft", "submitted", "approved", "returned"}
     assert rows.loc[(rows["agency_code"] == "BPS") & (rows["sub_issue_code"] == "2.4"), "label"].item() == "71←"
-    assert at.title[0].value == "แผนภาพความก้าวหน้ารายหน่วยงาน"
+    assert titles(at)[0] == "แผนภาพความก้าวหน้ารายหน่วยงาน"
     assert "คลิกช่องในแผนภาพ" in at.info[0].value  # the detail panel's empty state says what to do
 
 
@@ -67,7 +67,7 @@ def test_deep_link_selects_round_measure_and_filter(app):
 
 def test_deep_link_to_a_cell_opens_its_detail_beside_the_chart(app):
     at = _open(app, cell="BPS~2.4")
-    assert [shown(s.value) for s in at.subheader][0] == "สนย. · 2.4"
+    assert subheaders(at)[0] == "สนย. · 2.4"
     text = " ".join(m.value for m in at.markdown)
     assert "ส่งกลับแก้ไข" in text  # its state
     assert any("ส่งกลับให้แก้ไข" in m.value for m in at.markdown)  # the return in the review conversation

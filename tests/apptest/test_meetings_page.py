@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import make_engine
-from tests.apptest.conftest import APP_FILE, login, shown
+from tests.apptest.conftest import APP_FILE, login, shown, subheaders
 
 ROOT = Path(APP_FILE).parent
 MEETINGS = str(ROOT / "pages" / "meetings.py")
@@ -116,7 +116,7 @@ def test_an_empty_answer_is_refused_and_the_focal_point_keeps_the_form(app, app_
 
 def test_the_overview_lists_the_overdue_directive_beside_the_attention_list(app):
     at = _open(app, OVERVIEW, "chair")
-    assert "ข้อสั่งการที่เกินกำหนด (1)" in [h.value for h in at.subheader]
+    assert "ข้อสั่งการที่เกินกำหนด (1)" in subheaders(at)
     links = [shown(p.label) for p in at.get("page_link")]
     assert "ครั้งที่ 3/2563 · กำหนด 30 ก.ย. 63" in links, links
     assert any(shown(c.value).startswith("รายงานแล้ว 2/7 หน่วยงาน · ให้หน่วยงานทั้ง 7 หน่วยงาน") for c in at.caption)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.apptest.conftest import APP_FILE, login
+from tests.apptest.conftest import APP_FILE, login, subheaders, titles
 
 PAGES = Path(APP_FILE).parent / "pages"
 
@@ -21,10 +21,10 @@ def _open(app, username, page="plan.py"):
 
 def test_the_admin_edits_every_table_and_downloads_both_formats(app):
     at = _open(app, "admin")
-    assert at.title[0].value == "แผนและตัวชี้วัด"
-    subheaders = [s.value for s in at.subheader]
+    assert titles(at)[0] == "แผนและตัวชี้วัด"
+    shown_sections = subheaders(at)
     for name in ("แผน", "หน่วยงาน", "ประเด็นย่อย", "หน่วยงานรับผิดชอบและตัวชี้วัด", "รายการความสอดคล้อง", "คะแนนผลการประเมินรายปี"):
-        assert name in subheaders
+        assert name in shown_sections
     assert len(at.dataframe) == 10  # one editor per table (AppTest sees a data editor as a dataframe)
     owners = next(d.value for d in at.dataframe if "target" in d.value.columns)
     assert len(owners) == 27 and owners["sub_issue_id"].notna().all()
@@ -37,7 +37,7 @@ def test_the_admin_edits_every_table_and_downloads_both_formats(app):
 
 def test_the_secretariat_reads_the_plan_without_editing(app):
     at = _open(app, "secretariat")
-    assert at.title[0].value == "แผนและตัวชี้วัด"
+    assert titles(at)[0] == "แผนและตัวชี้วัด"
     assert "ผู้ดูแลระบบเป็นผู้แก้ไข" in at.caption[0].value
     assert not any(b.label.startswith("ตรวจทาน") for b in at.button)
     assert len(at.get("download_button")) == 2
@@ -52,7 +52,7 @@ def test_other_roles_cannot_open_the_plan_page(app, username):
 
 def test_the_overview_groups_by_alignment_and_the_heatmap_filters_by_it(app):
     at = _open(app, "chair", "overview.py")
-    assert "ความก้าวหน้าตามความสอดคล้องกับยุทธศาสตร์ชาติและแผน" in [s.value for s in at.subheader]
+    assert "ความก้าวหน้าตามความสอดคล้องกับยุทธศาสตร์ชาติและแผน" in subheaders(at)
     at.switch_page(str(PAGES / "heatmap.py")).run()
     pick = next(m for m in at.multiselect if m.label == "กรองตามความสอดคล้องกับยุทธศาสตร์ชาติและแผน")
     assert pick.options and all(

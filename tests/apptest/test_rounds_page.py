@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from core.db import make_engine
-from tests.apptest.conftest import APP_FILE, login, shown
+from tests.apptest.conftest import APP_FILE, login, shown, subheaders
 
 ROUNDS = str(Path(APP_FILE).parent / "pages" / "rounds.py")
 
@@ -113,7 +113,7 @@ def _digest_table(at, column):
 
 def test_the_digest_section_adds_a_recipient_and_says_e_mail_is_off(app, app_env):
     at = _open(app)
-    assert any(s.value == "ส่งสรุปผลให้ประธานและผู้บริหารทางอีเมล" for s in at.subheader)
+    assert "ส่งสรุปผลให้ประธานและผู้บริหารทางอีเมล" in subheaders(at)
     assert any("ยังไม่มีผู้รับ" in c.value for c in at.caption)
     next(i for i in at.text_input if i.label == "ชื่อ ตำแหน่ง").input("ประธานคณะทำงาน")
     next(i for i in at.text_input if i.label == "อีเมล").input("not-an-address")

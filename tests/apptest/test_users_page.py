@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.db import make_engine, read_session, write_session
 from services import users
-from tests.apptest.conftest import APP_FILE, APP_TIMEOUT, login, shown
+from tests.apptest.conftest import APP_FILE, APP_TIMEOUT, login, shown, titles
 
 PAGES = Path(APP_FILE).parent / "pages"
 USERS_PAGE = str(PAGES / "users.py")
@@ -138,7 +138,7 @@ def test_a_user_with_a_temporary_password_sees_only_the_change_form_until_it_is_
     _as(app_env, "admin", users.set_temporary_password, username="focal_bie", temp_password="temporary-2568", bcrypt_rounds=4)
     at = login(app, "focal_bie", "temporary-2568")
     assert not at.exception
-    assert at.title[0].value == "ตั้งรหัสผ่านใหม่ก่อนเริ่มใช้งาน"
+    assert titles(at)[0] == "ตั้งรหัสผ่านใหม่ก่อนเริ่มใช้งาน"
     assert "ผู้ดูแลระบบตั้งรหัสผ่านชั่วคราวให้บัญชีนี้" in at.warning[-1].value
     for page in ("home.py", "entry.py"):  # no other page is handed to the navigation
         with pytest.raises(ValueError, match="Could not find a navigation page"):
@@ -150,7 +150,7 @@ def test_a_user_with_a_temporary_password_sees_only_the_change_form_until_it_is_
     at.text_input[2].input("temporary-2568")
     _button(at, "บันทึกรหัสผ่าน").click().run()
     assert [e.value for e in at.error] == ["รหัสผ่านใหม่ต้องไม่ซ้ำกับรหัสผ่านชั่วคราว"]
-    assert at.title[0].value == "ตั้งรหัสผ่านใหม่ก่อนเริ่มใช้งาน"
+    assert titles(at)[0] == "ตั้งรหัสผ่านใหม่ก่อนเริ่มใช้งาน"
     at.text_input[0].input("temporary-2568")
     at.text_input[1].input("my-own-2568")
     at.text_input[2].input("my-own-2568")
@@ -158,12 +158,12 @@ def test_a_user_with_a_temporary_password_sees_only_the_change_form_until_it_is_
     assert not at.exception and not at.error
     assert not _user(app_env, "focal_bie").must_change_password
     at.switch_page(str(PAGES / "home.py")).run()  # every page of the role is back
-    assert at.title[0].value == "หน้าหลัก"
+    assert titles(at)[0] == "หน้าหลัก"
 
 
 def test_the_forced_change_holds_for_a_new_browser_session_too(app_env):
     _as(app_env, "admin", users.set_temporary_password, username="viewer", temp_password="temporary-2568", bcrypt_rounds=4)
     at = login(AppTest.from_file(APP_FILE, default_timeout=APP_TIMEOUT).run(), "viewer", "temporary-2568")
-    assert at.title[0].value == "ตั้งรหัสผ่านใหม่ก่อนเริ่มใช้งาน"
+    assert titles(at)[0] == "ตั้งรหัสผ่านใหม่ก่อนเริ่มใช้งาน"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(str(PAGES / "overview.py"))

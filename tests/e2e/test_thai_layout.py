@@ -115,6 +115,13 @@ PHONE_PAGES = [
     ("focal_ict", "entry", "รายงานผลการดำเนินงาน"),
     ("chair", "overview?fy=2564&m=12", "ภาพรวมสำหรับประธาน"),
     ("chair", "heatmap?fy=2564&m=12&cell=BPS~2.4", "แผนภาพความก้าวหน้ารายหน่วยงาน"),
+    ("secretariat", "review", "ตรวจสอบรายงาน"),
+    ("secretariat", "rounds", "รอบการรายงาน"),
+    ("secretariat", "meetings", "การประชุมคณะทำงาน"),
+    ("admin", "plan", "แผนและตัวชี้วัด"),
+    ("admin", "users", "ผู้ใช้งาน"),
+    ("admin", "backup", "สำรองและกู้คืนข้อมูล"),
+    ("focal_ict", "account", "บัญชีของฉัน"),
 ]
 
 
