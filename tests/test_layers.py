@@ -56,3 +56,14 @@ def test_pages_open_no_session_and_reach_data_through_the_streamlit_layer():
         modules = _imports(page)
         assert not {"core.db", "sqlmodel", "sqlalchemy"} & modules, page.name
         assert "read_session" not in text and "write_session" not in text, page.name
+
+
+def test_pages_draw_headings_through_the_thai_word_breaker():
+    """st.title/st.header/st.subheader leave Thai line breaking to Chromium's dictionary, which
+    splits words in headings ("ผู้|บริหาร"); pages use ui.widgets.title and subheader instead."""
+    for page in _files("pages"):
+        for node in ast.walk(ast.parse(page.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                assert node.func.attr not in {"title", "header", "subheader"} or (
+                    isinstance(node.func.value, ast.Name) and node.func.value.id in {"widgets", "str"}
+                ), f"{page.name}:{node.lineno}"
