@@ -8,6 +8,7 @@ import functools
 from pathlib import Path
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from core import names
@@ -40,6 +41,21 @@ def cell_label(state: str, progress: float | None, *, numbers: bool = True) -> s
         return NOT_REPORTED_MARK
     number = "" if not numbers or progress is None or pd.isna(progress) else cell_number(float(progress))
     return number + STATE_MARKS.get(state, "")
+
+
+def cell_labels(states: pd.Series, progress: pd.Series, *, numbers: bool = True) -> list[str]:
+    """`cell_label` of every cell, each distinct (state, number) worked out once."""
+    values = progress.to_numpy(dtype="float64", na_value=np.nan)
+    shown = {v: cell_number(float(v)) for v in pd.unique(values[~np.isnan(values)])} if numbers else {}
+    out = []
+    for state, value in zip(states.tolist(), values.tolist(), strict=True):
+        if state == "not_assigned":
+            out.append("")
+        elif state == "not_reported":
+            out.append(NOT_REPORTED_MARK)
+        else:
+            out.append(shown.get(value, "") + STATE_MARKS.get(state, ""))
+    return out
 
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
@@ -95,9 +111,11 @@ def _heatmap_frame(cells: pd.DataFrame, labels: dict[str, str]) -> tuple[pd.Data
     data["change"] = data["change_pct"].astype("float64")
     n_agencies, n_subs = data["agency_code"].nunique(), data["sub_issue_code"].nunique()
     compact = n_agencies > COMPACT_AT or n_subs > COMPACT_AT
-    data["label"] = [cell_label(s, p, numbers=not compact) for s, p in zip(data["state"], data["progress"], strict=True)]
-    data["state_label"] = data["state"].map(lambda s: labels.get(f"state.{s}", s))
-    data["status_label"] = data["status"].map(lambda s: labels.get(f"status.{s}", "") if s else "")
+    data["label"] = cell_labels(data["state"], data["progress"], numbers=not compact)
+    # one look-up per distinct value, not per cell
+    data["state_label"] = data["state"].map({s: labels.get(f"state.{s}", s) for s in data["state"].dropna().unique()})
+    statuses = {s: labels.get(f"status.{s}", "") if s else "" for s in data["status"].dropna().unique()}
+    data["status_label"] = data["status"].map(statuses).fillna("").astype(str)
     data["match"] = data["match"].astype(bool) if "match" in data else True
     data["selected"] = data["selected"].astype(bool) if "selected" in data else False
     if "main_issue_label" not in data:

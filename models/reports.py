@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Numeric, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.enums import ProgressStatus, SubmissionState, enum_column
@@ -14,7 +14,7 @@ from models.enums import ProgressStatus, SubmissionState, enum_column
 
 class ProgressReportBase(SQLModel):
     assignment_id: int = Field(foreign_key="assignment.id", index=True)
-    round_id: int = Field(foreign_key="reporting_round.id", index=True)
+    round_id: int = Field(foreign_key="reporting_round.id")  # indexed by ix_progress_report_round_progress
     progress_pct: Decimal | None = Field(default=None, sa_type=Numeric(5, 2), ge=0, le=100)
     actual_value: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))
     status: ProgressStatus | None = Field(default=None, sa_type=enum_column(ProgressStatus))
@@ -32,6 +32,9 @@ class ProgressReport(ProgressReportBase, table=True):
     __tablename__ = "progress_report"
     __table_args__ = (
         UniqueConstraint("assignment_id", "round_id", name="uq_report"),
+        # a round's reports and their figures read from the index alone (the plan's trend and
+        # the progress banked in earlier years: services.overview.history)
+        Index("ix_progress_report_round_progress", "round_id", "assignment_id", "progress_pct"),
         CheckConstraint(
             "progress_pct IS NULL OR (progress_pct >= 0 AND progress_pct <= 100)",
             name="ck_report_progress",

@@ -26,6 +26,7 @@ Symbols (the glyphs are in the bundled Sarabun): ``core.charts.STATE_MARKS`` and
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from core.charts import NOT_REPORTED_MARK, STATE_MARKS, cell_label, cell_number
@@ -68,7 +69,27 @@ def counts(cells: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     the module's definitions over assigned items: ``assigned, submitted, approved, draft,
     returned, not_reported``. Groups without an assigned item are left out."""
     keys = [by] if isinstance(by, str) else list(by)
-    items = cells[cells["state"] != NOT_ASSIGNED]
+    assigned = (cells["state"] != NOT_ASSIGNED).to_numpy(dtype=bool, na_value=False)
+    if len(keys) == 1:  # numpy sums per group in the order groups first show (a groupby costs 5×)
+        key = cells[keys[0]].to_numpy()[assigned]
+        state = cells["state"].to_numpy(dtype=object)[assigned]
+        codes, groups = pd.factorize(key, sort=False)
+        known = codes >= 0  # a missing key is no group (as groupby's dropna)
+        codes, state = codes[known], state[known]
+        size = len(groups)
+        flags = {
+            "assigned": np.ones(len(state), dtype=bool),
+            "submitted": np.isin(state, list(SUBMITTED_STATES)),
+            "approved": state == "approved",
+            "draft": state == "draft",
+            "returned": state == "returned",
+            "not_reported": state == NOT_REPORTED,
+        }
+        out = pd.DataFrame({keys[0]: pd.Series(groups, dtype=cells[keys[0]].dtype)})
+        for name in COUNT_COLUMNS:
+            out[name] = np.bincount(codes, weights=flags[name], minlength=size).astype(int)
+        return out
+    items = cells[assigned]
     state = items["state"]
     flags = pd.DataFrame(
         {

@@ -85,65 +85,153 @@ CELL_COLUMNS = [
 
 def cells(*, session: Session, round_id: int, agency_ids: Collection[int] | None = None) -> pd.DataFrame:
     """One row per agency × sub-issue of the round's plan, in plan order (agencies, then issues);
-    only the agencies `agency_ids` when given (a grid refreshed after their saves)."""
+    only the agencies `agency_ids` when given (a grid refreshed after their saves).
+
+    Three queries: the agencies, the sub-issues (names and order, a few hundred rows at most) and
+    the round's items with their reports (one row per assignment, not per agency × sub-issue: an
+    unassigned cell needs no row from the database); the grid is their cross product, laid out
+    with numpy. Numbers are read as floats in SQL, not as Decimals."""
     rnd = rounds_service.get_round(session=session, round_id=round_id)
     prev = rounds_service.previous_round(session=session, rnd=rnd)
-    report, previous = aliased(ProgressReport), aliased(ProgressReport)
-    query = (
+    only = Agency.id.in_(agency_ids) if agency_ids is not None else sa.true()
+    agencies = session.execute(
+        sa.select(Agency.id, Agency.code, Agency.short_name_th, Agency.short_name_en, Agency.sort_order)
+        .where(Agency.active == sa.true(), only)
+        .order_by(Agency.sort_order, Agency.code)
+    ).all()
+    subs = session.execute(
         sa.select(
-            Agency.id.label("agency_id"),
-            Agency.code.label("agency_code"),
-            Agency.short_name_th.label("agency_short_name"),
-            Agency.short_name_en.label("agency_short_name_en"),
-            Agency.sort_order.label("agency_order"),
-            MainIssue.number.label("main_issue_number"),
-            MainIssue.name_th.label("main_issue_name_th"),
-            MainIssue.name_en.label("main_issue_name_en"),
-            SubIssue.id.label("sub_issue_id"),
-            SubIssue.code.label("sub_issue_code"),
-            SubIssue.name_th.label("sub_issue_name_th"),
-            SubIssue.name_en.label("sub_issue_name_en"),
-            SubIssue.sort_order.label("sub_issue_order"),
-            Assignment.id.label("assignment_id"),
-            plans.item_weight().label("weight"),
-            Assignment.target_value.label("target_value"),
-            Assignment.unit.label("unit"),
-            Assignment.unit_en.label("unit_en"),
-            report.id.label("report_id"),
-            sa.case(
-                (Assignment.id.is_(None), sa.literal(NOT_ASSIGNED)),
-                (report.id.is_(None), sa.literal(NOT_REPORTED)),
-                else_=report.submission_state,
-            ).label("state"),
-            report.progress_pct.label("progress_pct"),
-            previous.progress_pct.label("previous_progress_pct"),
-            (report.progress_pct - previous.progress_pct).label("change_pct"),
-            report.status.label("status"),
-            report.actual_value.label("actual_value"),
-            User.display_name.label("updated_by"),
-            report.updated_at.label("updated_at"),
+            MainIssue.number,
+            MainIssue.name_th,
+            MainIssue.name_en,
+            SubIssue.id,
+            SubIssue.code,
+            SubIssue.name_th,
+            SubIssue.name_en,
+            SubIssue.sort_order,
         )
-        .select_from(Agency)
-        .join(MainIssue, MainIssue.plan_id == rnd.plan_id)
-        .join(SubIssue, SubIssue.main_issue_id == MainIssue.id)
-        .outerjoin(
-            Assignment,
-            (Assignment.agency_id == Agency.id) & (Assignment.sub_issue_id == SubIssue.id) & plans.in_round(None, rnd.id),
+        .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
+        .where(MainIssue.plan_id == rnd.plan_id, SubIssue.archived_at.is_(None) | _reported_sub(rnd.id))
+        .order_by(MainIssue.number, SubIssue.sort_order)
+    ).all()
+    return _grid_frame(agencies, subs, _items(session, rnd, prev, only))
+
+
+def _items(session: Session, rnd: Round, prev: Round | None, only: sa.ColumnElement[bool]) -> list:
+    """The round's items (assignments of active agencies that are items of the round) with their
+    report, their previous round's progress and who last saved them: one row per item."""
+    report, previous = aliased(ProgressReport), aliased(ProgressReport)
+    real = sa.Float
+
+    def number(column):
+        return sa.cast(column, real)
+
+    return session.execute(
+        sa.select(
+            *(
+                column.label(name)
+                for name, column in zip(
+                    _ITEM_PART,
+                    (
+                        Assignment.agency_id,
+                        Assignment.sub_issue_id,
+                        Assignment.id,
+                        number(plans.item_weight()),
+                        number(Assignment.target_value),
+                        Assignment.unit,
+                        Assignment.unit_en,
+                        report.id,
+                        report.submission_state,
+                        number(report.progress_pct),
+                        number(previous.progress_pct),
+                        report.status,
+                        number(report.actual_value),
+                        User.display_name,
+                        report.updated_at,
+                    ),
+                    strict=True,
+                )
+            )
         )
+        .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
+        .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
+        .join(Agency, Agency.id == Assignment.agency_id)
         .outerjoin(report, (report.assignment_id == Assignment.id) & (report.round_id == rnd.id))
         .outerjoin(previous, (previous.assignment_id == Assignment.id) & (previous.round_id == (prev.id if prev else -1)))
         .outerjoin(User, User.id == report.updated_by_id)
-        .where(Agency.active == sa.true(), SubIssue.archived_at.is_(None) | _reported_sub(rnd.id))
-        .where(Agency.id.in_(agency_ids) if agency_ids is not None else sa.true())
-        .order_by(Agency.sort_order, Agency.code, MainIssue.number, SubIssue.sort_order)
+        .where(MainIssue.plan_id == rnd.plan_id, Agency.active == sa.true(), only, plans.in_round(report, rnd.id))
+    ).all()
+
+
+_AGENCY_PART = ["agency_id", "agency_code", "agency_short_name", "agency_short_name_en", "agency_order"]
+_SUB_PART = [
+    *("main_issue_number", "main_issue_name_th", "main_issue_name_en"),
+    *("sub_issue_id", "sub_issue_code", "sub_issue_name_th", "sub_issue_name_en", "sub_issue_order"),
+]
+_ITEM_PART = [
+    *("agency_id", "sub_issue_id", "assignment_id", "weight", "target_value", "unit", "unit_en", "report_id"),
+    *("state", "progress_pct", "previous_progress_pct", "status", "actual_value", "updated_by", "updated_at"),
+]
+
+
+_ITEM_FLOATS = ("weight", "target_value", "progress_pct", "previous_progress_pct", "change_pct", "actual_value")
+_ITEM_TEXTS = ("unit", "unit_en", "status", "updated_by")
+ITEM_COLUMNS = ("assignment_id", "report_id", *_ITEM_FLOATS, *_ITEM_TEXTS, "state", "updated_at")  # what a cell's item decides
+
+
+def _unassigned(size: int) -> dict:
+    """The item columns of `size` cells that have no item (editable arrays, CELL_COLUMNS' types)."""
+    out: dict = {name: np.full(size, np.nan) for name in ("assignment_id", "report_id")}
+    out |= {name: pd.array(np.full(size, np.nan), dtype="Float64") for name in _ITEM_FLOATS}
+    out |= {name: pd.array(np.full(size, None, dtype=object), dtype="str") for name in _ITEM_TEXTS}
+    out["state"] = pd.array(np.full(size, NOT_ASSIGNED, dtype=object), dtype="str")
+    out["updated_at"] = pd.array(np.full(size, np.datetime64("NaT"), dtype="datetime64[us]")).tz_localize("UTC")
+    return out
+
+
+def _put_items(columns: dict, found: pd.DataFrame, at: np.ndarray) -> None:
+    """Set the cells `at` of the item `columns` (as _unassigned) from the items `found` (_ITEM_PART)."""
+    if not len(at):
+        return
+    floats = {name: found[name].to_numpy(dtype="float64", na_value=np.nan) for name in _ITEM_PART if name in _ITEM_FLOATS}
+    floats["change_pct"] = floats["progress_pct"] - floats["previous_progress_pct"]
+    for name in ("assignment_id", "report_id"):
+        columns[name][at] = found[name].to_numpy(dtype="float64", na_value=np.nan)
+    for name, values in floats.items():
+        columns[name][at] = pd.array(values, dtype="Float64")
+    for name in ("unit", "unit_en", "updated_by"):
+        columns[name][at] = found[name].to_numpy(dtype=object)
+    columns["status"][at] = np.array([getattr(v, "value", v) for v in found["status"]], dtype=object)
+    reported = found["report_id"].notna().to_numpy()
+    state = np.full(len(found), NOT_REPORTED, dtype=object)
+    state[reported] = [getattr(v, "value", v) for v in found["state"].to_numpy()[reported]]
+    columns["state"][at] = state
+    columns["updated_at"][at] = pd.to_datetime(found["updated_at"], utc=True).array
+
+
+def _grid_frame(agencies: list, subs: list, items: list) -> pd.DataFrame:
+    """The agencies × sub-issues cross product (agencies outer, in their order), each cell with
+    its item's columns where it has one (CELL_COLUMNS)."""
+    n_agencies, n_subs = len(agencies), len(subs)
+    left = pd.DataFrame(agencies, columns=_AGENCY_PART)
+    right = pd.DataFrame(subs, columns=_SUB_PART)
+    frame = pd.concat(
+        [
+            left.iloc[np.repeat(np.arange(n_agencies), n_subs)].reset_index(drop=True),
+            right.iloc[np.tile(np.arange(n_subs), n_agencies)].reset_index(drop=True),
+        ],
+        axis=1,
     )
-    rows = session.execute(query).all()
-    frame = pd.DataFrame(rows, columns=CELL_COLUMNS)
-    for col in ("weight", "target_value", "progress_pct", "previous_progress_pct", "change_pct", "actual_value"):
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Float64")
-    frame["state"] = frame["state"].map(lambda v: getattr(v, "value", v))
-    frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
-    return frame
+    found = pd.DataFrame(items, columns=_ITEM_PART)
+    # where each item lies in the grid: its agency's row block plus its sub-issue's column
+    agency_at = pd.Index(left["agency_id"]).get_indexer(found["agency_id"])
+    sub_at = pd.Index(right["sub_issue_id"]).get_indexer(found["sub_issue_id"])
+    keep = (agency_at >= 0) & (sub_at >= 0)
+    columns = _unassigned(len(frame))
+    _put_items(columns, found[keep], agency_at[keep] * n_subs + sub_at[keep])
+    for name, values in columns.items():
+        frame[name] = values
+    return frame[CELL_COLUMNS]
 
 
 def _reported_sub(round_id: int) -> sa.Exists:
@@ -335,26 +423,32 @@ def agencies_to_refresh(*, session: Session, round_id: int, changed: set[tuple[i
 
 
 def refresh_grid(*, session: Session, grid: RoundGrid, round_id: int, agency_ids: set[int]) -> RoundGrid | None:
-    """`grid` with the cells of `agency_ids` read again (one query) and the margins recomputed;
-    None when those agencies' cells are no longer the same items (the plan changed): the grid is
-    then computed again."""
+    """`grid` with the items of `agency_ids` read again (one query) and the margins recomputed;
+    None when those agencies are no longer the grid's (the plan changed): the grid is then
+    computed again. The cells keep their agency and sub-issue columns (the plan's, which a save
+    does not change); only the item columns are copied and rewritten."""
     if not agency_ids:
         return grid
-    fresh = cells(session=session, round_id=round_id, agency_ids=agency_ids)
+    rnd = rounds_service.get_round(session=session, round_id=round_id)
+    prev = rounds_service.previous_round(session=session, rnd=rnd)
+    found = pd.DataFrame(_items(session, rnd, prev, Agency.id.in_(agency_ids)), columns=_ITEM_PART)
     old = grid.cells
-    mask = old["agency_id"].isin(agency_ids).to_numpy()
-    same_items = (
-        len(fresh) == int(mask.sum()) and (fresh["sub_issue_id"].to_numpy() == old.loc[mask, "sub_issue_id"].to_numpy()).all()
-    )
-    if not same_items or fresh["agency_id"].nunique() != len(agency_ids):
-        return None
-    rows = np.flatnonzero(mask)  # the rows they replace, in the grid's (plan) order
-    columns = {}
-    for name in old.columns:  # column by column, in place in a copy: a concat and sort of the grid costs 10×
-        values = old[name].array.copy()
-        values[rows] = fresh[name].astype(old[name].dtype).array
-        columns[name] = values
-    return grid_of(pd.DataFrame(columns, index=old.index))
+    rows = np.flatnonzero(old["agency_id"].isin(agency_ids).to_numpy())
+    if len(np.unique(old["agency_id"].to_numpy()[rows])) != len(agency_ids):
+        return None  # an agency joined or left the plan
+    where = pd.MultiIndex.from_arrays([old["agency_id"].to_numpy()[rows], old["sub_issue_id"].to_numpy()[rows]])
+    at = where.get_indexer(pd.MultiIndex.from_arrays([found["agency_id"].to_numpy(), found["sub_issue_id"].to_numpy()]))
+    if (at < 0).any():
+        return None  # an item on a sub-issue the grid does not show
+    columns = {name: old[name].array.copy() for name in ITEM_COLUMNS}
+    blank = _unassigned(len(rows))
+    for name in ITEM_COLUMNS:  # those agencies' cells as unassigned, then their items set
+        columns[name][rows] = blank[name]
+    _put_items(columns, found, rows[at])
+    frame = old.copy(deep=False)
+    for name in ITEM_COLUMNS:
+        frame[name] = columns[name]
+    return grid_of(frame)
 
 
 # ----------------------------------------------------------------------------- one view of the grid

@@ -33,7 +33,7 @@ from models import (
 )
 from services import figures, heatmap, status
 from services import rounds as rounds_service
-from services.plans import in_round, item_weight
+from services.plans import item_weight
 
 OVERALL = "overall"  # the `series` of the whole plan in `trend`
 ATTENTION_KINDS = ("not_reported", "returned", "delayed", "no_change")
@@ -404,6 +404,7 @@ def trend(
     up_to_round_id: int | None = None,
     grid: heatmap.RoundGrid | None = None,
     earlier: pd.DataFrame | None = None,
+    past: PlanHistory | None = None,
 ) -> pd.DataFrame:
     """Weighted progress in every round of the plan up to and including `up_to_round_id` (by
     default the plan's current round, services.rounds.current_round), tidy: ``fiscal_year, months,
@@ -411,7 +412,8 @@ def trend(
     as services.heatmap computes it) and ``expected`` (the plan's ExpectedProgress for the round's
     length, NaN without data). The earlier rounds come from one grouped SQL query (or `earlier`,
     the rows of a trend computed before when those rounds have not changed since); the last
-    round from its `grid` when given (its margins are the same figures)."""
+    round from its `grid` when given (its margins are the same figures). `past`: the plan's
+    `history` up to the round when the caller has it (without the round itself when `grid` is given)."""
     last = (
         session.get(Round, up_to_round_id)
         if up_to_round_id is not None
@@ -422,7 +424,7 @@ def trend(
     if earlier is not None:
         frames = [earlier[earlier["round_id"] != last.id][_TREND_RAW]]
     else:
-        frames = [_trend_rows(session, plan_id, last, include_last=grid is None)]
+        frames = [_trend_rows(session, plan_id, last, include_last=grid is None, past=past)]
     if grid is not None:
         mains = grid.by_main_issue
         frames.append(
@@ -447,36 +449,84 @@ def trend(
     return frame[TREND_COLUMNS].reset_index(drop=True)
 
 
-def _trend_rows(session: Session, plan_id: int, last: Round, *, include_last: bool) -> pd.DataFrame:
-    """Σ(weight × progress) and Σ(weight) per round and main issue in one grouped query; the
-    overall figure of a round is the ratio of its sums over the main issues."""
-    progress = sa.func.coalesce(ProgressReport.progress_pct, 0)
-    keys = [Round.id.label("round_id"), Round.fiscal_year.label("fiscal_year"), Round.months.label("months")]
+@dataclass(frozen=True)
+class PlanHistory:
+    """The reports of a plan's rounds up to a round, as arrays (two small queries: the reports
+    through an index that holds every column read, and the plan's items' weights), from which the
+    trend's sums and the progress banked in earlier years are both computed without another
+    query: `history`."""
+
+    rounds: pd.DataFrame  # round_id, fiscal_year, months: the rounds covered, in order
+    reports: pd.DataFrame  # round_id, assignment_id, progress_pct (NaN: no figure)
+    items: pd.DataFrame  # assignment_id, number (main issue), w, live (an item of new rounds), counted (agency active)
+
+
+def history(session: Session, plan_id: int, last: Round, *, include_last: bool) -> PlanHistory:
+    """The plan's rounds before `last` (and `last` itself with `include_last`) and their reports."""
     until = (Round.months <= last.months) if include_last else (Round.months < last.months)
-    rows = session.execute(
-        sa.select(
-            *keys,
-            MainIssue.number.label("number"),
-            sa.cast(sa.func.sum(item_weight() * progress), sa.Float).label("wp"),
-            sa.cast(sa.func.sum(item_weight()), sa.Float).label("w"),
-        )
-        .select_from(Round)
-        .join(MainIssue, MainIssue.plan_id == Round.plan_id)
-        .join(SubIssue, SubIssue.main_issue_id == MainIssue.id)
-        .join(Assignment, Assignment.sub_issue_id == SubIssue.id)
-        .join(Agency, (Agency.id == Assignment.agency_id) & (Agency.active == sa.true()))
-        .outerjoin(ProgressReport, (ProgressReport.assignment_id == Assignment.id) & (ProgressReport.round_id == Round.id))
-        .where(
-            in_round(ProgressReport, Round.id),
-            Round.plan_id == plan_id,
-            (Round.fiscal_year < last.fiscal_year) | ((Round.fiscal_year == last.fiscal_year) & until),
-        )
-        .group_by(*keys, MainIssue.number)
-    ).all()
-    sums = pd.DataFrame(rows, columns=["round_id", "fiscal_year", "months", "number", "wp", "w"])
-    if sums.empty:
+    in_range = (Round.plan_id == plan_id) & (
+        (Round.fiscal_year < last.fiscal_year) | ((Round.fiscal_year == last.fiscal_year) & until)
+    )
+    rounds = pd.DataFrame(
+        session.execute(sa.select(Round.id, Round.fiscal_year, Round.months).where(in_range)).all(),
+        columns=["round_id", "fiscal_year", "months"],
+    )
+    ids = [int(i) for i in rounds["round_id"]]
+    reports = pd.DataFrame(
+        session.execute(
+            sa.select(
+                ProgressReport.round_id, ProgressReport.assignment_id, sa.cast(ProgressReport.progress_pct, sa.Float)
+            ).where(ProgressReport.round_id.in_(ids))
+        ).all()
+        if ids
+        else [],
+        columns=["round_id", "assignment_id", "progress_pct"],
+    )
+    items = pd.DataFrame(
+        session.execute(
+            sa.select(
+                Assignment.id,
+                MainIssue.number,
+                sa.cast(item_weight(), sa.Float),
+                Assignment.archived_at.is_(None) & SubIssue.archived_at.is_(None),
+                Agency.active,
+            )
+            .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
+            .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
+            .join(Agency, Agency.id == Assignment.agency_id)
+            .where(MainIssue.plan_id == plan_id)
+        ).all(),
+        columns=["assignment_id", "number", "w", "live", "counted"],
+    )
+    reports["progress_pct"] = pd.to_numeric(reports["progress_pct"], errors="coerce").astype(float)
+    items["w"] = pd.to_numeric(items["w"], errors="coerce").astype(float).fillna(0.0)
+    items["live"], items["counted"] = items["live"].astype(bool), items["counted"].astype(bool)
+    return PlanHistory(rounds, reports, items)
+
+
+def _trend_rows(
+    session: Session, plan_id: int, last: Round, *, include_last: bool, past: PlanHistory | None = None
+) -> pd.DataFrame:
+    """Σ(weight × progress) and Σ(weight) per round and main issue, from the plan's `history`: an
+    item counts in a round while live, or for ever in a round that holds its report (in_round);
+    an unreported item counts 0 (the heatmap's margins). The overall figure of a round is the
+    ratio of its sums over the main issues."""
+    past = past if past is not None else history(session, plan_id, last, include_last=include_last)
+    items = past.items[past.items["counted"]]
+    if past.rounds.empty or items.empty:
         return pd.DataFrame(columns=_TREND_RAW)
-    sums["wp"], sums["w"] = sums["wp"].astype(float), sums["w"].astype(float)
+    reported = past.reports.merge(items, on="assignment_id", how="inner")
+    reported = reported.assign(
+        wp=reported["w"] * reported["progress_pct"].fillna(0.0), extra=reported["w"].where(~reported["live"], 0.0)
+    )
+    from_reports = reported.groupby(["round_id", "number"], sort=False)[["wp", "extra"]].sum()
+    live = items[items["live"]].groupby("number", sort=False)["w"].sum()
+    pairs = pd.MultiIndex.from_product([past.rounds["round_id"], live.index], names=["round_id", "number"]).union(
+        from_reports.index
+    )
+    sums = from_reports.reindex(pairs, fill_value=0.0).reset_index()
+    sums["w"] = sums["number"].map(live).fillna(0.0).astype(float) + sums["extra"]
+    sums = sums.merge(past.rounds, on="round_id", how="inner")
     mains = sums.assign(series=sums["number"].astype(int).astype(str), actual=sums["wp"] / sums["w"].where(sums["w"] != 0))
     totals = sums.groupby(["round_id", "fiscal_year", "months"], sort=False)[["wp", "w"]].sum().reset_index()
     overall = totals.assign(series=OVERALL, actual=totals["wp"] / totals["w"].where(totals["w"] != 0))
@@ -515,7 +565,8 @@ def projection(
         cells = _with_english_names(heatmap.cells(session=session, round_id=rnd.id), _agency_names(session))
     if banked is None:
         banked = banked_progress(session=session, round_id=rnd.id)
-    raw = cells[cells["assignment_id"].notna()]
+    wanted = [c for c in dict.fromkeys([*PROJECTION_COLUMNS, "assignment_id", "status"]) if c in cells.columns]
+    raw = cells.loc[cells["assignment_id"].notna().to_numpy(), wanted]  # the columns it shows only: a take of 30 costs 5×
     progress = raw["progress_pct"].astype(float)
     earlier = raw["assignment_id"].astype(int).map(banked).fillna(0.0).astype(float)
     raw = raw.assign(
@@ -525,32 +576,37 @@ def projection(
     )
     raw = raw.assign(projected_end=raw["plan_progress"] / elapsed)
     keep = (raw["projected_end"].round(6) < 100) & (raw["status"] != "cancelled")
-    out = raw[keep.to_numpy()].sort_values("projected_end", kind="stable")
+    # lowest first; figures equal to 9 places tie (a float sum's last bit orders nothing), in grid order
+    out = raw[keep.to_numpy()]
+    out = out.iloc[np.argsort(out["projected_end"].round(9).to_numpy(), kind="stable")]
     return out[PROJECTION_COLUMNS].reset_index(drop=True)
 
 
-def banked_progress(*, session: Session, round_id: int) -> dict[int, float]:
+def banked_progress(*, session: Session, round_id: int, past: PlanHistory | None = None) -> dict[int, float]:
     """Per assignment, the sum of its progress in the 12-month rounds of the plan's fiscal years
-    before the round's (the years a projection has banked): one grouped query."""
+    before the round's (the years a projection has banked), from the plan's `history` up to the
+    round (`past`, when the caller has it)."""
     rnd = _round(session, round_id)
     plan = session.get(Plan, rnd.plan_id)
-    rows = session.execute(
-        sa.select(ProgressReport.assignment_id, sa.func.sum(ProgressReport.progress_pct))
-        .join(Round, Round.id == ProgressReport.round_id)
-        .where(
-            Round.plan_id == rnd.plan_id,
-            Round.months == 12,
-            Round.fiscal_year < rnd.fiscal_year,
-            Round.fiscal_year >= plan.first_fiscal_year,
-        )
-        .group_by(ProgressReport.assignment_id)
-    ).all()
-    return {int(a): float(v) for a, v in rows if v is not None}
+    past = past if past is not None else history(session, rnd.plan_id, rnd, include_last=False)
+    years = past.rounds[
+        (past.rounds["months"] == 12)
+        & (past.rounds["fiscal_year"] < rnd.fiscal_year)
+        & (past.rounds["fiscal_year"] >= plan.first_fiscal_year)
+    ]
+    banked = past.reports[past.reports["round_id"].isin(years["round_id"])]
+    sums = banked.groupby("assignment_id", sort=False)["progress_pct"].sum(min_count=1).dropna()
+    return {int(a): float(v) for a, v in sums.items()}
 
 
 # ----------------------------------------------------------------------------- attention
 def _attention(cells: pd.DataFrame, rnd: Round) -> pd.DataFrame:
-    assigned = cells[cells["state"] != heatmap.NOT_ASSIGNED]
+    wanted = [
+        c
+        for c in dict.fromkeys([*ATTENTION_COLUMNS, "state", "status", "progress_pct", "previous_progress_pct"])
+        if c in cells.columns
+    ]
+    assigned = cells.loc[(cells["state"] != heatmap.NOT_ASSIGNED).to_numpy(), wanted]
     progress = assigned["progress_pct"].astype(float)
     previous = assigned["previous_progress_pct"].astype(float)
     completed = (assigned["status"] == "completed") | (progress >= 100)
@@ -659,13 +715,15 @@ def round_overview(
     grid = grid if grid is not None else heatmap.round_grid(session=session, round_id=rnd.id)
     cells = _with_english_names(grid.cells, names)
     agencies = _agency_table(cells, grid.by_agency, names)
+    past = None
     if earlier is not None and earlier.round.id == rnd.id:
         evaluations, banked, earlier_trend = earlier.evaluations, earlier.banked, earlier.trend
     else:
         # an evaluation of a fiscal year is published after the year ends: the round shows earlier years
         evaluations = evaluation_history(session=session, plan_id=plan.id, up_to_fiscal_year=rnd.fiscal_year - 1)
-        banked, earlier_trend = banked_progress(session=session, round_id=rnd.id), None
-    trend_frame = trend(session=session, plan_id=plan.id, up_to_round_id=rnd.id, grid=grid, earlier=earlier_trend)
+        past = history(session, plan.id, rnd, include_last=False)  # one read for the trend and the projection
+        banked, earlier_trend = banked_progress(session=session, round_id=rnd.id, past=past), None
+    trend_frame = trend(session=session, plan_id=plan.id, up_to_round_id=rnd.id, grid=grid, earlier=earlier_trend, past=past)
     by_sub_issue = grid.by_sub_issue if len(grid.by_sub_issue.columns) else heatmap.sub_issue_margins(grid.cells)
     return RoundOverview(
         plan=PlanInfo(

@@ -266,3 +266,24 @@ def test_every_write_records_what_it_changed_beside_its_version(demo_db):
     with read_session(demo_db) as s:
         assert data_versions(s) == (before + 2, before + 2)  # not a report: the plan version follows
     assert plan_before <= before
+
+
+def test_0010_reads_a_rounds_reports_from_the_index_alone_and_takes_it_back(demo_db):
+    """0010: the overview's history (services.overview.history) reads a plan's reports and their
+    figures from (round_id, assignment_id, progress_pct) without visiting the table (SQLite says
+    COVERING INDEX); its downgrade restores the plain round_id index."""
+
+    def indexes() -> set[str]:
+        return {ix["name"] for ix in sa.inspect(demo_db).get_indexes("progress_report")}
+
+    assert "ix_progress_report_round_progress" in indexes() and "ix_progress_report_round_id" not in indexes()
+    if demo_db.dialect.name == "sqlite":
+        with demo_db.connect() as conn:
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT round_id, assignment_id, CAST(progress_pct AS FLOAT) FROM progress_report WHERE round_id IN (1, 2)"
+            ).all()
+        assert any("COVERING INDEX ix_progress_report_round_progress" in row[-1] for row in plan), plan
+    schema.downgrade(demo_db, "0009")
+    assert "ix_progress_report_round_id" in indexes() and "ix_progress_report_round_progress" not in indexes()
+    schema.upgrade(demo_db)
+    assert "ix_progress_report_round_progress" in indexes()
