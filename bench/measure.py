@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import random
 import statistics
 import time
@@ -462,15 +463,26 @@ def data_floor(engine: Engine, round_id: int, n: int) -> tuple[Stats, int]:
     return Stats.of(samples), len(captured)
 
 
+def figures_settle_s() -> float:
+    """The app servers' FIGURES_SETTLE_S (they inherit this process's environment), in seconds."""
+    from core.settings import SETTINGS
+
+    return float(os.environ.get("FIGURES_SETTLE_S") or SETTINGS["FIGURES_SETTLE_S"][0])
+
+
 async def time_after_save(base_url: str, engine: Engine, *, page: str, n: int, username: str = "chair") -> Stats:
     """A logged-in session's rerun of `page` right after another session's save (one save by a
     focal point through services.progress.save_report, then the rerun), `n` times."""
     samples: list[float] = []
+    settle = figures_settle_s()
     async with StreamlitSession(base_url) as s:
         await s.login(username, "demo2563")
         await s.rerun(page)
         await s.rerun()
         for _ in range(n):
+            # past the app's settle (FIGURES_SETTLE_S): the rerun is the one that refreshes, not one
+            # served by the refresh of a moment ago (a rush's second reader)
+            await asyncio.sleep(settle)
             stats, errors = await asyncio.to_thread(time_saves, engine, 0)  # one save (time_saves warms with two)
             if errors:
                 raise StreamlitError("; ".join(errors))

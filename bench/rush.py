@@ -13,8 +13,10 @@ per main issue, formatted as the page shows them) from its own grid, refreshed f
 agency (services.heatmap.refresh_grid), and logs them with the save's data version and commit
 time. Each heatmap rerun's figures are matched against that log: the newest version they equal
 is the newest save the page reflects. A run is *behind* when a save committed before the run
-began is missing from it; its lag is then counted in saves. Figures that two versions share
-cannot be told apart; the newest such version is taken.
+began is missing from it; its lag is then counted in saves. It is *more than one run behind*
+when a save committed before the session's previous run began is missing (the issue's bound:
+"at most one rerun behind"; the app's FIGURES_SETTLE_S lets a run be one behind). Figures that
+two versions share cannot be told apart; the newest such version is taken.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class RushResult:
     writer_error_samples: list[str] = field(default_factory=list)
     checked_runs: int = 0  # heatmap reruns whose figures were matched against the save log
     behind_runs: int = 0  # of those: a save committed before the run began is missing
+    over_one_behind_runs: int = 0  # of those: a save committed before the session's previous run began is missing
     max_saves_behind: int = 0
     unmatched_runs: int = 0  # figures that match no logged version (should be 0)
     freshness: Stats | None = None  # age at the run's end of the newest save its page reflects
@@ -179,7 +182,7 @@ async def deadline_rush(
     per_page: dict[str, list[float]] = {p: [] for p in pages}
     errors: list[str] = []
     ages: list[float] = []
-    checks = {"checked": 0, "behind": 0, "max_behind": 0, "unmatched": 0}
+    checks = {"checked": 0, "behind": 0, "over_one": 0, "max_behind": 0, "unmatched": 0}
     start = time.perf_counter()
     writes_from, stop_at = start + ramp_s, start + ramp_s + duration_s
     out: dict = {"targets": targets, "samples": [], "conflicts": 0, "errors": []}
@@ -195,7 +198,7 @@ async def deadline_rush(
         for th in threads:
             th.join()
 
-    def check(figures: tuple[str, ...] | None, began_index: int, ended_at: float) -> None:
+    def check(figures: tuple[str, ...] | None, began_index: int, previous_index: int, ended_at: float) -> None:
         if figures is None:
             return
         entries = log.entries[: log.latest_index() + 1]
@@ -209,6 +212,8 @@ async def deadline_rush(
         if newest < began_index:
             checks["behind"] += 1
             checks["max_behind"] = max(checks["max_behind"], began_index - newest)
+        if newest < previous_index:
+            checks["over_one"] += 1
 
     async def reader(i: int) -> None:
         await asyncio.sleep(ramp_s * i / max(1, readers))
@@ -216,7 +221,7 @@ async def deadline_rush(
         try:
             await s.connect()
             await s.login(users[i % len(users)], "demo2563")
-            k = i
+            k, previous_index = i, -1
             while True:
                 pause = think_s * rng.uniform(0.5, 1.5)
                 if time.perf_counter() + pause >= stop_at:
@@ -226,6 +231,7 @@ async def deadline_rush(
                 k += 1
                 began_index = log.latest_index()
                 r = await s.rerun(page)
+                previous_index, checked_from = began_index, previous_index
                 if not r.ok:
                     errors.append(f"/{page}: " + ("; ".join(r.exceptions) or "page not found"))
                     continue
@@ -233,7 +239,7 @@ async def deadline_rush(
                     samples.append(r.seconds)
                     per_page[page].append(r.seconds)
                     if page == "heatmap":
-                        check(shown_figures(r.metrics(), log.mains), began_index, time.perf_counter())
+                        check(shown_figures(r.metrics(), log.mains), began_index, checked_from, time.perf_counter())
         except Exception as exc:  # every failure is counted
             errors.append(f"session {i}: {type(exc).__name__}: {exc}"[:300])
         finally:
@@ -254,6 +260,7 @@ async def deadline_rush(
     result.conflicts = out["conflicts"]
     result.writer_errors, result.writer_error_samples = len(out["errors"]), out["errors"][:5]
     result.checked_runs, result.behind_runs = checks["checked"], checks["behind"]
+    result.over_one_behind_runs = checks["over_one"]
     result.max_saves_behind, result.unmatched_runs = checks["max_behind"], checks["unmatched"]
     result.freshness = Stats.of(ages)
     return result

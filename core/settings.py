@@ -32,6 +32,10 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "BCRYPT_ROUNDS": ("12", "bcrypt cost factor for new password hashes"),
     "SQLITE_BUSY_TIMEOUT_MS": ("15000", "How long a SQLite writer waits for the lock"),
     "PORT": ("8501", "Port for `make run`"),
+    "FIGURES_SETTLE_S": (
+        "1",
+        "Seconds a round's figures, once refreshed, serve readers while more reports are saved; never more than one run behind (0: every run after a save refreshes)",
+    ),
     "EVIDENCE_DIR": (str(DATA_DIR / "evidence"), "Folder for uploaded evidence files (outside the web root)"),
     "EVIDENCE_MAX_MB": ("20", "Largest evidence file accepted, in megabytes"),
     "SMTP_HOST": (None, "Mail server for reminder and digest e-mails; unset: reminders are shown in the app only"),
@@ -76,6 +80,7 @@ class Settings:
     port: int
     evidence_dir: Path
     evidence_max_bytes: int
+    figures_settle_s: float = 1.0
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_user: str = ""
@@ -134,6 +139,7 @@ def load_settings(env: dict[str, str] | None = None, secrets: dict[str, Any] | N
             port=int(raw["PORT"]),
             evidence_dir=Path(str(raw["EVIDENCE_DIR"])).resolve(),
             evidence_max_bytes=int(float(str(raw["EVIDENCE_MAX_MB"])) * 1024 * 1024),
+            figures_settle_s=max(0.0, float(raw["FIGURES_SETTLE_S"])),
             smtp_host=str(raw["SMTP_HOST"] or ""),
             smtp_port=int(raw["SMTP_PORT"]),
             smtp_user=str(raw["SMTP_USER"] or ""),

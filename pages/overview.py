@@ -148,7 +148,8 @@ def _attention_tabs(
 
 
 OVERDUE_SHOWN = 5  # overdue directives linked on the overview; the Meetings page lists them all
-overdue = cache.cached(meetings.overdue_directives, actor=actor, today=date.today())
+# meetings' directives: no report changes them, so a deadline's saves leave this cached
+overdue = cache.cached_plan(meetings.overdue_directives, actor=actor, today=date.today())
 attention_col, directives_col = st.columns([2, 1]) if overdue else (st.container(), None)
 with attention_col:
     subheader(t("overview.attention"))

@@ -17,6 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 os.environ.setdefault("BCRYPT_ROUNDS", "4")  # fast hashes in tests; production uses 12
+# tests switch sessions within a second and check that each shows every save at once; the settle
+# of a rush (ui.cache, FIGURES_SETTLE_S) has its own tests (tests/apptest/test_ui_cache.py)
+os.environ.setdefault("FIGURES_SETTLE_S", "0")
 
 from core.db import make_engine, write_session
 from services import demo, schema

@@ -12,6 +12,7 @@ write in this run (ui.session.write_session), so what a run draws after its own 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
@@ -34,6 +35,8 @@ def start_run() -> None:
     """Called first thing by app.py: the next data_version() reads the database again, and the
     pages registered by the previous run are forgotten."""
     run_state.version = None
+    run_state.wrote = False
+    run_state.entries = {}  # the round entries this run was given: one answer per run
     run_state.pages = {}
 
 
@@ -56,8 +59,12 @@ def plan_version() -> int:
 
 
 def data_changed() -> None:
-    """This run wrote: its next data_version() reads the database again."""
+    """This run wrote: its next data_version() reads the database again, and what it reads from
+    the round caches is current (it sees its own save)."""
     run_state.version = None
+    run_state.wrote = True
+    run_state.entries = {}
+    st.session_state[_WROTE_AT] = time.monotonic()
 
 
 def read(fn: Callable[..., T], /, **kwargs: Any) -> T:
@@ -86,8 +93,9 @@ def cached(fn: Callable[..., T], /, **kwargs: Any) -> T:
 
 
 def cached_plan(fn: Callable[..., T], /, **kwargs: Any) -> T:
-    """cached(fn, …) for reads of the plan, its rounds and the accounts, which no report shows:
-    kept until anything but a report changes (plan_version), so a deadline's saves leave them."""
+    """cached(fn, …) for reads that no progress report changes (the plan, its rounds, the accounts,
+    meetings and their directives): kept until anything but a report changes (plan_version), so a
+    deadline's saves leave them."""
     name = getattr(fn, "__qualname__", "")
     if not name or "<" in name:
         raise TypeError(f"cached_plan() takes a module-level function, not {fn!r}")
@@ -132,6 +140,41 @@ class _Entry:
     version: int  # the data version the entry is up to date with
     basis: int  # the data version at which its content last changed
     value: Any
+    plan_version: int = 0  # plan_version() when it was made
+    made_at: float = 0.0  # time.monotonic() when it was made
+
+
+# During a rush (saves every fraction of a second) a refreshed entry serves the runs of the next
+# FIGURES_SETTLE_S seconds instead of being refreshed for each save: one refresh a second, not
+# one per save. A run may be shown an entry one save or more behind only when the entry was
+# refreshed within that time, no plan change came since, the run did not write, and the
+# session's previous run of the same entry was current, and the entry was made after the session's
+# own last save: the session's next run is current. So a reader's figures are never more than one
+# run behind, and a person sees their own save at once.
+_BEHIND = "_cache_shown_behind"  # session_state: the entries this session was last shown behind
+_WROTE_AT = "_cache_wrote_at"  # session_state: when this session last wrote (time.monotonic())
+
+
+def _settled(key: tuple, entry: _Entry | None, version: int) -> bool:
+    """Whether this run takes `entry` although saves came after it (see above); marks the session."""
+    if entry is None or entry.version >= version or getattr(run_state, "wrote", False):
+        return False
+    if time.monotonic() - entry.made_at >= settings().figures_settle_s or entry.plan_version != plan_version():
+        return False
+    if entry.made_at <= st.session_state.get(_WROTE_AT, -1.0):  # made before this person's own save
+        return False
+    behind = st.session_state.setdefault(_BEHIND, set())
+    if key in behind:
+        return False
+    behind.add(key)
+    return True
+
+
+def _current(key: tuple) -> None:
+    """This session was shown the entry `key` up to date."""
+    behind = st.session_state.get(_BEHIND)
+    if behind:
+        behind.discard(key)
 
 
 _ROUND_ENTRIES = 64  # rounds × databases kept per process (tests open many databases)
@@ -162,12 +205,31 @@ def _remember(key: tuple, entry: _Entry) -> _Entry:
     return entry
 
 
+def _given(key: tuple, entry: _Entry) -> _Entry:
+    """`entry`, the one every later call of this run gets for `key`."""
+    if not hasattr(run_state, "entries"):
+        run_state.entries = {}
+    run_state.entries[key] = entry
+    return entry
+
+
 def _grid_entry(round_id: int) -> _Entry:
     key = ("grid", settings().database_url, round_id)
+    given = getattr(run_state, "entries", {}).get(key)
+    if given is not None:
+        return given
     version = data_version()
+    entry = _entries.get(key)
+    if _settled(key, entry, version):
+        return _given(key, entry)
+    _current(key)
+    return _given(key, _grid_refreshed(key, round_id, version))
+
+
+def _grid_refreshed(key: tuple, round_id: int, version: int) -> _Entry:
     with _lock_for(key):  # one run computes; the sessions rerunning at the same moment wait for it
         entry = _entries.get(key)
-        if entry is not None and entry.version == version:
+        if entry is not None and entry.version >= version:  # (newer: a run that began later refreshed it)
             return entry
         with db.read_session(engine()) as session:
             grid, basis = None, version
@@ -181,16 +243,22 @@ def _grid_entry(round_id: int) -> _Entry:
                         grid = heatmap.refresh_grid(session=session, grid=entry.value, round_id=round_id, agency_ids=agencies)
             if grid is None:
                 grid = heatmap.round_grid(session=session, round_id=round_id)
-        return _remember(key, _Entry(version, basis, grid))
+        return _remember(key, _Entry(version, basis, grid, plan_version(), time.monotonic()))
 
 
 def _overview_entry(round_id: int) -> _Entry:
     key = ("overview", settings().database_url, round_id)
-    grid_entry = _grid_entry(round_id)
+    given = getattr(run_state, "entries", {}).get(key)
+    if given is not None:
+        return given
+    return _given(key, _overview_refreshed(key, round_id, _grid_entry(round_id)))
+
+
+def _overview_refreshed(key: tuple, round_id: int, grid_entry: _Entry) -> _Entry:
     version = grid_entry.version
     with _lock_for(key):
         entry = _entries.get(key)
-        if entry is not None and entry.version == version:
+        if entry is not None and entry.version >= version:  # (newer: built on a grid refreshed since)
             return entry
         with db.read_session(engine()) as session:
             earlier, reach = None, "earlier"
@@ -199,11 +267,11 @@ def _overview_entry(round_id: int) -> _Entry:
                 if changed is not None:
                     reach = overview.reach(session=session, round_id=round_id, changed=changed)
             if reach == "none":  # only later rounds (or nothing a round is built from) changed
-                return _remember(key, _Entry(version, entry.basis, entry.value))
+                return _remember(key, _Entry(version, entry.basis, entry.value, grid_entry.plan_version, grid_entry.made_at))
             if reach == "this_round":
                 earlier = entry.value
             value = overview.round_overview(session=session, round_id=round_id, grid=grid_entry.value, earlier=earlier)
-        return _remember(key, _Entry(version, version, value))
+        return _remember(key, _Entry(version, version, value, grid_entry.plan_version, grid_entry.made_at))
 
 
 def _own_copy(value: T) -> T:

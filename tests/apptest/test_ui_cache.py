@@ -3,6 +3,7 @@ write, so every cache a run touches names the same data and a save shows in the 
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from core import db
@@ -147,3 +148,83 @@ def test_a_round_grid_and_overview_are_refreshed_after_a_save_and_kept_after_oth
     assert (cache.grid_basis(rnd.id), cache.overview_basis(rnd.id)) == (basis, overview_basis)
     assert cache.view(lambda: built.append(3) or "built again", view_key=("test_grid_view",), basis=basis) == "new chart"
     assert built == [1, 2]  # the view drawn from the grid outlived the meeting's edit
+
+
+def _save_bla_11(progress_pct: str, *, own: bool = False) -> None:
+    """A save by BLA's focal point of its item 1.1 in the current round: another process's, or
+    with `own` this session's (through ui.session, as the entry page saves)."""
+    from decimal import Decimal
+
+    from sqlmodel import select
+
+    from models import ProgressReport, ProgressStatus
+    from services import heatmap, progress
+    from services.progress import ReportInput
+
+    _, rnd = cache.plan_rounds()
+    with db.read_session(boot.engine()) as s:
+        focal = users.actor_for(users.get_by_username(session=s, username="focal_bla"))
+        item = s.exec(
+            select(heatmap.Assignment.id)
+            .join(heatmap.Agency, heatmap.Agency.id == heatmap.Assignment.agency_id)
+            .join(heatmap.SubIssue, heatmap.SubIssue.id == heatmap.Assignment.sub_issue_id)
+            .where(heatmap.Agency.code == "BLA", heatmap.SubIssue.code == "1.1")
+        ).one()
+        version = s.exec(
+            select(ProgressReport.version).where(ProgressReport.assignment_id == item, ProgressReport.round_id == rnd.id)
+        ).first()
+    opened = ui_session.write_session(focal) if own else db.write_session(boot.engine(), focal)
+    with opened as s:
+        data = ReportInput(
+            progress_pct=Decimal(progress_pct), actual_value=Decimal(1), status=ProgressStatus.delayed, status_reason="รองบ"
+        )
+        progress.save_report(session=s, actor=focal, assignment_id=item, round_id=rnd.id, expected_version=version, data=data)
+
+
+def _bla_11(grid) -> float | None:
+    cells = grid.cells
+    value = cells.loc[(cells["agency_code"] == "BLA") & (cells["sub_issue_code"] == "1.1"), "progress_pct"].iloc[0]
+    return None if pd.isna(value) else float(value)
+
+
+def test_during_a_rush_a_reader_is_shown_figures_at_most_one_run_behind_and_a_writer_its_own_save(app_env, monkeypatch):
+    """FIGURES_SETTLE_S: a grid refreshed moments ago serves a run although a save came since,
+    once; the session's next run is current; a session's own save shows in its run at once; a
+    plan change is never waited out; with 0 every run after a save is current."""
+    from sqlmodel import select
+
+    from models import Meeting
+
+    monkeypatch.setenv("FIGURES_SETTLE_S", "30")
+    boot.settings.clear()
+    cache.start_run()
+    _, rnd = cache.plan_rounds()
+    first = _bla_11(cache.round_grid(rnd.id))
+
+    _save_bla_11("41")  # another person's save, right after the grid was refreshed
+    cache.start_run()
+    behind = cache.round_grid(rnd.id)
+    assert _bla_11(behind) == first  # one run behind: the refresh of a moment ago still serves
+    assert cache.round_overview(rnd.id).cells.equals(cache.round_overview(rnd.id).cells)  # one answer per run
+    cache.start_run()
+    assert _bla_11(cache.round_grid(rnd.id)) == 41.0  # the next run is current
+
+    _save_bla_11("43")
+    cache.start_run()
+    assert _bla_11(cache.round_grid(rnd.id)) == 41.0  # behind by one run again, once
+    _save_bla_11("44", own=True)  # this session saves: what it reads next includes its own save
+    assert _bla_11(cache.round_grid(rnd.id)) == 44.0
+    cache.start_run()
+    assert _bla_11(cache.round_grid(rnd.id)) == 44.0
+
+    _save_bla_11("45")
+    with db.write_session(boot.engine(), Actor.system("secretariat")) as s:  # and a change that is not a report
+        s.exec(select(Meeting)).first().venue = "ห้องประชุมเสมา 3"
+    cache.start_run()
+    assert _bla_11(cache.round_grid(rnd.id)) == 45.0  # not waited out
+
+    monkeypatch.setenv("FIGURES_SETTLE_S", "0")
+    boot.settings.clear()
+    _save_bla_11("46")
+    cache.start_run()
+    assert _bla_11(cache.round_grid(rnd.id)) == 46.0
