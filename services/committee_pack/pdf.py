@@ -50,8 +50,47 @@ CONTENT_W = A4_W - MARGIN_L - MARGIN_R
 PAGE_BOTTOM = A4_H - MARGIN_B
 
 
+# What the PDFs measure and shape again and again, remembered across builds (pure functions of
+# the font, size and text: the fonts are the files in FONT_DIR); emptied when they grow past this.
+_CACHE_MAX = 50_000
+_WIDTHS: dict[tuple, float] = {}
+_BIDI: dict[tuple, tuple] = {}
+
+
 def _fpdf_class():  # fpdf is imported lazily: the page imports this module
     from fpdf import FPDF
+    from fpdf.bidi import BidiParagraph, auto_detect_base_direction
+    from fpdf.fonts import TTFFont
+
+    class _ShapedTTFFont(TTFFont):
+        """A font remembering its shaped texts for one document (HarfBuzz runs once per text, size
+        and direction): the glyphs a text picks are already in the document's subset, with the
+        same codes, when the text is drawn again."""
+
+        __slots__ = ()  # the layout of TTFFont, so a font added by add_font can become one
+
+        def _remembered(self, kind: str, compute, text, font_size_pt, text_shaping_params):
+            params = text_shaping_params or {}
+            key = (
+                kind,
+                text,
+                font_size_pt,
+                params.get("fragment_direction"),
+                params.get("script"),
+                params.get("language"),
+                tuple(sorted((params.get("features") or {}).items())),
+            )
+            shaped = self.subset.__dict__.setdefault("_pack_shaped", {})  # the subset: this document's
+            found = shaped.get(key)
+            if found is None:
+                found = shaped[key] = compute(text, font_size_pt, text_shaping_params)
+            return found
+
+        def shape_text(self, text, font_size_pt, text_shaping_params):
+            return self._remembered("shape", super().shape_text, text, font_size_pt, text_shaping_params)
+
+        def shaped_text_width(self, text, font_size_pt, text_shaping_params):
+            return self._remembered("width", super().shaped_text_width, text, font_size_pt, text_shaping_params)
 
     class _Pdf(FPDF):
         def __init__(self, t: Translator, running_head: str, demo: bool, as_of: str) -> None:
@@ -60,6 +99,8 @@ def _fpdf_class():  # fpdf is imported lazily: the page imports this module
             for style, file in (("", "Regular"), ("B", "Bold")):
                 self.add_font(FONT, style, str(FONT_DIR / f"Sarabun-{file}.ttf"))
             self.add_font(f"{FONT}SemiBold", "", str(FONT_DIR / "Sarabun-SemiBold.ttf"))
+            for font in self.fonts.values():
+                font.__class__ = _ShapedTTFFont
             self.set_text_shaping(True)  # HarfBuzz places Thai vowels and tone marks
             self.set_margins(MARGIN_L, MARGIN_T, MARGIN_R)
             self.set_auto_page_break(False)  # the builder breaks pages itself (tables repeat headers)
@@ -75,6 +116,53 @@ def _fpdf_class():  # fpdf is imported lazily: the page imports this module
                 finally:
                     self.text_shaping = saved
             return super().cell(w, h, text, *args, **kwargs)
+
+        def get_string_width(self, s: str, normalized: bool = False, markdown: bool = False) -> float:
+            """Widths remembered by font, size and text: wrapping a table measures the same words
+            thousands of times, and each measure shapes the text with HarfBuzz."""
+            key = (
+                self.font_family,
+                self.font_style,
+                self.font_size_pt,
+                self.font_stretching,
+                self.char_spacing,
+                self.underline,
+                self.strikethrough,
+                bool(self.text_shaping),
+                s,
+                normalized,
+                markdown,
+            )
+            width = _WIDTHS.get(key)
+            if width is None:
+                if len(_WIDTHS) > _CACHE_MAX:
+                    _WIDTHS.clear()
+                width = _WIDTHS[key] = super().get_string_width(s, normalized, markdown)
+            return width
+
+        def _preload_bidirectional_text(self, text: str, markdown: bool):
+            """fpdf2's own (2.8.9), with the bidirectional segments of a text remembered: the
+            Unicode bidi algorithm runs per character in Python, for every measure and cell."""
+            if not self.text_shaping:
+                return self._preload_font_styles(text, markdown)
+            key = (text, self.text_shaping["direction"], self.str_alias_nb_pages)
+            found = _BIDI.get(key)
+            if found is None:
+                direction = self.text_shaping["direction"] or auto_detect_base_direction(text)
+                segments = BidiParagraph(
+                    text=text, base_direction=direction, preserve_bn_chars=True, alias=self.str_alias_nb_pages
+                ).get_bidi_fragments()
+                if len(_BIDI) > _CACHE_MAX:
+                    _BIDI.clear()
+                found = _BIDI[key] = (direction, segments)
+            self.text_shaping["paragraph_direction"], segments = found
+            emphasis = ("B" in self.font_style, "I" in self.font_style, self.strikethrough, self.underline)
+            fragments = []
+            for bidi_text, bidi_direction in segments:
+                self.text_shaping["fragment_direction"] = bidi_direction
+                fragments.extend(self._preload_font_styles(bidi_text, markdown, _initial_emphasis=emphasis))
+                emphasis = getattr(self, "_markdown_emphasis", emphasis)
+            return tuple(fragments)
 
         def colour(self, hex_colour: str, what: str = "text") -> None:
             r, g, b = hex_to_rgb(hex_colour)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
+from functools import cache
+from xml.sax.saxutils import escape as xml_escape
 
 from core.charts import cell_label
 from core.palette import (
@@ -107,6 +109,35 @@ def _cell_fill_tc(tc, colour: str) -> None:
     _solid_fill(tcpr, colour, tail - sum(1 for c in list(tcpr)[:tail] if c.tag in _FILLS))
 
 
+_NSDECL = 'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+_TABLE_STYLE = "{5C22544A-7EE6-4342-B048-85BDC9FD1C3A}"  # python-pptx's default (new_tbl)
+# what _rpr_font writes after a run's fill: Sarabun for Latin, East Asian and Thai
+_RUN_FONTS = (
+    f'<a:latin typeface="{FONT}"/><a:ea typeface="{FONT}"/>'
+    f'<a:cs typeface="{FONT}" pitchFamily="34" charset="-34"/>'
+)
+
+
+@cache
+def _parser():  # python-pptx is imported lazily: the page imports this module
+    from lxml import etree
+    from pptx.oxml import element_class_lookup
+
+    parser = etree.XMLParser(resolve_entities=False)  # blank text kept: a cell may say " "
+    parser.set_element_class_lookup(element_class_lookup)  # python-pptx's element classes
+    return parser
+
+
+# a table cell's look: its fill, its text's colour, bold, its paragraph's alignment ("ctr", "r")
+_Look = tuple[str | None, str | None, bool, str | None]
+_HEADER_LOOK: _Look = (ACCENT, "#FFFFFF", True, None)
+_BODY_LOOK: _Look = (None, None, False, None)
+
+
+def _fill_xml(colour: str) -> str:
+    return f'<a:solidFill><a:srgbClr val="{colour.lstrip("#").upper()}"/></a:solidFill>'
+
+
 class _PptxBuilder:
     W, H = 13.333, 7.5
 
@@ -120,6 +151,7 @@ class _PptxBuilder:
         self.prs.slide_width, self.prs.slide_height = Inches(self.W), Inches(self.H)
         self.Inches = Inches
         _theme_fonts(self.prs)
+        _indexed_relationships(self.prs.part.rels)
 
     def text(
         self, slide, x: float, y: float, w: float, h: float, paragraphs: list[tuple[str, float, bool, str]], align: str = "l"
@@ -186,39 +218,47 @@ class _PptxBuilder:
         widths: list[float],
         size: float = TABLE_PT,
         margin: float | None = None,
+        looks: dict[tuple[int, int], _Look] | None = None,
     ):
-        """A native table, its text `size` pt (TABLE_PT at least: read from the back of a room)."""
+        """A native table, its text `size` pt (TABLE_PT at least: read from the back of a room);
+        the header row bold white on the accent colour, any cell's look given in `looks` (by
+        row and column, the header row 0)."""
 
         In = self.Inches
         size = max(size, TABLE_PT)
         row_h = 0.2 + size / 72 * 1.35
-        shape = slide.shapes.add_table(len(rows) + 1, len(header), In(x), In(y), In(w), In(row_h * (len(rows) + 1)))
-        table = shape.table
+        # the table written as XML text and parsed once: python-pptx's cell API (and even building
+        # a cell's elements one by one) is slow over 250 slides
+        shape = slide.shapes.add_table(1, 1, In(x), In(y), In(w), In(row_h * (len(rows) + 1)))
         total = sum(widths)
-        tbl = table._tbl  # widths and heights set in the XML: the API re-lays out the frame each time
-        for grid_col, cw in zip(tbl.tblGrid.gridCol_lst, widths, strict=True):
-            grid_col.w = In(w * cw / total)
-        for tr in tbl.tr_lst:
-            tr.h = In(row_h)
-        # runs written straight into each cell's XML (python-pptx's API is slow over 250 slides)
-        pad = {"marL": str(In(margin)), "marR": str(In(margin))} if margin is not None else None
-        for r, (tr, values) in enumerate(zip(tbl.tr_lst, [header, *rows], strict=True)):
-            for tc, value in zip(tr.tc_lst, values, strict=True):
-                if pad:
-                    tc.get_or_add_tcPr().attrib.update(pad)
-                paragraph = tc.txBody.find(f"{_A}p")
-                run = paragraph.makeelement(f"{_A}r", {})
-                rpr = run.makeelement(f"{_A}rPr", {"lang": self.t.lang})
-                run.append(rpr)
-                text = run.makeelement(f"{_A}t", {})
-                text.text = value
-                run.append(text)
-                end = paragraph.find(f"{_A}endParaRPr")
-                paragraph.append(run) if end is None else end.addprevious(run)
-                _rpr_font(rpr, size, r == 0, "#FFFFFF" if r == 0 else None)
-                if r == 0:
-                    _cell_fill_tc(tc, ACCENT)
-        return table
+        grid = "".join(f'<a:gridCol w="{In(w * cw / total)}"/>' for cw in widths)
+        tc_pr = f'<a:tcPr marL="{In(margin)}" marR="{In(margin)}"' if margin is not None else "<a:tcPr"
+        sz = str(round(size * 100))
+        looks = looks or {}
+        xml = [f'<a:tbl {_NSDECL}><a:tblPr firstRow="1" bandRow="1"><a:tableStyleId>{_TABLE_STYLE}</a:tableStyleId>']
+        xml.append(f"</a:tblPr><a:tblGrid>{grid}</a:tblGrid>")
+        tr = f'<a:tr h="{In(row_h)}">'
+        for r, values in enumerate([header, *rows]):
+            if len(values) != len(widths):
+                raise ValueError(f"row {r} has {len(values)} cells for {len(widths)} columns")
+            xml.append(tr)
+            for c, value in enumerate(values):
+                fill, ink, bold, align = looks.get((r, c)) or (_HEADER_LOOK if r == 0 else _BODY_LOOK)
+                xml.append("<a:tc><a:txBody><a:bodyPr/><a:lstStyle/><a:p>")
+                if align:
+                    xml.append(f'<a:pPr algn="{align}"/>')
+                xml.append(f'<a:r><a:rPr lang="{self.t.lang}" sz="{sz}" b="{"1" if bold else "0"}">')
+                if ink:
+                    xml.append(_fill_xml(ink))
+                xml.append(f"{_RUN_FONTS}</a:rPr><a:t>{xml_escape(value)}</a:t></a:r></a:p></a:txBody>")
+                xml.append(f"{tc_pr}>{_fill_xml(fill)}</a:tcPr></a:tc>" if fill else f"{tc_pr}/></a:tc>")
+            xml.append("</a:tr>")
+        xml.append("</a:tbl>")
+        old = shape._element.graphic.graphicData.tbl
+        from lxml import etree
+
+        old.getparent().replace(old, etree.fromstring("".join(xml), _parser()))
+        return shape.table
 
     def chart(
         self,
@@ -462,53 +502,11 @@ class _PptxBuilder:
                 [t("pack.total"), *(fmt_pct(as_float(sub_margin.get(c))) for c in codes), fmt_pct(self.ov.headline.overall), ""]
             )
             widths = [2.1, *([1.0] * len(codes)), 1.05, 1.05]
-            shape = self.table(slide, 0.4, 1.3, 12.5, body[0], [header, *body[1:]], widths, TABLE_PT, margin=0.03)
-            self._style_heatmap(shape, [(a["agency_id"], c) for a in rows for c in codes], grid, len(codes), groups)
+            looks = _heatmap_looks([[grid[(a["agency_id"], c)] for c in codes] for a in rows], groups, len(header))
+            shape = self.table(slide, 0.4, 1.3, 12.5, body[0], [header, *body[1:]], widths, TABLE_PT, 0.03, looks)
+            _merge_groups(shape, groups)
             self.text(slide, 0.5, 6.45, 12.3, 0.55, [(figures.legend_text(t.lang), 12, False, GREY)])
             self.marks(slide)
-
-    def _style_heatmap(self, table, keys, grid, n_codes: int, groups: list[str]) -> None:
-        from pptx.enum.text import PP_ALIGN
-
-        for c in range(len(table.columns)):  # row 1 (codes) as a second header row
-            cell = table.cell(1, c)
-            _cell_fill(cell, "#E7EBF2")
-            for run in cell.text_frame.paragraphs[0].runs:
-                _pptx_font(run.font, None, True, DARK_TEXT)
-            if c:
-                cell.text_frame.paragraphs[0].alignment = PP_ALIGN.CENTER
-        start = 1
-        while start <= n_codes:  # one merged header per main issue
-            end = start
-            while end + 1 <= n_codes and groups[end] == groups[start - 1]:
-                end += 1
-            if end > start:
-                table.cell(0, start).merge(table.cell(0, end))
-            table.cell(0, start).text_frame.paragraphs[0].alignment = PP_ALIGN.CENTER
-            start = end + 1
-        for i, key in enumerate(keys):
-            r, c = 2 + i // n_codes, 1 + i % n_codes
-            state, progress = grid[key]
-            cell = table.cell(r, c)
-            paragraph = cell.text_frame.paragraphs[0]
-            paragraph.alignment = PP_ALIGN.CENTER
-            ink = DARK_TEXT
-            if state == heatmap.NOT_ASSIGNED:
-                _cell_fill(cell, NOT_ASSIGNED_FILL)
-            elif state == heatmap.NOT_REPORTED:
-                _cell_fill(cell, "#FFFFFF")
-                ink = NOT_REPORTED_BORDER
-            else:
-                value = progress if progress is not None else 0.0
-                _cell_fill(cell, viridis(value))
-                ink = DARK_TEXT if value >= DARK_TEXT_FROM else "#FFFFFF"
-            for run in paragraph.runs:
-                _pptx_font(run.font, None, True, ink)
-        for r in range(2, len(table.rows)):
-            for c in range(n_codes + 1, len(table.columns)):
-                table.cell(r, c).text_frame.paragraphs[0].alignment = PP_ALIGN.RIGHT
-        for c in range(1, n_codes + 1):  # the sub-issues' totals, under their cells
-            table.cell(len(table.rows) - 1, c).text_frame.paragraphs[0].alignment = PP_ALIGN.CENTER
 
     def _empty_slide(self, title: str, text: str) -> None:
         slide = self.blank()
@@ -586,6 +584,75 @@ class _PptxBuilder:
         out = io.BytesIO()
         self.prs.save(out)
         return out.getvalue()
+
+
+def _heatmap_looks(states: list[list[tuple[str, float | None]]], groups: list[str], n_cols: int) -> dict:
+    """The heatmap table's looks (`_PptxBuilder.table`): row 0 the main issues (each centred over
+    its sub-issues), row 1 the codes as a second header row, then each agency's cells coloured as
+    the page's heatmap (`states`: state and progress per sub-issue), its total and submitted count
+    right-aligned, and the last row the sub-issues' totals, centred under their cells."""
+    n_codes, n_rows = len(groups), len(states) + 3
+    looks: dict[tuple[int, int], _Look] = {(1, c): ("#E7EBF2", DARK_TEXT, True, "ctr" if c else None) for c in range(n_cols)}
+    for c in range(1, n_codes + 1):
+        if c == 1 or groups[c - 2] != groups[c - 1]:  # a main issue's first sub-issue: the merged cell
+            looks[(0, c)] = (*_HEADER_LOOK[:3], "ctr")
+    for r, row in enumerate(states, start=2):
+        for c, (state, progress) in enumerate(row, start=1):
+            if state == heatmap.NOT_ASSIGNED:
+                fill, ink = NOT_ASSIGNED_FILL, DARK_TEXT
+            elif state == heatmap.NOT_REPORTED:
+                fill, ink = "#FFFFFF", NOT_REPORTED_BORDER
+            else:
+                value = progress if progress is not None else 0.0
+                fill, ink = viridis(value), DARK_TEXT if value >= DARK_TEXT_FROM else "#FFFFFF"
+            looks[(r, c)] = (fill, ink, True, "ctr")
+    for r in range(2, n_rows):
+        for c in range(n_codes + 1, n_cols):
+            looks[(r, c)] = (*_BODY_LOOK[:3], "r")
+    for c in range(1, n_codes + 1):
+        looks[(n_rows - 1, c)] = (*_BODY_LOOK[:3], "ctr")
+    return looks
+
+
+def _merge_groups(table, groups: list[str]) -> None:
+    """Row 0's cells of one main issue merged into one (python-pptx: gridSpan and hMerge)."""
+    start = 1
+    while start <= len(groups):
+        end = start
+        while end + 1 <= len(groups) and groups[end] == groups[start - 1]:
+            end += 1
+        if end > start:
+            table.cell(0, start).merge(table.cell(0, end))
+        start = end + 1
+
+
+def _indexed_relationships(rels) -> None:
+    """python-pptx's `get_or_add` (1.0.2) on these relationships (the presentation's: one per
+    slide) with an index of them, where python-pptx walks them all to find an existing one:
+    adding a slide relates it to the presentation, quadratic over a 350-slide deck. The index is
+    rebuilt whenever the count of relationships changed other than through it (the builder only
+    adds slides); a relationship it cannot confirm is left to python-pptx's own search."""
+    search = rels.get_or_add
+    index: dict[tuple[str, int], str] = {}
+    held = [-1]  # the count of relationships the index holds
+
+    def get_or_add(reltype: str, target_part) -> str:
+        if len(rels) != held[0]:
+            index.clear()
+            index.update({(r.reltype, id(r.target_part)): rId for rId, r in rels.items() if not r.is_external})
+            held[0] = len(rels)
+        key = (reltype, id(target_part))
+        rId = index.get(key)
+        if rId is not None:
+            if rId in rels and rels[rId].target_part is target_part:
+                return rId
+            held[0] = -1  # stale: rebuilt next time
+            return search(reltype, target_part)
+        rId = index[key] = rels._add_relationship(reltype, target_part)  # none exists: a new one
+        held[0] = len(rels)
+        return rId
+
+    rels.get_or_add = get_or_add
 
 
 def _num(value: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from copy import copy
 from datetime import date
 
 from core.charts import cell_label
@@ -111,10 +112,13 @@ def _heatmap_sheet(wb, overview: RoundOverview, L: Labels) -> None:
     for c in range(2, len(codes) + 2):
         ws.cell(row=len(rows) + 1, column=c).number_format = "0.0"
     centre = Alignment(horizontal="center", vertical="center")
+    # a look's style, set once through openpyxl (which registers its font and fill in the workbook,
+    # in cell order as before) and copied to every further cell of that look: openpyxl's style
+    # setters hash and look up each new Font and PatternFill, slow over thousands of cells
+    styles: dict[tuple[str, str], tuple] = {}  # (fill, ink): the cell's style array before and after
     for r, states in enumerate(looks, start=2):
         for c, (state, progress) in enumerate(states, start=2):
             cell = ws.cell(row=r, column=c)
-            cell.alignment = centre
             if state == heatmap.NOT_ASSIGNED:
                 fill, ink = NOT_ASSIGNED_FILL, DARK_TEXT
             elif state == heatmap.NOT_REPORTED:
@@ -122,8 +126,15 @@ def _heatmap_sheet(wb, overview: RoundOverview, L: Labels) -> None:
             else:
                 value = progress if progress is not None else 0.0
                 fill, ink = viridis(value), DARK_TEXT if value >= DARK_TEXT_FROM else "#FFFFFF"
+            known = styles.get((fill, ink))
+            if known is not None and cell._style == known[0]:  # the same style before: the same after
+                cell._style = copy(known[1])
+                continue
+            before = copy(cell._style)
+            cell.alignment = centre
             cell.fill = PatternFill("solid", fgColor=fill.lstrip("#").upper())
             cell.font = Font(name=PACK_FONT, size=FONT_SIZE, bold=True, color=ink.lstrip("#").upper())
+            styles.setdefault((fill, ink), (before, copy(cell._style)))
     for c in range(2, len(codes) + 2):
         ws.column_dimensions[get_column_letter(c)].width = 8
     bold = Font(name=PACK_FONT, size=FONT_SIZE, bold=True)
