@@ -112,10 +112,7 @@ def _cell_fill_tc(tc, colour: str) -> None:
 _NSDECL = 'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
 _TABLE_STYLE = "{5C22544A-7EE6-4342-B048-85BDC9FD1C3A}"  # python-pptx's default (new_tbl)
 # what _rpr_font writes after a run's fill: Sarabun for Latin, East Asian and Thai
-_RUN_FONTS = (
-    f'<a:latin typeface="{FONT}"/><a:ea typeface="{FONT}"/>'
-    f'<a:cs typeface="{FONT}" pitchFamily="34" charset="-34"/>'
-)
+_RUN_FONTS = f'<a:latin typeface="{FONT}"/><a:ea typeface="{FONT}"/><a:cs typeface="{FONT}" pitchFamily="34" charset="-34"/>'
 
 
 @cache
