@@ -315,3 +315,18 @@ def test_a_long_highlight_is_cut_visibly_and_never_runs_past_the_footer(bundles)
         page.extract_text(visitor_text=visit)
         body_below_footer = [r for r in low if "ผลการดำเนินงาน" in r or "โดดเด่น" in r]
         assert not body_below_footer, body_below_footer
+
+
+def test_pptx_heatmap_slides_take_as_many_agencies_as_their_name_lines_fit():
+    """A name that wraps in the agency column takes two rows' height (PowerPoint and LibreOffice
+    grow the row): fewer agencies go on that slide, so the table stays clear of the legend."""
+    from services.committee_pack.pptx import HEAT_ROWS, _chars_per_line, _chunks_by_lines, _lines
+
+    per_line = _chars_per_line(2.1)
+    assert _lines("สพป.กรุงเทพมหานคร 1", per_line) == 1  # tone marks and vowels above take no room
+    assert _lines("สำนักงานเขตพื้นที่การศึกษาประถมศึกษากรุงเทพมหานคร", per_line) == 3
+    names = ["ศทก."] * 5 + ["สำนักงานเขตพื้นที่การศึกษาประถมศึกษากรุงเทพมหานคร"] + ["สนย."] * 5
+    chunks = _chunks_by_lines(names, HEAT_ROWS, lambda n: _lines(n, per_line))
+    assert [n for c in chunks for n in c] == names  # every agency once, in order
+    assert all(sum(_lines(n, per_line) for n in c) <= HEAT_ROWS for c in chunks)
+    assert len(chunks[0]) < HEAT_ROWS

@@ -36,13 +36,13 @@ from services.committee_pack.labels import (
 )
 from services.committee_pack.meeting import PackMeeting
 from services.committee_pack.pdf import FONT
-from services.committee_pack.text import clusters
+from services.committee_pack.text import COMBINING, clusters
 from services.overview import OVERALL, RoundOverview, fmt_pct
 
 TABLE_PT = 14  # the smallest type of any table in the deck
 AGENCY_ROWS = 8  # an agency's items per slide
 LIST_ROWS = 7  # attention rows per slide
-HEAT_ROWS = 9  # heatmap agencies per slide
+HEAT_ROWS = 8  # heatmap agency lines per slide (with the two header rows and the total, clear of the legend)
 HEAT_COLUMNS = 16  # heatmap sub-issues per slide
 HIGHLIGHT_CHARS = 420  # a highlight's text on a slide
 
@@ -475,7 +475,12 @@ class _PptxBuilder:
                 if column_groups[-1] and len(column_groups[-1]) + len(part) > HEAT_COLUMNS:
                     column_groups.append([])
                 column_groups[-1].extend(part)
-        pages = [(cols, rows) for cols in column_groups for rows in _chunks(agencies, HEAT_ROWS)]
+        # the agency column a fifth of the table, names in it kept to one line where they fit; a
+        # name that wraps takes two lines' height, so fewer agencies go on that slide (LibreOffice
+        # and PowerPoint grow a row to its text: nine two-line rows ran into the legend)
+        per_line = _chars_per_line(12.5 * 3.2 / (3.2 + 0.85 * HEAT_COLUMNS + 2.1))
+        agency_chunks = _chunks_by_lines(agencies, HEAT_ROWS, lambda a: _lines(L.agency(a), per_line))
+        pages = [(cols, rows) for cols in column_groups for rows in agency_chunks]
         for i, (cols, rows) in enumerate(pages):
             slide = self.blank()
             self.title(slide, f"{t('pack.heatmap')} · {L.this_round()}{self.continued(i, len(pages))}", 22)
@@ -498,7 +503,7 @@ class _PptxBuilder:
             body.append(
                 [t("pack.total"), *(fmt_pct(as_float(sub_margin.get(c))) for c in codes), fmt_pct(self.ov.headline.overall), ""]
             )
-            widths = [2.1, *([1.0] * len(codes)), 1.05, 1.05]
+            widths = [3.2, *([0.85] * len(codes)), 1.05, 1.05]
             looks = _heatmap_looks([[grid[(a["agency_id"], c)] for c in codes] for a in rows], groups, len(header))
             shape = self.table(slide, 0.4, 1.3, 12.5, body[0], [header, *body[1:]], widths, TABLE_PT, 0.03, looks)
             _merge_groups(shape, groups)
@@ -661,6 +666,32 @@ def _num(value: object) -> str:
 
 def _chunks(rows: list, size: int) -> list[list]:
     return [rows[i : i + size] for i in range(0, len(rows), size)] or [[]]
+
+
+def _chars_per_line(width_in: float, pt: float = TABLE_PT) -> int:
+    """How many characters of table text fit a line of a column `width_in` inches wide (Sarabun:
+    about 0.47 em a character, Thai and digits alike, measured on the deck), less the cell's margins."""
+    return max(1, int((width_in - 0.2) / (pt / 72 * 0.47)))
+
+
+def _lines(text: str, per_line: int) -> int:
+    """The lines `text` takes at `per_line` characters a line (combining marks take no room)."""
+    width = len(COMBINING.sub("", text))
+    return max(1, -(-width // per_line))
+
+
+def _chunks_by_lines(rows: list, lines: int, lines_of) -> list[list]:
+    """`rows` in order, as many to a chunk as fit `lines` lines (a row taking `lines_of(row)`)."""
+    out: list[list] = [[]]
+    used = 0
+    for row in rows:
+        need = lines_of(row)
+        if out[-1] and used + need > lines:
+            out.append([])
+            used = 0
+        out[-1].append(row)
+        used += need
+    return out
 
 
 def _cut(text: str, limit: int) -> str:
