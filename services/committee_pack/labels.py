@@ -10,6 +10,7 @@ import pandas as pd
 
 from core import names
 from core.i18n import translate
+from core.palette import DARK_TEXT, DARK_TEXT_FROM, NOT_ASSIGNED_FILL, NOT_REPORTED_BORDER, viridis
 from core.thaidate import format_date
 from services import figures, heatmap
 from services.committee_pack.meeting import PackMeeting
@@ -182,3 +183,15 @@ def figure_columns(t: Translator) -> list[str]:
         "pack.col.unit",
     )
     return [t(key) for key in keys]
+
+
+def cell_colours(state: str, progress: float | None) -> tuple[str, str]:
+    """(fill, ink) of a heatmap cell in every pack file, as the page draws it: pale when not
+    assigned, white with the not-reported red when nothing is filed, else the progress colour
+    (viridis) with text dark or white to contrast."""
+    if state == heatmap.NOT_ASSIGNED:
+        return NOT_ASSIGNED_FILL, DARK_TEXT
+    if state == heatmap.NOT_REPORTED:
+        return "#FFFFFF", NOT_REPORTED_BORDER
+    value = progress if progress is not None else 0.0
+    return viridis(value), DARK_TEXT if value >= DARK_TEXT_FROM else "#FFFFFF"

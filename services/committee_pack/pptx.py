@@ -12,14 +12,10 @@ from core.charts import cell_label
 from core.palette import (
     ACCENT,
     DARK_TEXT,
-    DARK_TEXT_FROM,
     EXPECTED_COLOUR,
     GREY,
-    NOT_ASSIGNED_FILL,
-    NOT_REPORTED_BORDER,
     OVERALL_COLOUR,
     SERIES_COLOURS,
-    viridis,
 )
 from services import figures, heatmap
 from services.committee_pack.labels import (
@@ -28,6 +24,7 @@ from services.committee_pack.labels import (
     Translator,
     agencies_in_order,
     as_float,
+    cell_colours,
     figure_columns,
     is_missing,
     round_keys,
@@ -600,13 +597,7 @@ def _heatmap_looks(states: list[list[tuple[str, float | None]]], groups: list[st
             looks[(0, c)] = (*_HEADER_LOOK[:3], "ctr")
     for r, row in enumerate(states, start=2):
         for c, (state, progress) in enumerate(row, start=1):
-            if state == heatmap.NOT_ASSIGNED:
-                fill, ink = NOT_ASSIGNED_FILL, DARK_TEXT
-            elif state == heatmap.NOT_REPORTED:
-                fill, ink = "#FFFFFF", NOT_REPORTED_BORDER
-            else:
-                value = progress if progress is not None else 0.0
-                fill, ink = viridis(value), DARK_TEXT if value >= DARK_TEXT_FROM else "#FFFFFF"
+            fill, ink = cell_colours(state, progress)
             looks[(r, c)] = (fill, ink, True, "ctr")
     for r in range(2, n_rows):
         for c in range(n_codes + 1, n_cols):

@@ -9,7 +9,7 @@ from copy import copy
 from datetime import date
 
 from core.charts import cell_label
-from core.palette import ACCENT, DARK_TEXT, DARK_TEXT_FROM, NOT_ASSIGNED_FILL, NOT_REPORTED_BORDER, viridis
+from core.palette import ACCENT
 from services import figures, heatmap
 from services.committee_pack.labels import (
     PACK_FONT,
@@ -18,6 +18,7 @@ from services.committee_pack.labels import (
     Translator,
     agencies_in_order,
     as_float,
+    cell_colours,
     figure_columns,
     is_missing,
     subs_in_order,
@@ -119,13 +120,7 @@ def _heatmap_sheet(wb, overview: RoundOverview, L: Labels) -> None:
     for r, states in enumerate(looks, start=2):
         for c, (state, progress) in enumerate(states, start=2):
             cell = ws.cell(row=r, column=c)
-            if state == heatmap.NOT_ASSIGNED:
-                fill, ink = NOT_ASSIGNED_FILL, DARK_TEXT
-            elif state == heatmap.NOT_REPORTED:
-                fill, ink = "#FFFFFF", NOT_REPORTED_BORDER
-            else:
-                value = progress if progress is not None else 0.0
-                fill, ink = viridis(value), DARK_TEXT if value >= DARK_TEXT_FROM else "#FFFFFF"
+            fill, ink = cell_colours(state, progress)
             known = styles.get((fill, ink))
             if known is not None and cell._style == known[0]:  # the same style before: the same after
                 cell._style = copy(known[1])
