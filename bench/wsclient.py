@@ -24,6 +24,7 @@ then sends them all with the button's ``trigger_value``; ``login`` sends the sam
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -106,6 +107,10 @@ def _element_info(element) -> ElementInfo:  # a streamlit.proto Element
             info.form_submitter = body.is_form_submitter
     elif kind == "heading":
         info.text = element.heading.body
+    elif kind == "markdown" and re.match(r"#{1,3} ", element.markdown.body):
+        # a page title or heading drawn by ui.widgets.title/subheader: Markdown with word tags
+        info.kind = "heading"
+        info.text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", re.sub(r"(?<!\\)<[^<>]+>", "", element.markdown.body.lstrip("#").strip()))
     elif kind == "metric":
         info.label, info.text = element.metric.label, element.metric.body
     elif kind == "exception":

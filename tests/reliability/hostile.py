@@ -44,8 +44,8 @@ MARKUP_SELECTORS = [
     '[data-testid="stMarkdownContainer"] em',
     '[data-testid="stMarkdownContainer"] table',
     '[data-testid="stMarkdownContainer"] code',
-    # a "# heading" typed into a text (st.title's own h1 is a stHeading)
-    ':is([data-testid="stMarkdown"], [data-testid="stCaptionContainer"], [data-testid="stAlertContainer"], summary) h1',
+    # a "# heading" typed into a text (the app's own titles, ui.widgets.title, hold a .page-title mark)
+    ':is([data-testid="stMarkdown"], [data-testid="stCaptionContainer"], [data-testid="stAlertContainer"], summary) h1:not(:has(.page-title))',
 ]
 
 

@@ -17,7 +17,7 @@ from services.errors import UserFacingError
 from services.permissions import PAGES_BY_ROLE, Role
 from services.progress import ReportInput
 from tests import figures
-from tests.apptest.conftest import APP_FILE, app, app_env, login, navigation_mode  # noqa: F401  (fixtures: the real app.py)
+from tests.apptest.conftest import APP_FILE, app, app_env, login, navigation_mode, titles  # noqa: F401  (fixtures: the real app.py)
 from tests.helpers import actor, agency_id, assignment, open_round, report
 
 PAGES = ("home", "entry", "review", "overview", "heatmap", "present", "users", "account")
@@ -51,7 +51,7 @@ def test_every_role_reaches_its_pages_and_no_other(app, role, request):  # noqa:
             at.switch_page(_page(name)).run()
             assert not at.exception, (role, name)
             if name in TITLES:
-                assert at.title[0].value == TITLES[name], (role, name)
+                assert titles(at)[0] == TITLES[name], (role, name)
         else:  # never handed to st.navigation for this role: not even a URL opens it
             with pytest.raises(ValueError, match="Could not find a navigation page"):
                 at.switch_page(_page(name))
