@@ -231,12 +231,29 @@ class AccessGuard:
         return None
 
 
+def _warm_up() -> None:
+    """Load what the first page runs would load anyway (the pages' libraries and PyThaiNLP's
+    dictionary, a few hundred thousand objects that live as long as the process), then freeze
+    them out of the garbage collector's sight (gc.freeze): a full collection then walks only
+    what came after them, not every module and dictionary word again (tens of ms per collection
+    at ministry scale, landing in whichever rerun triggers it)."""
+    import gc
+
+    from services import committee_pack, meetings, overview  # noqa: F401  (pandas, Altair, the pack's writers)
+    from ui import auth, cache, widgets  # noqa: F401
+
+    widgets.thai_words("ความคืบหน้าการปฏิรูป")  # loads PyThaiNLP's word list
+    gc.collect()
+    gc.freeze()
+
+
 @asynccontextmanager
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
     """Migrate (and in demo mode seed) the database before the first request, as app.py would on
     its first run: the session routes and the access guard read it before any page has run."""
     s = settings()
     await run_in_threadpool(schema.prepare, _engine(), s)
+    await run_in_threadpool(_warm_up)
     yield
 
 
