@@ -157,6 +157,7 @@ def _grid_view(grid: heatmap.RoundGrid, measure: str, **view) -> dict:
                 }
             ),
             preserve_index=False,
+            nthreads=1,  # (a thread pool costs more than it saves on a few hundred rows)
         ),
     }
 

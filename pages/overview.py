@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
@@ -34,6 +35,11 @@ en = lang() == "en"
 
 
 ATTENTION_LINKS = 10
+# what an attention link names: the agency, the sub-issue (in either language) and its progress
+_ATTENTION_LINK_COLUMNS = (
+    *("agency_code", "agency_short_name", "agency_short_name_en", "sub_issue_code", "sub_issue_name_th", "sub_issue_name_en"),
+    "progress_pct",
+)
 HIGHLIGHT_CARDS = 8
 
 
@@ -128,14 +134,20 @@ def _attention_tabs(
     heatmap cells (each link is a widget) and the link to the rest, which are one click away in
     the heatmap filtered to the same kind. Built once per round, language and data version."""
     round_query = {"fy": str(fy), "m": str(months)}
+    language = lang()
+    kinds = attention["kind"].to_numpy()
+    wanted = [c for c in _ATTENTION_LINK_COLUMNS if c in attention.columns]
     tabs = []
-    for kind, rows in attention.groupby("kind", sort=False):
+    for kind in pd.unique(kinds):  # in the order the kinds come (services.overview.attention)
+        rows = np.flatnonzero(kinds == kind)
         links = []
-        for row in rows.head(ATTENTION_LINKS).itertuples(index=False):
-            sub_name, agency = names.sub_issue_name(row, lang()), names.agency_name(row, lang())
-            progress = "" if pd.isna(row.progress_pct) else f" · {t('overview.pct', value=fmt_pct(row.progress_pct))}"
-            label = f"{md(agency)} · {md(row.sub_issue_code)} {md(sub_name)}{progress}"
-            links.append((label, round_query | {"cell": heatmap.cell_key(row.agency_code, row.sub_issue_code)}))
+        # the first few rows as dicts: itertuples over every column costs ~5 ms a rebuild
+        for row in attention.iloc[rows[:ATTENTION_LINKS]][wanted].to_dict("records"):
+            sub_name, agency = names.sub_issue_name(row, language), names.agency_name(row, language)
+            value = row["progress_pct"]
+            progress = "" if pd.isna(value) else f" · {t('overview.pct', value=fmt_pct(value))}"
+            label = f"{md(agency)} · {md(row['sub_issue_code'])} {md(sub_name)}{progress}"
+            links.append((label, round_query | {"cell": heatmap.cell_key(row["agency_code"], row["sub_issue_code"])}))
         rest = None
         if len(rows) > ATTENTION_LINKS:
             status = {"not_reported": "not_reported", "returned": "returned", "delayed": "delayed"}.get(kind)
@@ -193,9 +205,11 @@ if directives_col is not None:  # the chair's directives past their due date, be
 # ---------------------------------------------------------------- trend, projection, evaluation
 def _trend_chart(series: pd.DataFrame) -> dict:  # a chart spec, built once per view
     trend = series.copy()
-    trend["round"] = [t("round.short", fy=fy, months=m) for fy, m in zip(trend["fiscal_year"], trend["months"], strict=True)]
+    rounds = dict.fromkeys(zip(trend["fiscal_year"], trend["months"], strict=True))  # one label per round, not per row
+    label = {(fy, m): t("round.short", fy=fy, months=m) for fy, m in rounds}
+    trend["round"] = [label[key] for key in zip(trend["fiscal_year"], trend["months"], strict=True)]
     trend["line"] = trend["series"].map(
-        lambda s: t("overview.series.overall") if s == OVERALL else t("heatmap.main_short", n=int(s))
+        {s: t("overview.series.overall") if s == OVERALL else t("heatmap.main_short", n=int(s)) for s in trend["series"].unique()}
     )
     expected_line = t("overview.series.expected")
     expected = trend[trend["series"] == OVERALL].assign(line=expected_line, actual=lambda f: f["expected"])
@@ -207,7 +221,8 @@ def _trend_chart(series: pd.DataFrame) -> dict:  # a chart spec, built once per 
 
 
 def _arrow(columns: dict[str, pd.Series]) -> pa.Table:
-    return pa.Table.from_pandas(pd.DataFrame(columns), preserve_index=False)
+    # one thread: on a few hundred rows a thread pool costs more than it saves
+    return pa.Table.from_pandas(pd.DataFrame(columns), preserve_index=False, nthreads=1)
 
 
 def _tables(data: RoundOverview) -> dict[str, object]:
@@ -243,7 +258,7 @@ def _tables(data: RoundOverview) -> dict[str, object]:
                 f"**{md(names.agency_name(row, lang()))} · {md(row['sub_issue_code'])} {md(names.sub_issue_name(row, lang()))}**",
                 clip(row["achievements"]),
             )
-            for _, row in highlights.head(HIGHLIGHT_CARDS).iterrows()
+            for row in highlights.head(HIGHLIGHT_CARDS).to_dict("records")
         ],
         "more_highlights": None
         if more.empty
@@ -327,8 +342,10 @@ if tables["more_highlights"] is not None:
         st.dataframe(tables["more_highlights"], hide_index=True, width="stretch")
 
 # ---------------------------------------------------------------- alignment
-aligned = cache.view(  # once per data version, not on every rerun
-    functools.partial(overview.by_alignment, data.cells, cache.alignment(rnd.plan_id)), view_key=("overview_alignment", rnd.id)
+aligned = cache.view(  # once per change of the round's figures (basis) or of the plan's alignment (plan version)
+    functools.partial(overview.by_alignment, data.cells, cache.alignment(rnd.plan_id)),
+    view_key=("overview_alignment", rnd.id, cache.plan_version()),
+    basis=basis,
 )
 if not aligned.empty:
     subheader(t("overview.alignment"))
