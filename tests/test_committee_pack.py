@@ -330,3 +330,46 @@ def test_pptx_heatmap_slides_take_as_many_agencies_as_their_name_lines_fit():
     assert [n for c in chunks for n in c] == names  # every agency once, in order
     assert all(sum(_lines(n, per_line) for n in c) <= HEAT_ROWS for c in chunks)
     assert len(chunks[0]) < HEAT_ROWS
+
+
+def test_pptx_slides_written_as_text_are_well_formed_and_read_back(bundles):
+    """The deck's slides are written as XML text (not through python-pptx's shape API): each part
+    parses, numbers its shapes as python-pptx does, and names, highlights and marks with XML's
+    special characters read back as they were."""
+    import zipfile
+
+    from lxml import etree
+
+    nine = bundles[(2563, 9)]  # a round with highlights
+    name = "A&B <สนก.> \"q\" 'x'"
+    hostile = dataclasses.replace(
+        nine,
+        cells=nine.cells.assign(agency_short_name=name),
+        agencies=nine.agencies.assign(agency_short_name=name),
+        attention=nine.attention.assign(agency_short_name=name),
+        highlights=nine.highlights.assign(agency_short_name=name, achievements="line 1\nline 2 & <b>done</b>"),
+    )
+    data = committee_pack.build_pptx(hostile, as_of=AS_OF)
+    deck = Presentation(io.BytesIO(data))
+    slides = list(deck.slides)
+    assert len(slides) == 5 + len(nine.headline.main_issues) + len(nine.agencies)
+    assert [s.slide_id for s in slides] == list(range(256, 256 + len(slides)))
+    for slide in slides:
+        ids = [shape.shape_id for shape in slide.shapes]
+        assert ids == list(range(2, 2 + len(ids)))  # python-pptx's numbering, 1 being the shape tree
+        assert slide.slide_layout.name in ("Title Only", "Blank")
+        texts = _slide_texts(slide)
+        assert translate("pack.demo_marker") in texts  # the demo plan's marker on every slide
+    heat = next(shape.table for shape in slides[2].shapes if shape.has_table)
+    assert heat.cell(2, 0).text == name
+    assert heat.cell(0, 1).is_merge_origin and heat.cell(0, 2).is_spanned
+    for agency_slide in slides[-len(nine.agencies) :]:
+        assert agency_slide.shapes.title.text.startswith(name)
+    highlights = [
+        s for s in slides if s.shapes.title is not None and s.shapes.title.text.startswith(translate("overview.highlights"))
+    ]
+    assert highlights and all(any("line 1\nline 2 & <b>done</b>" in t for t in _slide_texts(s)) for s in highlights)
+    assert any(t.startswith(name) for t in _slide_texts(highlights[0]))
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        for part in (n for n in package.namelist() if n.startswith("ppt/slides/slide")):
+            etree.fromstring(package.read(part))  # well-formed

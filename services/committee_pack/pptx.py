@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
-from functools import cache
 from xml.sax.saxutils import escape as xml_escape
 
 from core.charts import cell_label
@@ -95,31 +94,90 @@ def _rpr_font(rpr, size: float | None = None, bold: bool | None = None, colour: 
     _put(rpr, f"{_A}cs", cs_before).attrib.update({"typeface": FONT, "pitchFamily": "34", "charset": "-34"})
 
 
-def _cell_fill(cell, colour: str) -> None:
-    """A table cell's background, written into its a:tcPr (before a:headers / a:extLst)."""
-    _cell_fill_tc(cell._tc, colour)
-
-
-def _cell_fill_tc(tc, colour: str) -> None:
-    tcpr = tc.get_or_add_tcPr()
-    tail = next((i for i, c in enumerate(tcpr) if c.tag in (f"{_A}headers", f"{_A}extLst")), len(tcpr))
-    _solid_fill(tcpr, colour, tail - sum(1 for c in list(tcpr)[:tail] if c.tag in _FILLS))
-
-
-_NSDECL = 'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
 _TABLE_STYLE = "{5C22544A-7EE6-4342-B048-85BDC9FD1C3A}"  # python-pptx's default (new_tbl)
-# what _rpr_font writes after a run's fill: Sarabun for Latin, East Asian and Thai
+# what _rpr_font writes after a run's fill: Sarabun for Latin, East Asian and Thai (and so `_rpr_xml`)
 _RUN_FONTS = f'<a:latin typeface="{FONT}"/><a:ea typeface="{FONT}"/><a:cs typeface="{FONT}" pitchFamily="34" charset="-34"/>'
 
+# A slide is written as XML text, each shape as python-pptx 1.0.2 writes it (same elements, ids and
+# names: "Title 1", "TextBox 2", "Table 3" …), and stored as the slide part's bytes: python-pptx's
+# shape API, and parsing and serialising the XML, cost most of the build over a 350-slide deck.
+_SLIDE_HEAD = (
+    "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    '<p:sld xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+    ' xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"'
+    ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<p:cSld><p:spTree><p:nvGrpSpPr><p:cNvPr id="1" name=""/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr/>'
+)
+_SLIDE_TAIL = "</p:spTree></p:cSld><p:clrMapOvr><a:masterClrMapping/></p:clrMapOvr></p:sld>"
+_TITLE_LAYOUT, _BLANK_LAYOUT = 5, 6  # the default template's "Title Only" and "Blank"
+_ALIGN = {"l": "l", "c": "ctr", "r": "r"}
+_CTRL = re.compile(r"[\x00-\x08\x0B-\x1F]")  # python-pptx writes these in a run as "_x0007_"
+_CELL_CTRL = re.compile(r"[\x00-\x08\x0B\x0C\x0E-\x1F]")
 
-@cache
-def _parser():  # python-pptx is imported lazily: the page imports this module
-    from lxml import etree
-    from pptx.oxml import element_class_lookup
 
-    parser = etree.XMLParser(resolve_entities=False)  # blank text kept: a cell may say " "
-    parser.set_element_class_lookup(element_class_lookup)  # python-pptx's element classes
-    return parser
+def _xfrm(tag: str, x: int, y: int, cx: int, cy: int) -> str:
+    return f'<{tag}><a:off x="{x}" y="{y}"/><a:ext cx="{cx}" cy="{cy}"/></{tag}>'
+
+
+def _run_text(text: str) -> str:
+    """A run's text as python-pptx writes it: control characters but tab and line feed as
+    "_x0007_" (CT_RegularTextRun), then XML-escaped."""
+    if _CTRL.search(text):
+        text = _CTRL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return xml_escape(text)
+
+
+def _cell_text(text: str) -> str:
+    """A table cell's text as the table's XML, parsed, held it: line ends read as line feeds
+    (any other control character, which XML cannot hold, written as a run writes it)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _CELL_CTRL.search(text):
+        text = _CELL_CTRL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return xml_escape(text)
+
+
+def _rpr_xml(size: float | None, bold: bool | None, colour: str | None, lang: str | None = None) -> str:
+    """An a:rPr as `_rpr_font` makes it: size, bold, the colour's fill, Sarabun for every script."""
+    attrs = f' lang="{lang}"' if lang else ""
+    if size is not None:
+        attrs += f' sz="{round(size * 100)}"'
+    if bold is not None:
+        attrs += f' b="{"1" if bold else "0"}"'
+    return f"<a:rPr{attrs}>{_fill_xml(colour) if colour is not None else ''}{_RUN_FONTS}</a:rPr>"
+
+
+def _paragraph_xml(text: str, size: float, bold: bool, colour: str | None, align: str | None) -> str:
+    ppr = f'<a:pPr algn="{align}"/>' if align else ""
+    return f"<a:p>{ppr}<a:r>{_rpr_xml(size, bold, colour)}<a:t>{_run_text(text)}</a:t></a:r></a:p>"
+
+
+class _Slide:
+    """A slide being written: its part (related to its layout and to the presentation), its
+    shapes' XML and the next shape id (python-pptx's numbering: 1 is the shape tree)."""
+
+    __slots__ = ("part", "xml", "next_id")
+
+    def __init__(self, part) -> None:
+        self.part = part
+        self.xml: list[str] = []
+        self.next_id = 2
+
+    def shape_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+    def add_shape(self, name: str, c_nv_sp_pr: str, nv_pr: str, sp_pr: str, rest: str) -> None:
+        """A ``p:sp`` shape with the next id, named as python-pptx names it ("TextBox 2"): its
+        non-visual properties `c_nv_sp_pr` and `nv_pr`, its ``p:spPr`` content and what follows it."""
+        i = self.shape_id()
+        self.xml.append(
+            f'<p:sp><p:nvSpPr><p:cNvPr id="{i}" name="{name} {i - 1}"/>{c_nv_sp_pr}{nv_pr}</p:nvSpPr>'
+            f"<p:spPr>{sp_pr}</p:spPr>{rest}</p:sp>"
+        )
+
+    def blob(self) -> bytes:
+        return f"{_SLIDE_HEAD}{''.join(self.xml)}{_SLIDE_TAIL}".encode()
 
 
 # a table cell's look: its fill, its text's colour, bold, its paragraph's alignment ("ctr", "r")
@@ -146,64 +204,90 @@ class _PptxBuilder:
         self.Inches = Inches
         _theme_fonts(self.prs)
         _indexed_relationships(self.prs.part.rels)
+        self.slides: list[_Slide] = []
+        self._sld_ids = self.prs.part._element.get_or_add_sldIdLst()
+        self._next_sld_id = self._sld_ids._next_id
+        self._layouts = {i: self.prs.slide_layouts[i].part for i in (_TITLE_LAYOUT, _BLANK_LAYOUT)}
+        self._foot = f"{self.L.this_round()} · {self.t('pack.as_of', date=self.L.date(as_of))}"
+
+    def _new_slide(self, layout: int) -> _Slide:
+        """A slide part as python-pptx's `add_slide` makes one (/ppt/slides/slideN.xml, related to
+        its layout as rId1, to the presentation, listed in its p:sldIdLst), its XML kept as text."""
+        from pptx.opc.constants import CONTENT_TYPE as CT
+        from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+        from pptx.opc.package import Part
+        from pptx.opc.packuri import PackURI
+
+        presentation = self.prs.part
+        part = Part(PackURI(f"/ppt/slides/slide{len(self._sld_ids) + 1}.xml"), CT.PML_SLIDE, presentation.package)
+        part.relate_to(self._layouts[layout], RT.SLIDE_LAYOUT)
+        # p:sldId numbered as add_sldId numbers them (256 on, one past the largest) without its
+        # search of the list for the largest, quadratic over the deck
+        self._sld_ids._add_sldId(id=self._next_sld_id, rId=presentation.relate_to(part, RT.SLIDE))
+        self._next_sld_id += 1
+        slide = _Slide(part)
+        self.slides.append(slide)
+        return slide
 
     def text(
-        self, slide, x: float, y: float, w: float, h: float, paragraphs: list[tuple[str, float, bool, str]], align: str = "l"
-    ):
-        from pptx.enum.text import PP_ALIGN
-
+        self,
+        slide: _Slide,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        paragraphs: list[tuple[str, float, bool, str]],
+        align: str = "l",
+        anchor: str | None = None,
+    ) -> None:
+        """A text box (python-pptx's add_textbox, word-wrapped), one run a paragraph."""
         In = self.Inches
-        box = slide.shapes.add_textbox(In(x), In(y), In(w), In(h))
-        frame = box.text_frame
-        frame.word_wrap = True
-        for i, (text, size, bold, colour) in enumerate(paragraphs):
-            p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
-            p.alignment = {"l": PP_ALIGN.LEFT, "c": PP_ALIGN.CENTER, "r": PP_ALIGN.RIGHT}[align]
-            run = p.add_run()
-            run.text = text
-            _pptx_font(run.font, size, bold, colour)
-        return box
-
-    def title(self, slide, text: str, size: float = 26) -> None:
-        shape = slide.shapes.title
-        shape.left, shape.top, shape.width, shape.height = (
-            self.Inches(0.5),
-            self.Inches(0.3),
-            self.Inches(12.3),
-            self.Inches(0.95),
+        algn = _ALIGN[align]
+        body = "".join(_paragraph_xml(text, size, bold, colour, algn) for text, size, bold, colour in paragraphs)
+        anchored = f' anchor="{anchor}"' if anchor else ""
+        slide.add_shape(
+            "TextBox",
+            '<p:cNvSpPr txBox="1"/>',
+            "<p:nvPr/>",
+            f'{_xfrm("a:xfrm", In(x), In(y), In(w), In(h))}<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/>',
+            f'<p:txBody><a:bodyPr wrap="square"{anchored}><a:spAutoFit/></a:bodyPr><a:lstStyle/>{body}</p:txBody>',
         )
-        frame = shape.text_frame
-        frame.word_wrap = True
-        frame.text = ""
-        run = frame.paragraphs[0].add_run()
-        run.text = text
-        _pptx_font(run.font, size, True, ACCENT)
-        from pptx.enum.text import PP_ALIGN
 
-        frame.paragraphs[0].alignment = PP_ALIGN.LEFT
+    def blank(self, title: str, size: float = 26) -> _Slide:
+        """A "Title Only" slide, its title placeholder (as python-pptx clones it from the layout)
+        placed across the top and saying `title`, bold in the accent colour."""
+        slide = self._new_slide(_TITLE_LAYOUT)
+        In = self.Inches
+        slide.add_shape(
+            "Title",
+            '<p:cNvSpPr><a:spLocks noGrp="1"/></p:cNvSpPr>',
+            '<p:nvPr><p:ph type="title"/></p:nvPr>',
+            _xfrm("a:xfrm", In(0.5), In(0.3), In(12.3), In(0.95)),
+            f'<p:txBody><a:bodyPr wrap="square"/><a:lstStyle/>{_paragraph_xml(title, size, True, ACCENT, "l")}</p:txBody>',
+        )
+        return slide
 
-    def marks(self, slide) -> None:
+    def marks(self, slide: _Slide) -> None:
         """Round and date at the foot of the slide; a red demo marker on a demo plan."""
-        foot = f"{self.L.this_round()} · {self.t('pack.as_of', date=self.L.date(self.as_of))}"
-        self.text(slide, 0.5, 7.05, 9, 0.35, [(foot, 10, False, GREY)])
+        self.text(slide, 0.5, 7.05, 9, 0.35, [(self._foot, 10, False, GREY)])
         if self.ov.plan.is_demo:
-            from pptx.dml.color import RGBColor
-            from pptx.enum.shapes import MSO_SHAPE
-
             In = self.Inches
-            tag = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, In(11.2), In(7.0), In(1.65), In(0.38))
-            tag.fill.solid()
-            tag.fill.fore_color.rgb = RGBColor.from_string("B91C1C")
-            tag.line.fill.background()
-            frame = tag.text_frame
-            frame.text = ""
-            run = frame.paragraphs[0].add_run()
-            run.text = self.t("pack.demo_marker")
-            _pptx_font(run.font, 11, True, "#FFFFFF")
+            slide.add_shape(
+                "Rounded Rectangle",
+                "<p:cNvSpPr/>",
+                "<p:nvPr/>",
+                f"{_xfrm('a:xfrm', In(11.2), In(7.0), In(1.65), In(0.38))}"
+                f'<a:prstGeom prst="roundRect"><a:avLst/></a:prstGeom>{_fill_xml("B91C1C")}<a:ln><a:noFill/></a:ln>',
+                '<p:style><a:lnRef idx="1"><a:schemeClr val="accent1"/></a:lnRef><a:fillRef idx="3"><a:schemeClr val="accent1"/>'
+                '</a:fillRef><a:effectRef idx="2"><a:schemeClr val="accent1"/></a:effectRef><a:fontRef idx="minor">'
+                '<a:schemeClr val="lt1"/></a:fontRef></p:style>'
+                '<p:txBody><a:bodyPr rtlCol="0" anchor="ctr"/><a:lstStyle/>'
+                f"{_paragraph_xml(self.t('pack.demo_marker'), 11, True, '#FFFFFF', None)}</p:txBody>",
+            )
 
     def table(
         self,
-        slide,
+        slide: _Slide,
         x: float,
         y: float,
         w: float,
@@ -213,50 +297,68 @@ class _PptxBuilder:
         size: float = TABLE_PT,
         margin: float | None = None,
         looks: dict[tuple[int, int], _Look] | None = None,
-    ):
+        spans: dict[int, int] | None = None,
+    ) -> None:
         """A native table, its text `size` pt (TABLE_PT at least: read from the back of a room);
         the header row bold white on the accent colour, any cell's look given in `looks` (by
-        row and column, the header row 0)."""
+        row and column, the header row 0); `spans`: header cells merged with the next ones (by
+        column, how many columns the merged cell takes)."""
 
         In = self.Inches
         size = max(size, TABLE_PT)
         row_h = 0.2 + size / 72 * 1.35
-        # the table written as XML text and parsed once: python-pptx's cell API (and even building
-        # a cell's elements one by one) is slow over 250 slides
-        shape = slide.shapes.add_table(1, 1, In(x), In(y), In(w), In(row_h * (len(rows) + 1)))
+        i = slide.shape_id()
         total = sum(widths)
         grid = "".join(f'<a:gridCol w="{In(w * cw / total)}"/>' for cw in widths)
         tc_pr = f'<a:tcPr marL="{In(margin)}" marR="{In(margin)}"' if margin is not None else "<a:tcPr"
-        sz = str(round(size * 100))
+        tc_end = f"{tc_pr}/></a:tc>"
         looks = looks or {}
-        xml = [f'<a:tbl {_NSDECL}><a:tblPr firstRow="1" bandRow="1"><a:tableStyleId>{_TABLE_STYLE}</a:tableStyleId>']
-        xml.append(f"</a:tblPr><a:tblGrid>{grid}</a:tblGrid>")
+        spans = spans or {}
+        merged = {c for start, n in spans.items() for c in range(start + 1, start + n)}
+        # each look's run properties and cell properties written once
+        run_open: dict[_Look, tuple[str, str]] = {}
+
+        def parts(look: _Look) -> tuple[str, str]:
+            got = run_open.get(look)
+            if got is None:
+                fill, ink, bold, align = look
+                ppr = f'<a:pPr algn="{align}"/>' if align else ""
+                head = f"<a:txBody><a:bodyPr/><a:lstStyle/><a:p>{ppr}<a:r>{_rpr_xml(size, bold, ink, self.t.lang)}"
+                tail = f"</a:r></a:p></a:txBody>{f'{tc_pr}>{_fill_xml(fill)}</a:tcPr></a:tc>' if fill else tc_end}"
+                got = run_open[look] = (head, tail)
+            return got
+
+        xml = [
+            f'<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="{i}" name="Table {i - 1}"/><p:cNvGraphicFramePr>'
+            '<a:graphicFrameLocks noGrp="1"/></p:cNvGraphicFramePr><p:nvPr/></p:nvGraphicFramePr>'
+            f"{_xfrm('p:xfrm', In(x), In(y), In(w), In(row_h * (len(rows) + 1)))}"
+            '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/table">'
+            f'<a:tbl><a:tblPr firstRow="1" bandRow="1"><a:tableStyleId>{_TABLE_STYLE}</a:tableStyleId>'
+            f"</a:tblPr><a:tblGrid>{grid}</a:tblGrid>"
+        ]
         tr = f'<a:tr h="{In(row_h)}">'
+        header_parts, body_parts = parts(_HEADER_LOOK), parts(_BODY_LOOK)
         for r, values in enumerate([header, *rows]):
             if len(values) != len(widths):
                 raise ValueError(f"row {r} has {len(values)} cells for {len(widths)} columns")
             xml.append(tr)
+            plain = header_parts if r == 0 else body_parts
             for c, value in enumerate(values):
-                fill, ink, bold, align = looks.get((r, c)) or (_HEADER_LOOK if r == 0 else _BODY_LOOK)
-                xml.append("<a:tc><a:txBody><a:bodyPr/><a:lstStyle/><a:p>")
-                if align:
-                    xml.append(f'<a:pPr algn="{align}"/>')
-                xml.append(f'<a:r><a:rPr lang="{self.t.lang}" sz="{sz}" b="{"1" if bold else "0"}">')
-                if ink:
-                    xml.append(_fill_xml(ink))
-                xml.append(f"{_RUN_FONTS}</a:rPr><a:t>{xml_escape(value)}</a:t></a:r></a:p></a:txBody>")
-                xml.append(f"{tc_pr}>{_fill_xml(fill)}</a:tcPr></a:tc>" if fill else f"{tc_pr}/></a:tc>")
+                look = looks.get((r, c))
+                head, tail = plain if look is None else parts(look)
+                if r == 0 and (c in spans or c in merged):
+                    xml.append(f'<a:tc gridSpan="{spans[c]}">' if c in spans else '<a:tc hMerge="1">')
+                else:
+                    xml.append("<a:tc>")
+                text = _cell_text(value) if value else ""
+                xml.append(f"{head}<a:t>{text}</a:t>{tail}" if text else f"{head}<a:t/>{tail}")
             xml.append("</a:tr>")
-        xml.append("</a:tbl>")
-        old = shape._element.graphic.graphicData.tbl
-        from lxml import etree
-
-        old.getparent().replace(old, etree.fromstring("".join(xml), _parser()))
-        return shape.table
+        xml.append("</a:tbl></a:graphicData></a:graphic></p:graphicFrame>")
+        slide.xml.append("".join(xml))
 
     def chart(
         self,
-        slide,
+        slide: _Slide,
         kind: str,
         categories: list[str] | list[tuple[str, list[str]]],
         series: list[tuple[str, list[float | None], str, bool]],
@@ -266,6 +368,8 @@ class _PptxBuilder:
         from pptx.dml.color import RGBColor
         from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
         from pptx.enum.dml import MSO_LINE_DASH_STYLE
+        from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+        from pptx.parts.chart import ChartPart
 
         data = CategoryChartData(number_format="0.0")
         if categories and isinstance(categories[0], tuple):  # two levels: (group, [leaf, …])
@@ -279,8 +383,18 @@ class _PptxBuilder:
             data.add_series(name, [None if is_missing(v) else round(float(v), 2) for v in values])
         chart_type = {"line": XL_CHART_TYPE.LINE_MARKERS, "bar": XL_CHART_TYPE.BAR_CLUSTERED}[kind]
         In = self.Inches
-        frame = slide.shapes.add_chart(chart_type, In(box[0]), In(box[1]), In(box[2]), In(box[3]), data)
-        chart = frame.chart
+        # python-pptx's add_chart: the chart part related to the slide, a graphic frame naming it
+        rId = slide.part.relate_to(ChartPart.new(chart_type, data, self.prs.part.package), RT.CHART)
+        i = slide.shape_id()
+        slide.xml.append(
+            f'<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="{i}" name="Chart {i - 1}"/><p:cNvGraphicFramePr>'
+            '<a:graphicFrameLocks noGrp="1"/></p:cNvGraphicFramePr><p:nvPr/></p:nvGraphicFramePr>'
+            f"{_xfrm('p:xfrm', In(box[0]), In(box[1]), In(box[2]), In(box[3]))}"
+            '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
+            f'<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" r:id="{rId}"/>'
+            "</a:graphicData></a:graphic></p:graphicFrame>"
+        )
+        chart = slide.part.related_part(rId).chart
         _pptx_font(chart.font, 11)
         chart.value_axis.minimum_scale = 0
         chart.value_axis.maximum_scale = 100
@@ -310,12 +424,9 @@ class _PptxBuilder:
             chart.category_axis.reverse_order = True  # first category on top, as in the tables
         return chart
 
-    def blank(self):
-        return self.prs.slides.add_slide(self.prs.slide_layouts[5])  # "Title Only"
-
     def title_slide(self) -> None:
         t, L = self.t, self.L
-        slide = self.prs.slides.add_slide(self.prs.slide_layouts[6])  # blank: our own title block
+        slide = self._new_slide(_BLANK_LAYOUT)  # our own title block
         paragraphs = [
             (t("pack.title"), 32, True, ACCENT),
             (L.plan_name(), 18, False, DARK_TEXT),
@@ -328,16 +439,12 @@ class _PptxBuilder:
         ]
         if self.ov.plan.is_demo:
             paragraphs += [("", 12, False, GREY), (t("demo.banner"), 12, True, "#B91C1C")]
-        box = self.text(slide, 0.8, 1.0, 11.7, 5.6, paragraphs, "c")  # one frame: lines flow, never overlap
-        from pptx.enum.text import MSO_ANCHOR
-
-        box.text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE
+        self.text(slide, 0.8, 1.0, 11.7, 5.6, paragraphs, "c", anchor="ctr")  # one frame: lines flow, never overlap
         self.marks(slide)
 
     def summary_slide(self) -> None:
         t, L = self.t, self.L
-        slide = self.blank()
-        self.title(slide, f"{t('overview.title')} · {L.this_round()}", 24)
+        slide = self.blank(f"{t('overview.title')} · {L.this_round()}", 24)
         rows = [[label, value, note] for label, value, note in L.headline_cards()]
         header = [t("pack.col.item"), t("pack.col.value"), t("pack.col.note")]
         self.table(slide, 0.5, 1.3, 6.9, header, rows, [2.7, 1.5, 2.7], TABLE_PT, margin=0.06)
@@ -366,8 +473,7 @@ class _PptxBuilder:
         margins = self.ov.by_sub_issue.set_index("sub_issue_code")
         sent = figures.counts(self.ov.cells, "sub_issue_code").set_index("sub_issue_code")
         for fig in self.ov.headline.main_issues:
-            slide = self.blank()
-            self.title(slide, f"{t('heatmap.main_short', n=fig.number)} {L.main_issue(fig.number)}", 22)
+            slide = self.blank(f"{t('heatmap.main_short', n=fig.number)} {L.main_issue(fig.number)}", 22)
             summary = t(
                 "pack.main_summary",
                 progress=fmt_pct(fig.weighted_progress),
@@ -405,8 +511,11 @@ class _PptxBuilder:
         cells = self.ov.cells
         assigned = cells[cells["state"] != heatmap.NOT_ASSIGNED]
         by_agency: dict[int, list[dict]] = {}
-        for record in assigned.to_dict("records"):
+        for record in _records(assigned, _ITEM_COLUMNS):
             by_agency.setdefault(record["agency_id"], []).append(record)
+        status, state = _memo(L.status), _memo(L.state_marked)  # a few values, translated once each
+        header = [t("overview.col.sub_issue"), t("pack.col.sub_issue_name"), *figure_columns(t)]
+        widths = [0.8, 3.6, 1.3, 1.7, 1.9, 1.0, 1.0, 1.0]
         for a in self.ov.agencies.to_dict("records"):
             name = L.agency(a)
             full = (a["agency_name_en"] if self.t.lang == "en" else "") or a["agency_name_th"]
@@ -426,21 +535,18 @@ class _PptxBuilder:
                     r["sub_issue_code"],
                     L.sub_issue(r),
                     fmt_pct(as_float(r["progress_pct"])),
-                    L.status(r["status"]),
-                    L.state_marked(r["state"]),
+                    status(r["status"]),
+                    state(r["state"]),
                     _num(r["target_value"]),
                     _num(r["actual_value"]),
                     L.unit(r),
                 ]
                 for r in items
             ]
-            header = [t("overview.col.sub_issue"), t("pack.col.sub_issue_name"), *figure_columns(t)]
             parts = _chunks(rows, AGENCY_ROWS)
             for i, part in enumerate(parts):  # TABLE_PT type: a long list continues on the next slide
-                slide = self.blank()
-                self.title(slide, f"{name} · {full}{self.continued(i, len(parts))}", 22)
+                slide = self.blank(f"{name} · {full}{self.continued(i, len(parts))}", 22)
                 self.text(slide, 0.5, 1.25, 12.3, 0.5, [(summary, 14, False, DARK_TEXT)])
-                widths = [0.8, 3.6, 1.3, 1.7, 1.9, 1.0, 1.0, 1.0]
                 self.table(slide, 0.5, 1.95, 12.3, header, part, widths, TABLE_PT, margin=0.06)
                 self.marks(slide)
 
@@ -460,11 +566,20 @@ class _PptxBuilder:
         grid = {
             (a, code): (state, as_float(p))
             for a, code, state, p in zip(
-                cells["agency_id"], cells["sub_issue_code"], cells["state"], cells["progress_pct"], strict=True
+                *(cells[c].tolist() for c in ("agency_id", "sub_issue_code", "state", "progress_pct")), strict=True
             )
         }
-        table = self.ov.agencies.set_index("agency_id")
+        # each agency's total and submitted count (the agencies' table: one row an agency)
+        table = self.ov.agencies
+        margins = dict(
+            zip(
+                table["agency_id"].tolist(),
+                zip(*(table[c].tolist() for c in ("weighted_progress", "submitted", "assigned")), strict=True),
+                strict=True,
+            )
+        )
         sub_margin = self.ov.by_sub_issue.set_index("sub_issue_code")["weighted_progress"]
+        legend = figures.legend_text(t.lang)
         column_groups: list[list[dict]] = [[]]
         for main in dict.fromkeys(s["main_issue_number"] for s in subs):  # whole main issues per slide
             mine = [s for s in subs if s["main_issue_number"] == main]
@@ -479,8 +594,7 @@ class _PptxBuilder:
         agency_chunks = _chunks_by_lines(agencies, HEAT_ROWS, lambda a: _lines(L.agency(a), per_line))
         pages = [(cols, rows) for cols in column_groups for rows in agency_chunks]
         for i, (cols, rows) in enumerate(pages):
-            slide = self.blank()
-            self.title(slide, f"{t('pack.heatmap')} · {L.this_round()}{self.continued(i, len(pages))}", 22)
+            slide = self.blank(f"{t('pack.heatmap')} · {L.this_round()}{self.continued(i, len(pages))}", 22)
             codes = [s["sub_issue_code"] for s in cols]
             groups = [t("heatmap.main_short", n=int(s["main_issue_number"])) for s in cols]
             header = [t("overview.col.agency"), *codes, t("pack.total"), t("pack.col.submitted_count")]
@@ -488,13 +602,13 @@ class _PptxBuilder:
             firsts = [g if i == 0 or groups[i - 1] != g else "" for i, g in enumerate(groups)]
             body = [["", *firsts, "", ""]]
             for a in rows:
-                margin = table.loc[a["agency_id"]] if a["agency_id"] in table.index else None
+                margin = margins.get(a["agency_id"])
                 body.append(
                     [
                         L.agency(a),
                         *(cell_label(*grid[(a["agency_id"], c)]) for c in codes),
-                        fmt_pct(None if margin is None else as_float(margin["weighted_progress"])),
-                        "–" if margin is None else figures.fraction(margin["submitted"], margin["assigned"]),
+                        fmt_pct(None if margin is None else as_float(margin[0])),
+                        "–" if margin is None else figures.fraction(margin[1], margin[2]),
                     ]
                 )
             body.append(
@@ -502,14 +616,13 @@ class _PptxBuilder:
             )
             widths = [3.2, *([0.85] * len(codes)), 1.05, 1.05]
             looks = _heatmap_looks([[grid[(a["agency_id"], c)] for c in codes] for a in rows], groups, len(header))
-            shape = self.table(slide, 0.4, 1.3, 12.5, body[0], [header, *body[1:]], widths, TABLE_PT, 0.03, looks)
-            _merge_groups(shape, groups)
-            self.text(slide, 0.5, 6.45, 12.3, 0.55, [(figures.legend_text(t.lang), 12, False, GREY)])
+            spans = _group_spans(groups)
+            self.table(slide, 0.4, 1.3, 12.5, body[0], [header, *body[1:]], widths, TABLE_PT, 0.03, looks, spans)
+            self.text(slide, 0.5, 6.45, 12.3, 0.55, [(legend, 12, False, GREY)])
             self.marks(slide)
 
     def _empty_slide(self, title: str, text: str) -> None:
-        slide = self.blank()
-        self.title(slide, title, 22)
+        slide = self.blank(title, 22)
         self.text(slide, 0.5, 1.5, 12.3, 0.6, [(text, 18, False, DARK_TEXT)])
         self.marks(slide)
 
@@ -540,8 +653,7 @@ class _PptxBuilder:
         ]
         parts = _chunks(rows, LIST_ROWS)
         for i, part in enumerate(parts):
-            slide = self.blank()
-            self.title(slide, f"{heading}{self.continued(i, len(parts))}", 22)
+            slide = self.blank(f"{heading}{self.continued(i, len(parts))}", 22)
             self.table(slide, 0.5, 1.35, 12.3, header, part, [2.3, 2.0, 4.8, 1.4, 1.8], TABLE_PT, margin=0.06)
             self.marks(slide)
 
@@ -556,8 +668,7 @@ class _PptxBuilder:
             return
         parts = _chunks(frame.to_dict("records"), 2)
         for i, part in enumerate(parts):
-            slide = self.blank()
-            self.title(slide, f"{heading}{self.continued(i, len(parts))}", 22)
+            slide = self.blank(f"{heading}{self.continued(i, len(parts))}", 22)
             for j, r in enumerate(part):
                 text = str(r["achievements"])
                 shown = _cut(text, HIGHLIGHT_CHARS)
@@ -580,6 +691,8 @@ class _PptxBuilder:
         self.highlight_slides()
         self.main_issue_slides()
         self.agency_slides()
+        for slide in self.slides:
+            slide.part.blob = slide.blob()
         out = io.BytesIO()
         self.prs.save(out)
         return out.getvalue()
@@ -607,16 +720,19 @@ def _heatmap_looks(states: list[list[tuple[str, float | None]]], groups: list[st
     return looks
 
 
-def _merge_groups(table, groups: list[str]) -> None:
-    """Row 0's cells of one main issue merged into one (python-pptx: gridSpan and hMerge)."""
+def _group_spans(groups: list[str]) -> dict[int, int]:
+    """Row 0's cells of one main issue merged into one: its first column (the table's, after the
+    agency's) and how many columns it spans (python-pptx's merge: gridSpan, then hMerge)."""
+    spans: dict[int, int] = {}
     start = 1
     while start <= len(groups):
         end = start
         while end + 1 <= len(groups) and groups[end] == groups[start - 1]:
             end += 1
         if end > start:
-            table.cell(0, start).merge(table.cell(0, end))
+            spans[start] = end - start + 1
         start = end + 1
+    return spans
 
 
 def _indexed_relationships(rels) -> None:
@@ -646,6 +762,49 @@ def _indexed_relationships(rels) -> None:
         return rId
 
     rels.get_or_add = get_or_add
+
+
+# what an agency's item rows read of the cells (and the names' other columns, where a frame has them)
+_ITEM_COLUMNS = frozenset(
+    {
+        "agency_id",
+        "sub_issue_code",
+        "progress_pct",
+        "status",
+        "state",
+        "target_value",
+        "actual_value",
+        "name_th",
+        "name_en",
+        "sub_issue_name_th",
+        "sub_issue_name_en",
+        "unit",
+        "unit_en",
+    }
+)
+
+
+def _records(frame, columns: frozenset[str]) -> list[dict]:
+    """`frame.to_dict("records")` of those of `columns` it has (python values, as to_dict gives),
+    column by column: to_dict over every column of 3,250 cells cost ~40 ms."""
+    names = [c for c in frame.columns if c in columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*(frame[c].tolist() for c in names), strict=True)]
+
+
+def _memo(label):
+    """`label` (one value's text) worked out once for each value."""
+    seen: dict = {}
+
+    def cached(value):
+        try:
+            return seen[value]
+        except KeyError:
+            out = seen[value] = label(value)
+            return out
+        except TypeError:  # unhashable
+            return label(value)
+
+    return cached
 
 
 def _num(value: object) -> str:
