@@ -110,7 +110,9 @@ def _element_info(element) -> ElementInfo:  # a streamlit.proto Element
     elif kind == "markdown" and re.match(r"#{1,3} ", element.markdown.body):
         # a page title or heading drawn by ui.widgets.title/subheader: Markdown with word tags
         info.kind = "heading"
-        info.text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", re.sub(r"(?<!\\)<[^<>]+>", "", element.markdown.body.lstrip("#").strip()))
+        info.text = re.sub(
+            r"\\([!-/:-@\[-`{-~])", r"\1", re.sub(r"(?<!\\)<[^<>]+>", "", element.markdown.body.lstrip("#").strip())
+        )
     elif kind == "metric":
         info.label, info.text = element.metric.label, element.metric.body
     elif kind == "exception":

@@ -200,7 +200,7 @@ def title(text: str, where=st, *, level: int = 1) -> None:
     whatever it holds. Every page title goes through here; `where`: a column or container;
     `level` 2 for st.header's size."""
     # the empty span marks the app's own title (a "# …" typed into a text never becomes a heading: md)
-    where.markdown(f"{'#' * level} <span class=\"page-title\"></span>{thai_words(text, markdown=True)}", unsafe_allow_html=True)
+    where.markdown(f'{"#" * level} <span class="page-title"></span>{thai_words(text, markdown=True)}', unsafe_allow_html=True)
 
 
 def subheader(text: str) -> None:
