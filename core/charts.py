@@ -11,7 +11,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core import names
+from core import frames, names
 from core.palette import DARK_TEXT, NOT_ASSIGNED_FILL, NOT_REPORTED_BORDER, SELECTED_OUTLINE, STATUS_COLOURS, VIRIDIS
 
 MEASURES = ("progress", "status", "change")
@@ -104,7 +104,69 @@ def _heatmap_template(measure: str, labels: tuple, compact: bool, large: bool, c
 
 
 def _heatmap_frame(cells: pd.DataFrame, labels: dict[str, str]) -> tuple[pd.DataFrame, bool]:
-    """The cells as the heatmap draws them (names in the reader's language, labels, ranks)."""
+    """The cells as the heatmap draws them (names in the reader's language, labels, ranks).
+
+    The frame `_heatmap_frame_steps` gives, laid out column by column in numpy (each label worked
+    out once per distinct value) and built as one DataFrame, a fraction of pandas' cost per
+    column; a frame without cells or states goes through those steps (pandas' types for them)."""
+    states = pd.factorize(frames.values(cells["state"]))[1] if "state" in cells else ()
+    if not len(cells) or not len(states):
+        return _heatmap_frame_steps(cells, labels)
+    # agency and sub-issue names and units in the reader's language (labels["lang"]; core.names)
+    source = names.localize(cells, labels.get("lang", "th"), "agency_short_name", "sub_issue_name_th", "unit")
+    # the columns kept as they are (an object column as a Series: built from its array, it would become text)
+    data = {name: column if column.dtype == object else frames.values(column) for name, column in source.items()}
+    progress = source["progress_pct"].to_numpy(dtype="float64", na_value=np.nan)
+    data["progress"] = progress
+    data["change"] = source["change_pct"].to_numpy(dtype="float64", na_value=np.nan)
+    n_agencies, n_subs = (len(pd.factorize(frames.values(source[c]))[1]) for c in ("agency_code", "sub_issue_code"))
+    compact = n_agencies > COMPACT_AT or n_subs > COMPACT_AT
+    state = frames.values(source["state"])
+    data["label"] = pd.array(_cell_label_array(state, progress, numbers=not compact), dtype="str")
+    data["state_label"] = pd.array(frames.per_distinct(state, lambda s: labels.get(f"state.{s}", s), missing=np.nan), dtype="str")
+    status = frames.per_distinct(
+        frames.values(source["status"]), lambda s: labels.get(f"status.{s}", "") if s else "", missing=""
+    )
+    data["status_label"] = pd.array(status, dtype="str")
+    size = len(source)
+    data["match"] = source["match"].to_numpy(dtype=bool) if "match" in source else np.ones(size, dtype=bool)
+    data["selected"] = source["selected"].to_numpy(dtype=bool) if "selected" in source else np.zeros(size, dtype=bool)
+    if "main_issue_label" not in data:
+        data["main_issue_label"] = source["main_issue_number"].astype(str).array
+    for name in ("updated_at", "progress_pct", "change_pct"):
+        data.pop(name, None)
+
+    # the order of columns, rows and column groups as fields of the data (sorted by Vega-Lite), so
+    # the chart's structure does not depend on the cells and is built once (heatmap_spec)
+    data["x_rank"] = source["main_issue_number"].to_numpy(dtype=int) * 10_000 + source["sub_issue_order"].to_numpy(dtype=int)
+    order = np.argsort(source["agency_order"].to_numpy(dtype="float64", na_value=np.nan), kind="stable")  # missing last
+    rank, _ = pd.factorize(frames.values(source["agency_short_name"])[order])  # each name's first place in that order
+    y_rank = np.empty(size, dtype=np.int64)
+    y_rank[order] = rank
+    data["y_rank"] = y_rank
+    return pd.DataFrame(data, index=source.index), compact
+
+
+def _cell_label_array(states, progress: np.ndarray, *, numbers: bool) -> np.ndarray:
+    """`cell_labels` as an object array, each distinct (state, progress) pair worked out once."""
+    state_codes, distinct_states = pd.factorize(states, use_na_sentinel=False)
+    state_values = list(distinct_states)  # Python values: an extension array's items cost a call each
+    value_codes, values = pd.factorize(progress)  # NaN: -1
+    width = len(values) + 1
+    pairs, at = np.unique(state_codes * width + (value_codes + 1), return_inverse=True)
+    texts = []
+    for pair in pairs.tolist():
+        state, value = state_values[pair // width], pair % width - 1
+        figure = float(values[value]) if value >= 0 and numbers else None
+        if isinstance(state, str):
+            texts.append(cell_label(state, figure, numbers=numbers))
+        else:  # no state: cell_labels gives the number alone
+            texts.append("" if figure is None else cell_number(figure))
+    return np.array(texts, dtype=object)[at.reshape(-1)]
+
+
+def _heatmap_frame_steps(cells: pd.DataFrame, labels: dict[str, str]) -> tuple[pd.DataFrame, bool]:
+    """_heatmap_frame step by step in pandas: the frame it lays out in numpy, and an empty one's."""
     # agency and sub-issue names and units in the reader's language (labels["lang"]; core.names)
     data = names.localize(cells, labels.get("lang", "th"), "agency_short_name", "sub_issue_name_th", "unit").copy()
     data["progress"] = data["progress_pct"].astype("float64")

@@ -17,6 +17,7 @@ services.figures', the one definition the pages and the committee pack share.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Collection
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from core import frames
 from core.i18n import translate
 from core.thaidate import format_local_datetime
 from models import (
@@ -114,19 +116,33 @@ def cells(*, session: Session, round_id: int, agency_ids: Collection[int] | None
         .where(MainIssue.plan_id == rnd.plan_id, SubIssue.archived_at.is_(None) | _reported_sub(rnd.id))
         .order_by(MainIssue.number, SubIssue.sort_order)
     ).all()
-    return _grid_frame(agencies, subs, _items(session, rnd, prev, only))
+    return _grid_frame(agencies, subs, _items(session, rnd, prev, agency_ids))
 
 
-def _items(session: Session, rnd: Round, prev: Round | None, only: sa.ColumnElement[bool]) -> list:
+def _items(session: Session, rnd: Round, prev: Round | None, agency_ids: Collection[int] | None) -> list:
     """The round's items (assignments of active agencies that are items of the round) with their
-    report, their previous round's progress and who last saved them: one row per item."""
+    report, their previous round's progress and who last saved them: one row per item (only the
+    agencies `agency_ids` when given)."""
+    params = {"plan_id": rnd.plan_id, "round_id": rnd.id, "previous_id": prev.id if prev else -1}
+    if agency_ids is not None:
+        params["agency_ids"] = list(agency_ids)
+    return session.execute(_items_statement(agency_ids is not None), params).all()
+
+
+@functools.cache
+def _items_statement(some_agencies: bool) -> sa.Select:
+    """`_items`' statement, built once and run with bound parameters ``plan_id``, ``round_id``,
+    ``previous_id`` (-1 when there is no previous round) and, when `some_agencies`, the expanding
+    ``agency_ids``: building its casts, joins and aliases costs more than running it for one agency."""
     report, previous = aliased(ProgressReport), aliased(ProgressReport)
     real = sa.Float
+    round_id = sa.bindparam("round_id")
 
     def number(column):
         return sa.cast(column, real)
 
-    return session.execute(
+    only = Agency.id.in_(sa.bindparam("agency_ids", expanding=True)) if some_agencies else sa.true()
+    return (
         sa.select(
             *(
                 column.label(name)
@@ -156,11 +172,11 @@ def _items(session: Session, rnd: Round, prev: Round | None, only: sa.ColumnElem
         .join(SubIssue, SubIssue.id == Assignment.sub_issue_id)
         .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
         .join(Agency, Agency.id == Assignment.agency_id)
-        .outerjoin(report, (report.assignment_id == Assignment.id) & (report.round_id == rnd.id))
-        .outerjoin(previous, (previous.assignment_id == Assignment.id) & (previous.round_id == (prev.id if prev else -1)))
+        .outerjoin(report, (report.assignment_id == Assignment.id) & (report.round_id == round_id))
+        .outerjoin(previous, (previous.assignment_id == Assignment.id) & (previous.round_id == sa.bindparam("previous_id")))
         .outerjoin(User, User.id == report.updated_by_id)
-        .where(MainIssue.plan_id == rnd.plan_id, Agency.active == sa.true(), only, plans.in_round(report, rnd.id))
-    ).all()
+        .where(MainIssue.plan_id == sa.bindparam("plan_id"), Agency.active == sa.true(), only, plans.in_round(report, round_id))
+    )
 
 
 _AGENCY_PART = ["agency_id", "agency_code", "agency_short_name", "agency_short_name_en", "agency_order"]
@@ -179,34 +195,72 @@ _ITEM_TEXTS = ("unit", "unit_en", "status", "updated_by")
 ITEM_COLUMNS = ("assignment_id", "report_id", *_ITEM_FLOATS, *_ITEM_TEXTS, "state", "updated_at")  # what a cell's item decides
 
 
-def _unassigned(size: int) -> dict:
-    """The item columns of `size` cells that have no item (editable arrays, CELL_COLUMNS' types)."""
-    out: dict = {name: np.full(size, np.nan) for name in ("assignment_id", "report_id")}
-    out |= {name: pd.array(np.full(size, np.nan), dtype="Float64") for name in _ITEM_FLOATS}
-    out |= {name: pd.array(np.full(size, None, dtype=object), dtype="str") for name in _ITEM_TEXTS}
-    out["state"] = pd.array(np.full(size, NOT_ASSIGNED, dtype=object), dtype="str")
-    out["updated_at"] = pd.array(np.full(size, np.datetime64("NaT"), dtype="datetime64[us]")).tz_localize("UTC")
+def _item_values(items: list) -> dict[str, np.ndarray]:
+    """The items' (`_items`) columns as numpy arrays, one entry per item: integer agency and
+    sub-issue ids; float64 ids and figures (NaN where none; ``change_pct`` the change from the
+    previous round); objects for the texts (enum values, None where none) and the cell's state;
+    datetime64[us] in UTC for ``updated_at``."""
+    part = dict(zip(_ITEM_PART, zip(*items, strict=True) if items else [()] * len(_ITEM_PART), strict=True))
+    out: dict[str, np.ndarray] = {name: np.array(part[name], dtype=np.int64) for name in ("agency_id", "sub_issue_id")}
+    for name in ("assignment_id", "report_id", *(n for n in _ITEM_PART if n in _ITEM_FLOATS)):
+        out[name] = np.array(part[name], dtype="float64")  # None → NaN
+    out["change_pct"] = out["progress_pct"] - out["previous_progress_pct"]
+    for name in ("unit", "unit_en", "updated_by"):
+        out[name] = np.array(part[name], dtype=object)
+    out["status"] = np.array([getattr(v, "value", v) for v in part["status"]], dtype=object)
+    reported = ~np.isnan(out["report_id"])
+    state = np.full(len(items), NOT_REPORTED, dtype=object)
+    state[reported] = [getattr(v, "value", v) for v in np.array(part["state"], dtype=object)[reported]]
+    out["state"] = state
+    when = pd.to_datetime(np.array(part["updated_at"], dtype=object), utc=True)  # naive: UTC
+    out["updated_at"] = when.tz_localize(None).to_numpy().astype("datetime64[us]")
     return out
 
 
-def _put_items(columns: dict, found: pd.DataFrame, at: np.ndarray) -> None:
-    """Set the cells `at` of the item `columns` (as _unassigned) from the items `found` (_ITEM_PART)."""
-    if not len(at):
-        return
-    floats = {name: found[name].to_numpy(dtype="float64", na_value=np.nan) for name in _ITEM_PART if name in _ITEM_FLOATS}
-    floats["change_pct"] = floats["progress_pct"] - floats["previous_progress_pct"]
-    for name in ("assignment_id", "report_id"):
-        columns[name][at] = found[name].to_numpy(dtype="float64", na_value=np.nan)
-    for name, values in floats.items():
-        columns[name][at] = pd.array(values, dtype="Float64")
-    for name in ("unit", "unit_en", "updated_by"):
-        columns[name][at] = found[name].to_numpy(dtype=object)
-    columns["status"][at] = np.array([getattr(v, "value", v) for v in found["status"]], dtype=object)
-    reported = found["report_id"].notna().to_numpy()
-    state = np.full(len(found), NOT_REPORTED, dtype=object)
-    state[reported] = [getattr(v, "value", v) for v in found["state"].to_numpy()[reported]]
-    columns["state"][at] = state
-    columns["updated_at"][at] = pd.to_datetime(found["updated_at"], utc=True).array
+def _item_columns(size: int, values: dict[str, np.ndarray], at: np.ndarray) -> dict[str, np.ndarray]:
+    """The item columns (ITEM_COLUMNS) of `size` cells as numpy arrays (as _item_values): the items
+    `values` at the cells `at`, every other cell unassigned."""
+    out: dict[str, np.ndarray] = {}
+    for name in ("assignment_id", "report_id", *_ITEM_FLOATS):
+        out[name] = np.full(size, np.nan)
+    for name in _ITEM_TEXTS:
+        out[name] = np.full(size, None, dtype=object)
+    out["state"] = np.full(size, NOT_ASSIGNED, dtype=object)
+    out["updated_at"] = np.full(size, np.datetime64("NaT"), dtype="datetime64[us]")
+    for name, column in out.items():
+        column[at] = values[name]
+    return {name: out[name] for name in ITEM_COLUMNS}
+
+
+def _cell_array(name: str, values: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """An item column (as _item_columns) in CELL_COLUMNS' type: float64 ids, Float64 figures
+    (NaN → NA), str texts and state, datetime64[us, UTC]."""
+    if name in ("assignment_id", "report_id"):
+        return values
+    if name in _ITEM_FLOATS:
+        return pd.array(values, dtype="Float64")
+    if name == "updated_at":
+        return pd.array(values).tz_localize("UTC")
+    return pd.array(values, dtype="str")
+
+
+def _patched(
+    column: np.ndarray | pd.api.extensions.ExtensionArray, rows: np.ndarray, patch: np.ndarray | pd.api.extensions.ExtensionArray
+) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """A copy of `column` with its entries `rows` (ascending) replaced by `patch`; `column` is left
+    as it was. An extension array is joined to the patch and taken from once (cheaper than setting
+    items, which converts and checks the values)."""
+    if isinstance(column, np.ndarray):
+        out = column.copy()
+        out[rows] = patch
+        return out
+    if patch.dtype != column.dtype:  # not the grid's own types: let pandas convert
+        out = column.copy()
+        out[rows] = patch
+        return out
+    index = np.arange(len(column))
+    index[rows] = len(column) + np.arange(len(rows))
+    return type(column)._concat_same_type([column, patch]).take(index)
 
 
 def _grid_frame(agencies: list, subs: list, items: list) -> pd.DataFrame:
@@ -222,15 +276,15 @@ def _grid_frame(agencies: list, subs: list, items: list) -> pd.DataFrame:
         ],
         axis=1,
     )
-    found = pd.DataFrame(items, columns=_ITEM_PART)
+    found = _item_values(items)
     # where each item lies in the grid: its agency's row block plus its sub-issue's column
     agency_at = pd.Index(left["agency_id"]).get_indexer(found["agency_id"])
     sub_at = pd.Index(right["sub_issue_id"]).get_indexer(found["sub_issue_id"])
     keep = (agency_at >= 0) & (sub_at >= 0)
-    columns = _unassigned(len(frame))
-    _put_items(columns, found[keep], agency_at[keep] * n_subs + sub_at[keep])
+    kept = {name: values[keep] for name, values in found.items()}
+    columns = _item_columns(len(frame), kept, agency_at[keep] * n_subs + sub_at[keep])
     for name, values in columns.items():
-        frame[name] = values
+        frame[name] = _cell_array(name, values)
     return frame[CELL_COLUMNS]
 
 
@@ -264,50 +318,81 @@ _MARGIN_INPUT = [
 
 @dataclass(frozen=True)
 class _Items:
-    """The assigned cells as numpy arrays, once per grid: what every margin sums."""
+    """The assigned cells as numpy arrays, once per grid: what every margin sums. Each margin is
+    numpy sums per group and one DataFrame built from them (pandas' per-operation overhead, not
+    the sums, is what a margin of a few thousand cells would otherwise cost)."""
 
-    frame: pd.DataFrame  # the assigned cells' key columns
+    cells: pd.DataFrame  # the grid's cells
+    rows: np.ndarray  # the positions of the assigned ones
     wp: np.ndarray  # weight × progress (unreported: 0)
     w: np.ndarray
     flags: dict[str, np.ndarray]
 
     @classmethod
     def of(cls, cells: pd.DataFrame) -> _Items:
-        items = cells.loc[cells["assignment_id"].notna().to_numpy(), [c for c in _MARGIN_INPUT if c in cells.columns]]
-        weight = items["weight"].to_numpy(dtype="float64", na_value=0.0)
-        progress = items["progress_pct"].to_numpy(dtype="float64", na_value=0.0)
+        rows = np.flatnonzero(pd.notna(cells["assignment_id"].to_numpy()))
+        weight = cells["weight"].to_numpy(dtype="float64", na_value=0.0)[rows]
+        progress = cells["progress_pct"].to_numpy(dtype="float64", na_value=0.0)[rows]
         flags = {
-            "reported": items["report_id"].notna().to_numpy(),
-            "approved": (items["state"] == "approved").to_numpy(dtype=bool, na_value=False),
-            "delayed": (items["status"] == "delayed").to_numpy(dtype=bool, na_value=False),
+            "reported": pd.notna(_margin_input(cells, "report_id"))[rows],
+            "approved": _equals(_margin_input(cells, "state"), "approved")[rows],
+            "delayed": _equals(_margin_input(cells, "status"), "delayed")[rows],
         }
-        return cls(items, weight * progress, weight, flags)
+        return cls(cells, rows, weight * progress, weight, flags)
 
     def group(self, keys: list[str], order: list[str] | None = None) -> pd.DataFrame:
-        items = self.frame
+        rows = self.rows
         if keys:
-            codes, uniques = pd.factorize(items[keys[0]], sort=False)
+            codes, uniques = pd.factorize(_margin_input(self.cells, keys[0])[rows], sort=False)
             size = len(uniques)
             first = np.full(size, -1)
             first[codes[::-1]] = np.arange(len(codes))[::-1]  # each group's first row
-            out = {key: items[key].to_numpy()[first] for key in keys}
         else:
-            codes, size, first, out = np.zeros(len(items), dtype=int), 1 if len(items) else 0, np.zeros(0, dtype=int), {}
+            codes, size, first = np.zeros(len(rows), dtype=int), 1 if len(rows) else 0, np.zeros(0, dtype=int)
+        labels = {key: _margin_input(self.cells, key) for key in keys}
         wp = np.bincount(codes, weights=self.wp, minlength=size)
         w = np.bincount(codes, weights=self.w, minlength=size)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(w != 0, wp / np.where(w != 0, w, 1.0), np.nan)
-        frame = pd.DataFrame(out)
-        frame["weighted_progress"] = pd.array(ratio, dtype="Float64")
-        frame["assigned"] = np.bincount(codes, minlength=size).astype(int)
+        sums = {"weighted_progress": ratio, "assigned": np.bincount(codes, minlength=size).astype(int)}
         for name, flag in self.flags.items():
-            frame[name] = np.bincount(codes, weights=flag.astype(float), minlength=size).astype(int)
-        for key in keys:
-            frame[key] = frame[key].astype(items[key].dtype)
+            sums[name] = np.bincount(codes, weights=flag.astype(float), minlength=size).astype(int)
         if order:  # groups in the order of these columns of their first cell (stable)
-            rank = np.lexsort([items[c].to_numpy()[first] for c in reversed(order)])
-            frame = frame.iloc[rank].reset_index(drop=True)
-        return frame[[*keys, *MARGIN_COLUMNS]]
+            rank = np.lexsort([np.asarray(_margin_input(self.cells, c)[rows[first]]) for c in reversed(order)])
+            first, sums = first[rank], {name: values[rank] for name, values in sums.items()}
+        out = {key: values[rows[first]] for key, values in labels.items()}  # each group's labels, in their types
+        out |= {
+            name: pd.array(sums[name], dtype="Float64") if name == "weighted_progress" else sums[name] for name in MARGIN_COLUMNS
+        }
+        frame = _frame(out)
+        return frame if len(out) == len(keys) + len(MARGIN_COLUMNS) else frame[[*keys, *MARGIN_COLUMNS]]
+
+
+def _frame(columns: dict) -> pd.DataFrame:
+    """A DataFrame of fresh arrays (not copied again), each column keeping its type: an object
+    array is passed as a Series, which pandas would otherwise read as text."""
+    return pd.DataFrame(
+        {
+            name: pd.Series(v, dtype=object, copy=False) if isinstance(v, np.ndarray) and v.dtype == object else v
+            for name, v in columns.items()
+        },
+        copy=False,
+    )
+
+
+def _margin_input(cells: pd.DataFrame, name: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """A column of every cell that margins read (_MARGIN_INPUT: they read no other)."""
+    if name not in _MARGIN_INPUT:
+        raise KeyError(name)
+    return frames.values(cells[name])
+
+
+def _equals(values: np.ndarray | pd.api.extensions.ExtensionArray, value: str) -> np.ndarray:
+    """Which `values` are `value` (a missing one is not), as a numpy bool array."""
+    found = values == value
+    if isinstance(found, pd.api.extensions.ExtensionArray):
+        return found.to_numpy(dtype=bool, na_value=False)
+    return np.asarray(found, dtype=bool)
 
 
 def margins(cells: pd.DataFrame, keys: list[str], order: list[str] | None = None) -> pd.DataFrame:
@@ -342,9 +427,16 @@ def overall_progress(cells: pd.DataFrame) -> float | None:
 
 
 def _overall(items: _Items) -> float | None:
-    frame = items.group([])
-    value = frame["weighted_progress"].iloc[0] if len(frame) else None
-    return None if value is None or pd.isna(value) else float(value)
+    """`items.group([])`'s weighted progress (the same sums), without building its frame."""
+    if not len(items.rows):
+        return None
+    codes = np.zeros(len(items.rows), dtype=int)
+    wp = np.bincount(codes, weights=items.wp, minlength=1)[0]
+    w = np.bincount(codes, weights=items.w, minlength=1)[0]
+    if w == 0:
+        return None
+    value = wp / w
+    return None if np.isnan(value) else float(value)
 
 
 def by_agency(*, session: Session, round_id: int) -> pd.DataFrame:
@@ -426,28 +518,31 @@ def refresh_grid(*, session: Session, grid: RoundGrid, round_id: int, agency_ids
     """`grid` with the items of `agency_ids` read again (one query) and the margins recomputed;
     None when those agencies are no longer the grid's (the plan changed): the grid is then
     computed again. The cells keep their agency and sub-issue columns (the plan's, which a save
-    does not change); only the item columns are copied and rewritten."""
+    does not change); only the item columns are copied and rewritten: those agencies' cells are
+    laid out in numpy (as cells() does) and each column is patched with them in one step."""
     if not agency_ids:
         return grid
     rnd = rounds_service.get_round(session=session, round_id=round_id)
     prev = rounds_service.previous_round(session=session, rnd=rnd)
-    found = pd.DataFrame(_items(session, rnd, prev, Agency.id.in_(agency_ids)), columns=_ITEM_PART)
+    found = _item_values(_items(session, rnd, prev, agency_ids))
     old = grid.cells
-    rows = np.flatnonzero(old["agency_id"].isin(agency_ids).to_numpy())
-    if len(np.unique(old["agency_id"].to_numpy()[rows])) != len(agency_ids):
+    agency = old["agency_id"].to_numpy()
+    rows = np.flatnonzero(np.isin(agency, list(agency_ids)))
+    if len(np.unique(agency[rows])) != len(agency_ids):
         return None  # an agency joined or left the plan
-    where = pd.MultiIndex.from_arrays([old["agency_id"].to_numpy()[rows], old["sub_issue_id"].to_numpy()[rows]])
-    at = where.get_indexer(pd.MultiIndex.from_arrays([found["agency_id"].to_numpy(), found["sub_issue_id"].to_numpy()]))
+    where = {
+        cell: i for i, cell in enumerate(zip(agency[rows].tolist(), old["sub_issue_id"].to_numpy()[rows].tolist(), strict=True))
+    }
+    at = np.array(
+        [where.get(cell, -1) for cell in zip(found["agency_id"].tolist(), found["sub_issue_id"].tolist(), strict=True)],
+        dtype=np.intp,
+    )
     if (at < 0).any():
         return None  # an item on a sub-issue the grid does not show
-    columns = {name: old[name].array.copy() for name in ITEM_COLUMNS}
-    blank = _unassigned(len(rows))
-    for name in ITEM_COLUMNS:  # those agencies' cells as unassigned, then their items set
-        columns[name][rows] = blank[name]
-    _put_items(columns, found, rows[at])
+    patch = _item_columns(len(rows), found, at)  # those agencies' cells: unassigned, with their items set
     frame = old.copy(deep=False)
     for name in ITEM_COLUMNS:
-        frame[name] = columns[name]
+        frame[name] = _patched(frames.values(old[name]), rows, _cell_array(name, patch[name]))
     return grid_of(frame)
 
 
@@ -482,29 +577,83 @@ def view_cells(
         match = cells["status"].isin(chosen) | cells["state"].isin(chosen & STATE_FILTERS)
         keep = set(cells.loc[match, "agency_code"])
         cells = cells.assign(match=match)[cells["agency_code"].isin(keep)]
-    order = grid.by_agency.set_index("agency_code")
     if sort == "progress":
+        order = grid.by_agency.set_index("agency_code")
         cells = cells.assign(agency_order=cells["agency_code"].map(-order["weighted_progress"].fillna(0)))
     elif sort == "missing":
+        order = grid.by_agency.set_index("agency_code")
         cells = cells.assign(agency_order=cells["agency_code"].map(-(order["assigned"] - order["reported"])))
-    dates = {d: format_local_datetime(d, lang=language) for d in cells["updated_at"].dropna().unique()}
-    main_labels = {n: translate("heatmap.main_short", language, n=n) for n in cells["main_issue_number"].unique()}
     agency, sub_issue = open_cell or ("", "")
     return cells.assign(
-        updated_at_text=cells["updated_at"].map(dates).fillna(""),
-        main_issue_label=cells["main_issue_number"].map(main_labels),
-        selected=(cells["agency_code"] == agency) & (cells["sub_issue_code"] == sub_issue),
+        updated_at_text=_each_distinct(cells["updated_at"], lambda d: format_local_datetime(d, lang=language), missing=""),
+        main_issue_label=_each_distinct(
+            cells["main_issue_number"], lambda n: translate("heatmap.main_short", language, n=n), missing=None
+        ),
+        selected=_equals(frames.values(cells["agency_code"]), agency)
+        & _equals(frames.values(cells["sub_issue_code"]), sub_issue),
+    )
+
+
+def _each_distinct(column: pd.Series, label, *, missing: str | None) -> pd.Series | pd.api.extensions.ExtensionArray:
+    """`label` of each of the column's values as a text column, worked out once per distinct value;
+    a missing value is `missing` (None: missing too). What ``column.map({v: label(v) for v in
+    distinct values})`` (then ``.fillna(missing)``) gives, without pandas' per-cell dict look-up;
+    a column with no value at all is mapped so (its type is then pandas' choice, not text)."""
+    if not column.notna().any():
+        mapped = column.map({})
+        return mapped if missing is None else mapped.fillna(missing)
+    return pd.array(
+        frames.per_distinct(frames.values(column), label, missing=np.nan if missing is None else missing), dtype="str"
     )
 
 
 def view_agencies(grid: RoundGrid, cells: pd.DataFrame) -> pd.DataFrame:
     """The per-agency margins (`by_agency`) of the agencies a view of the cells shows, with their
     short names and the round's counts of services.figures (``submitted``: sent or approved, the
-    count the page shows as "ส่งแล้ว x/y"; ``draft``; over the whole round, as the margins are)."""
+    count the page shows as "ส่งแล้ว x/y"; ``draft``; over the whole round, as the margins are).
+
+    What ``by_agency.merge(the view's distinct names, on="agency_code").merge(counts, how="left")``
+    gives, laid out with numpy; those merges themselves where the numpy lay-out does not apply
+    (`_agencies_shown`)."""
     sent = figures.counts(grid.cells, "agency_code")[["agency_code", "submitted", "draft"]]
-    return grid.by_agency.merge(
+    by = grid.by_agency
+    found = _agencies_shown(cells, by, sent)
+    if found is not None:
+        rows, first, counted = found
+        out = {name: frames.values(by[name])[rows] for name in by.columns}
+        out |= {name: frames.values(cells[name])[first] for name in ("agency_short_name", "agency_short_name_en")}
+        out |= {name: frames.values(sent[name])[counted] for name in ("submitted", "draft")}
+        return _frame(out)
+    return by.merge(
         cells[["agency_code", "agency_short_name", "agency_short_name_en"]].drop_duplicates(), on="agency_code"
     ).merge(sent, on="agency_code", how="left")
+
+
+def _agencies_shown(cells: pd.DataFrame, by: pd.DataFrame, sent: pd.DataFrame) -> tuple[np.ndarray, ...] | None:
+    """The rows of the margins `by` whose agency the view `cells` shows, each one's first cell in
+    the view and its row of the counts `sent` (all matched on ``agency_code``); None unless those
+    merges would give one row per such margin with its counts (not for: no such margin, an agency
+    shown under two names, or without counts, or counted twice, a missing code)."""
+    keys = [frames.values(frame["agency_code"]) for frame in (cells, by, sent)]
+    if not all(type(key) is type(keys[0]) and key.dtype == keys[0].dtype for key in keys):
+        return None
+    joined = np.concatenate(keys) if isinstance(keys[0], np.ndarray) else type(keys[0])._concat_same_type(keys)
+    codes, distinct = pd.factorize(joined)  # one code per agency code, across the three
+    if (codes < 0).any():
+        return None
+    shown, margin, counted = np.split(codes, np.cumsum([len(key) for key in keys])[:2])
+    first = np.full(len(distinct), -1)
+    first[shown[::-1]] = np.arange(len(shown))[::-1]  # each agency's first cell in the view
+    for name in ("agency_short_name", "agency_short_name_en"):
+        names, _ = pd.factorize(frames.values(cells[name]), use_na_sentinel=False)  # a missing name is one name
+        if (names != names[first[shown]]).any():
+            return None
+    rows = np.flatnonzero(first[margin] >= 0)
+    row_of = np.full(len(distinct), -1)
+    row_of[counted] = np.arange(len(counted))
+    if not len(rows) or len(np.unique(counted)) != len(counted) or (row_of[margin[rows]] < 0).any():
+        return None
+    return rows, first[margin[rows]], row_of[margin[rows]]
 
 
 def progress_grid(cells: pd.DataFrame) -> pd.DataFrame:
