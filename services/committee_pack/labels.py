@@ -23,6 +23,22 @@ PACK_FONT = "Sarabun"
 PACK_FONT_FALLBACK = "Leelawadee UI"  # Windows' Thai UI font (Tahoma has Thai too, but few of our marks)
 
 
+# The PDF and the deck list the two long listings as far as a committee reads them: the lowest
+# projections, and the first items of each kind of attention (in plan order); the workbook lists
+# every item (at large scale thousands: hundreds of pages, and minutes of drawing).
+PROJECTION_ROWS = 50
+ATTENTION_ROWS_PER_KIND = 30
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The rows of a listing a document shows, and the note saying what it leaves out ("" when
+    it shows them all)."""
+
+    rows: pd.DataFrame
+    note: str
+
+
 def file_name(overview: RoundOverview, extension: str) -> str:
     """'committee-pack-2564-12.pdf' and so on."""
     return f"committee-pack-{overview.round.fiscal_year}-{overview.round.months}.{extension}"
@@ -100,6 +116,35 @@ class Labels:
 
     def kind(self, value: str) -> str:
         return self.t(f"overview.kind.{value}")
+
+    def projection_listing(self) -> Listing:
+        """The round's projection as the PDF lists it: its PROJECTION_ROWS lowest (it is sorted
+        lowest first)."""
+        frame = self.ov.projection
+        if len(frame) <= PROJECTION_ROWS:
+            return Listing(frame, "")
+        note = self.t(
+            "pack.listing.projection_cut", shown=PROJECTION_ROWS, total=f"{len(frame):,}", sheet=self.t("pack.sheet.projection")
+        )
+        return Listing(frame.iloc[:PROJECTION_ROWS], note)
+
+    def attention_listing(self) -> Listing:
+        """The round's attention list as the PDF and the deck list it: the first
+        ATTENTION_ROWS_PER_KIND items of each kind, and, when that leaves some out, each kind's count."""
+        frame = self.ov.attention
+        kept = (frame.groupby("kind", sort=False).cumcount() < ATTENTION_ROWS_PER_KIND).to_numpy()
+        if kept.all():
+            return Listing(frame, "")
+        counts = " · ".join(f"{self.kind(kind)} {n:,}" for kind, n in frame["kind"].value_counts(sort=False).items())
+        note = self.t(
+            "pack.listing.attention_cut",
+            n=ATTENTION_ROWS_PER_KIND,
+            shown=f"{int(kept.sum()):,}",
+            total=f"{len(frame):,}",
+            counts=counts,
+            sheet=self.t("pack.sheet.attention"),
+        )
+        return Listing(frame[kept], note)
 
     def pct(self, value: object) -> str:
         return self.t("overview.pct", value=fmt_pct(None if is_missing(value) else float(value)))

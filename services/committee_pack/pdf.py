@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.charts import cell_label
+from core.charts import NOT_REPORTED_MARK, cell_label
 from core.palette import (
     ACCENT,
     DARK_TEXT,
@@ -29,6 +29,7 @@ from services import figures, heatmap
 from services.committee_pack.labels import (
     PACK_FONT,
     Labels,
+    Listing,
     Translator,
     agencies_in_order,
     as_float,
@@ -53,6 +54,9 @@ PAGE_BOTTOM = A4_H - MARGIN_B
 # What the PDFs measure and shape again and again, remembered across builds (pure functions of
 # the font, size and text: the fonts are the files in FONT_DIR); emptied when they grow past this.
 _CACHE_MAX = 50_000
+# characters drawn as their own glyph whatever is around them: ASCII and the marks of the heatmap's
+# cells and the pack's separators (Thai vowels and tone marks need HarfBuzz to sit right)
+_UNSHAPED = frozenset(chr(c) for c in range(128)) | frozenset("→√←·…–")
 _WIDTHS: dict[tuple, float] = {}
 _BIDI: dict[tuple, tuple] = {}
 
@@ -108,14 +112,34 @@ def _fpdf_class():  # fpdf is imported lazily: the page imports this module
             self.c_margin = 1.2
 
         def cell(self, w=None, h=None, text="", *args, **kwargs):
-            """Plain ASCII needs no shaping: skipping HarfBuzz for it keeps big grids fast."""
-            if self.text_shaping and str(text).isascii() and "{nb}" not in str(text):
+            """Text of one glyph per character needs no shaping (ASCII and the cells' marks):
+            skipping HarfBuzz for it keeps big grids fast."""
+            text = str(text)
+            if self.text_shaping and (text.isascii() or _UNSHAPED.issuperset(text)) and "{nb}" not in text:
                 saved, self.text_shaping = self.text_shaping, None
                 try:
                     return super().cell(w, h, text, *args, **kwargs)
                 finally:
                     self.text_shaping = saved
             return super().cell(w, h, text, *args, **kwargs)
+
+        def centred(self, w: float, h: float, text: str) -> None:
+            """cell(w, h, text, align="C") at the current position (which it leaves as it was),
+            without the cell's layout work: the thousands of heatmap cells say a number and a
+            mark, one glyph per character (_UNSHAPED), placed where the cell would place them."""
+            if not text:
+                return
+            if not _UNSHAPED.issuperset(text):
+                x, y = self.x, self.y
+                self.cell(w, h, text, align="C")
+                self.set_xy(x, y)
+                return
+            saved, self.text_shaping = self.text_shaping, None  # measured as cell() measures it
+            try:
+                width = self.get_string_width(text)
+            finally:
+                self.text_shaping = saved
+            self.text(self.x + (w - width) / 2, self.y + 0.5 * h + 0.3 * self.font_size, text)
 
         def get_string_width(self, s: str, normalized: bool = False, markdown: bool = False) -> float:
             """Widths remembered by font, size and text: wrapping a table measures the same words
@@ -582,7 +606,7 @@ class _PdfBuilder:
             pdf.font(8.5, "B")
             pdf.colour(DARK_TEXT)
             pdf.set_xy(x, y)
-            pdf.cell(w, h, "?", align="C")
+            pdf.centred(w, h, NOT_REPORTED_MARK)
             return
         value = progress if progress is not None else 0.0
         pdf.colour(viridis(value), "fill")
@@ -591,7 +615,7 @@ class _PdfBuilder:
         pdf.colour(DARK_TEXT if value >= DARK_TEXT_FROM else "#ffffff")
         pdf.set_xy(x, y)
         # the page's text: its number (core.charts.cell_number) and mark (* → √ ←, Sarabun glyphs)
-        pdf.cell(w, h, cell_label(state, progress, numbers=numbers), align="C")
+        pdf.centred(w, h, cell_label(state, progress, numbers=numbers))
 
     def _total_cell(
         self, x: float, y: float, w: float, h: float, value: float | None, *, bold: bool = False, small: bool = False
@@ -756,16 +780,19 @@ class _PdfBuilder:
             pdf.polygon([(x, y + r * 1.1), (x + r, y - r * 0.8), (x - r, y - r * 0.8)], style="F")
 
     def _listing(
-        self, heading: str, frame, empty: str, cols: list[_Col], row: Callable[[dict], list[object]], note: str = ""
+        self, heading: str, listing: Listing, empty: str, cols: list[_Col], row: Callable[[dict], list[object]], note: str = ""
     ) -> None:
-        """A section that lists `frame` as a table, or says `empty` when there is nothing."""
+        """A section that lists `listing`'s rows as a table (saying what it leaves out), or says
+        `empty` when there is nothing."""
         self.heading(heading)
         if note:
             self.paragraph(note, size=8.5, colour=GREY)
-        if frame.empty:
+        if listing.rows.empty:
             self.paragraph(empty, size=9.5)
             return
-        self.table(cols, [row(r) for r in frame.to_dict("records")], size=9)
+        if listing.note:
+            self.paragraph(listing.note, size=8.5, colour=GREY)
+        self.table(cols, [row(r) for r in listing.rows.to_dict("records")], size=9)
 
     def projection(self) -> None:
         t, L = self.t, self.L
@@ -778,7 +805,7 @@ class _PdfBuilder:
         ]
         self._listing(
             t("overview.projection"),
-            self.ov.projection,
+            self.L.projection_listing(),
             t("overview.no_projection"),
             cols,
             lambda r: [
@@ -802,7 +829,7 @@ class _PdfBuilder:
         ]
         self._listing(
             t("overview.attention"),
-            self.ov.attention,
+            self.L.attention_listing(),
             t("overview.no_attention"),
             cols,
             lambda r: [

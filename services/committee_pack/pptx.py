@@ -627,11 +627,12 @@ class _PptxBuilder:
         self.marks(slide)
 
     def attention_slides(self) -> None:
-        """The PDF's attention list: kind, agency, sub-issue, progress, submission state (marked)."""
+        """The PDF's attention list (Labels.attention_listing, its note under each slide's table):
+        kind, agency, sub-issue, progress, submission state (marked)."""
         t, L = self.t, self.L
-        frame = self.ov.attention
+        listing = L.attention_listing()
         heading = f"{t('overview.attention')} · {L.this_round()}"
-        if frame.empty:
+        if listing.rows.empty:
             self._empty_slide(heading, t("overview.no_attention"))
             return
         header = [
@@ -649,12 +650,14 @@ class _PptxBuilder:
                 fmt_pct(as_float(r["progress_pct"])),
                 L.state_marked(r["state"]),
             ]
-            for r in frame.to_dict("records")
+            for r in listing.rows.to_dict("records")
         ]
         parts = _chunks(rows, LIST_ROWS)
         for i, part in enumerate(parts):
             slide = self.blank(f"{heading}{self.continued(i, len(parts))}", 22)
             self.table(slide, 0.5, 1.35, 12.3, header, part, [2.3, 2.0, 4.8, 1.4, 1.8], TABLE_PT, margin=0.06)
+            if listing.note:
+                self.text(slide, 0.5, 6.35, 12.3, 0.6, [(listing.note, 12, False, GREY)])
             self.marks(slide)
 
     def highlight_slides(self) -> None:

@@ -149,7 +149,8 @@ def build_xlsx(
     """The committee workbook for `meeting` (None: it says none is recorded): a summary sheet
     (every headline figure as a number; main issues), the heatmap (the page's cell texts and
     colours), one sheet per main issue (agency × sub-issue rows: progress, status, submission state,
-    target, actual), the per-agency table and the attention list. Thai headers, frozen header
+    target, actual), the per-agency table, the attention list and the projection (every item: the PDF and the deck
+    list the first, Labels.projection_listing/attention_listing). Thai headers, frozen header
     rows, column widths from the content."""
     from openpyxl import Workbook
 
@@ -270,6 +271,27 @@ def build_xlsx(
         for r in overview.attention.to_dict("records")
     ]
     _sheet(wb, t("pack.sheet.attention"), attention_header, attention_rows, {4: "0.00"})
+
+    projection_header = [
+        t("overview.col.agency"),
+        t("pack.col.sub_issue_code"),
+        t("pack.col.sub_issue_name"),
+        t("overview.col.progress"),
+        t("overview.col.plan_progress"),
+        t("overview.col.projected_end"),
+    ]
+    projection_rows = [
+        [
+            L.agency(r),
+            r["sub_issue_code"],
+            L.sub_issue(r),
+            as_float(r["progress_pct"]),
+            as_float(r["plan_progress"]),
+            as_float(r["projected_end"]),
+        ]
+        for r in overview.projection.to_dict("records")
+    ]
+    _sheet(wb, t("pack.sheet.projection"), projection_header, projection_rows, {3: "0.00", 4: "0.00", 5: "0.00"})
 
     wb.properties.title = f"{t('pack.title')} – {L.this_round()}"
     out = io.BytesIO()
