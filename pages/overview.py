@@ -6,6 +6,7 @@ same one the pack files are built from."""
 from __future__ import annotations
 
 import functools
+import itertools
 from datetime import date
 
 import numpy as np
@@ -137,12 +138,15 @@ def _attention_tabs(
     language = lang()
     kinds = attention["kind"].to_numpy()
     wanted = [c for c in _ATTENTION_LINK_COLUMNS if c in attention.columns]
+    found = {kind: np.flatnonzero(kinds == kind) for kind in pd.unique(kinds)}  # in the order the kinds come
+    # every kind's first few rows as dicts, in one take: itertuples over every column, or a take per
+    # kind, costs several ms a rebuild
+    first = np.concatenate([rows[:ATTENTION_LINKS] for rows in found.values()])
+    records = iter(attention[wanted].take(first).to_dict("records"))
     tabs = []
-    for kind in pd.unique(kinds):  # in the order the kinds come (services.overview.attention)
-        rows = np.flatnonzero(kinds == kind)
+    for kind, rows in found.items():
         links = []
-        # the first few rows as dicts: itertuples over every column costs ~5 ms a rebuild
-        for row in attention.iloc[rows[:ATTENTION_LINKS]][wanted].to_dict("records"):
+        for row in itertools.islice(records, min(len(rows), ATTENTION_LINKS)):
             sub_name, agency = names.sub_issue_name(row, language), names.agency_name(row, language)
             value = row["progress_pct"]
             progress = "" if pd.isna(value) else f" · {t('overview.pct', value=fmt_pct(value))}"
