@@ -364,20 +364,8 @@ class _Items:
         out |= {
             name: pd.array(sums[name], dtype="Float64") if name == "weighted_progress" else sums[name] for name in MARGIN_COLUMNS
         }
-        frame = _frame(out)
+        frame = frames.frame(out)
         return frame if len(out) == len(keys) + len(MARGIN_COLUMNS) else frame[[*keys, *MARGIN_COLUMNS]]
-
-
-def _frame(columns: dict) -> pd.DataFrame:
-    """A DataFrame of fresh arrays (not copied again), each column keeping its type: an object
-    array is passed as a Series, which pandas would otherwise read as text."""
-    return pd.DataFrame(
-        {
-            name: pd.Series(v, dtype=object, copy=False) if isinstance(v, np.ndarray) and v.dtype == object else v
-            for name, v in columns.items()
-        },
-        copy=False,
-    )
 
 
 def _margin_input(cells: pd.DataFrame, name: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
@@ -623,7 +611,7 @@ def view_agencies(grid: RoundGrid, cells: pd.DataFrame) -> pd.DataFrame:
         out = {name: frames.values(by[name])[rows] for name in by.columns}
         out |= {name: frames.values(cells[name])[first] for name in ("agency_short_name", "agency_short_name_en")}
         out |= {name: frames.values(sent[name])[counted] for name in ("submitted", "draft")}
-        return _frame(out)
+        return frames.frame(out)
     return by.merge(
         cells[["agency_code", "agency_short_name", "agency_short_name_en"]].drop_duplicates(), on="agency_code"
     ).merge(sent, on="agency_code", how="left")

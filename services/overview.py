@@ -11,6 +11,7 @@ over report rows.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from core import frames
 from models import (
     Agency,
     Assignment,
@@ -127,7 +129,12 @@ def fmt_change(value: float | None, digits: int = 1) -> str:
 
 def heatmap_query(fiscal_year: int, months: int, agency_code: str, sub_issue_code: str) -> str:
     """The heatmap page's URL query that opens this round with the cell selected (as urlencode writes it)."""
-    return f"heatmap?fy={fiscal_year}&m={months}&cell={quote_plus(heatmap.cell_key(agency_code, sub_issue_code))}"
+    return _heatmap_link(fiscal_year, months) + quote_plus(heatmap.cell_key(agency_code, sub_issue_code))
+
+
+def _heatmap_link(fiscal_year: int, months: int) -> str:
+    """`heatmap_query` up to the quoted cell key."""
+    return f"heatmap?fy={fiscal_year}&m={months}&cell="
 
 
 # ----------------------------------------------------------------------------- dataclasses
@@ -255,36 +262,70 @@ def _float(value: object) -> float | None:
 
 
 # ----------------------------------------------------------------------------- agency table
+class _Texts:
+    """A text column factorized once (numpy codes, its distinct values): which of its values are
+    among some texts, as numpy bools, without a pandas comparison per text."""
+
+    def __init__(self, values: np.ndarray | pd.api.extensions.ExtensionArray) -> None:
+        self.codes, distinct = pd.factorize(values)  # a missing value: code -1
+        self.distinct = list(distinct)
+
+    def among(self, texts: tuple[str, ...] | frozenset[str]) -> np.ndarray:
+        """Which values are one of `texts` (as ``isin``/``==``: a missing value is not)."""
+        return np.array([v in texts for v in self.distinct] + [False], dtype=bool)[self.codes]
+
+
+def _mapped(values: np.ndarray | pd.api.extensions.ExtensionArray, at: np.ndarray):
+    """`values` at the positions `at`, -1 giving a missing value: what ``Series.map`` through an
+    index gives (its get_indexer, then this take; no values at all: float64 NaN, as map gives)."""
+    if not len(values):
+        return np.full(len(at), np.nan)
+    return pd.api.extensions.take(values, at, allow_fill=True)
+
+
 def _agency_table(cells: pd.DataFrame, margins: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
-    assigned = (cells["state"] != heatmap.NOT_ASSIGNED).to_numpy()
-    state = cells.loc[assigned, "state"]
-    agencies = pd.Index(margins["agency_id"])
-    rows = agencies.get_indexer(cells.loc[assigned, "agency_id"])  # each item's agency row (numpy sums, no groupby)
-    frame = margins.reset_index(drop=True)
-    for name, flag in (
-        ("submitted", state.isin(DONE_STATES)),
-        ("returned", state == "returned"),
-        ("not_reported", state == heatmap.NOT_REPORTED),
-    ):
-        frame[name] = np.bincount(rows, weights=flag.to_numpy(dtype=float), minlength=len(agencies)).astype(int)
-    named = names.set_index("agency_id")
-    for column in named.columns:
-        frame[column] = frame["agency_id"].map(named[column])
-    frame["complete"] = frame["submitted"] == frame["assigned"]
-    frame["all_approved"] = frame["approved"] == frame["assigned"]
-    return frame[AGENCY_COLUMNS]
+    """The agency table (agency_table) of the grid's `cells`, its per-agency `margins` and the
+    agencies' `names` (_agency_names): numpy sums per agency row and one DataFrame built from them."""
+    state = _Texts(frames.values(cells["state"]))
+    assigned = ~state.among((heatmap.NOT_ASSIGNED,))  # a missing state is not "not assigned"
+    ids = frames.values(margins["agency_id"])
+    rows = pd.Index(ids).get_indexer(cells["agency_id"].to_numpy()[assigned])  # each item's agency row
+    out = {name: frames.values(margins[name]).copy() for name in margins.columns}  # not the margins' own arrays
+    for name, texts in (("submitted", DONE_STATES), ("returned", ("returned",)), ("not_reported", (heatmap.NOT_REPORTED,))):
+        flag = state.among(texts)[assigned]
+        out[name] = np.bincount(rows, weights=flag.astype(float), minlength=len(ids)).astype(int)
+    at = pd.Index(frames.values(names["agency_id"])).get_indexer(ids)
+    out |= {name: _mapped(frames.values(names[name]), at) for name in names.columns if name != "agency_id"}
+    out["complete"] = out["submitted"] == out["assigned"]
+    out["all_approved"] = out["approved"] == out["assigned"]
+    return frames.frame({name: out[name] for name in AGENCY_COLUMNS})
+
+
+_NAME_COLUMNS = ["agency_id", "agency_short_name", "agency_short_name_en", "agency_name_th", "agency_name_en"]
+
+
+@functools.cache
+def _agency_names_statement() -> sa.Select:
+    """`_agency_names`' statement, built once."""
+    return select(Agency.id, Agency.short_name_th, Agency.short_name_en, Agency.name_th, Agency.name_en)
 
 
 def _agency_names(session: Session) -> pd.DataFrame:
-    rows = session.exec(select(Agency.id, Agency.short_name_th, Agency.short_name_en, Agency.name_th, Agency.name_en)).all()
-    return pd.DataFrame(
-        rows, columns=["agency_id", "agency_short_name", "agency_short_name_en", "agency_name_th", "agency_name_en"]
-    )
+    """Every agency's id and names (_NAME_COLUMNS); each column typed as pandas types a column of
+    its values (ids int64, names str), which a DataFrame of the rows would type the same."""
+    rows = session.exec(_agency_names_statement()).all()
+    if not rows:
+        return pd.DataFrame(rows, columns=_NAME_COLUMNS)
+    return pd.DataFrame({name: list(values) for name, values in zip(_NAME_COLUMNS, zip(*rows, strict=True), strict=True)})
 
 
 def _with_english_names(cells: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
-    """The grid's cells plus the agency's English name (for English exports)."""
-    return cells.assign(agency_name_en=cells["agency_id"].map(names.set_index("agency_id")["agency_name_en"]))
+    """The grid's cells plus the agency's English name (for English exports); a shallow copy with
+    that one column set (missing for an agency `names` does not hold)."""
+    at = pd.Index(frames.values(names["agency_id"])).get_indexer(cells["agency_id"].to_numpy())
+    out = cells.copy(deep=False)
+    out["agency_name_en"] = _mapped(frames.values(names["agency_name_en"]), at)
+    return out
 
 
 def agency_table(*, session: Session, round_id: int) -> pd.DataFrame:
@@ -565,21 +606,25 @@ def projection(
         cells = _with_english_names(heatmap.cells(session=session, round_id=rnd.id), _agency_names(session))
     if banked is None:
         banked = banked_progress(session=session, round_id=rnd.id)
-    wanted = [c for c in dict.fromkeys([*PROJECTION_COLUMNS, "assignment_id", "status"]) if c in cells.columns]
-    raw = cells.loc[cells["assignment_id"].notna().to_numpy(), wanted]  # the columns it shows only: a take of 30 costs 5×
-    progress = raw["progress_pct"].astype(float)
-    earlier = raw["assignment_id"].astype(int).map(banked).fillna(0.0).astype(float)
-    raw = raw.assign(
-        progress_pct=progress,
-        plan_progress=(earlier + progress.fillna(0.0)) / years,
-        elapsed_share=elapsed,
-    )
-    raw = raw.assign(projected_end=raw["plan_progress"] / elapsed)
-    keep = (raw["projected_end"].round(6) < 100) & (raw["status"] != "cancelled")
+    # the items' figures as numpy arrays; each column shown is taken once, at the rows listed
+    rows = np.flatnonzero(pd.notna(cells["assignment_id"].to_numpy()))
+    progress = cells["progress_pct"].to_numpy(dtype="float64", na_value=np.nan)[rows]
+    earlier = np.array([banked.get(a, np.nan) for a in cells["assignment_id"].to_numpy()[rows].astype(int).tolist()], dtype=float)
+    earlier[np.isnan(earlier)] = 0.0
+    plan_progress = (earlier + np.where(np.isnan(progress), 0.0, progress)) / years
+    projected_end = plan_progress / elapsed
+    listed = ~_Texts(frames.values(cells["status"])).among(("cancelled",))[rows]  # a missing status is not cancelled
+    keep = np.flatnonzero((np.round(projected_end, 6) < 100) & listed)
     # lowest first; figures equal to 9 places tie (a float sum's last bit orders nothing), in grid order
-    out = raw[keep.to_numpy()]
-    out = out.iloc[np.argsort(out["projected_end"].round(9).to_numpy(), kind="stable")]
-    return out[PROJECTION_COLUMNS].reset_index(drop=True)
+    keep = keep[np.argsort(np.round(projected_end[keep], 9), kind="stable")]
+    figures_at = {"progress_pct": progress, "plan_progress": plan_progress, "projected_end": projected_end}
+    out = {
+        name: figures_at[name][keep] if name in figures_at else frames.values(cells[name]).take(rows[keep])
+        for name in PROJECTION_COLUMNS
+        if name != "elapsed_share"
+    }
+    out["elapsed_share"] = np.full(len(keep), elapsed)
+    return frames.frame({name: out[name] for name in PROJECTION_COLUMNS})
 
 
 def banked_progress(*, session: Session, round_id: int, past: PlanHistory | None = None) -> dict[int, float]:
@@ -601,39 +646,48 @@ def banked_progress(*, session: Session, round_id: int, past: PlanHistory | None
 
 # ----------------------------------------------------------------------------- attention
 def _attention(cells: pd.DataFrame, rnd: Round) -> pd.DataFrame:
-    wanted = [
-        c
-        for c in dict.fromkeys([*ATTENTION_COLUMNS, "state", "status", "progress_pct", "previous_progress_pct"])
-        if c in cells.columns
-    ]
-    assigned = cells.loc[(cells["state"] != heatmap.NOT_ASSIGNED).to_numpy(), wanted]
-    progress = assigned["progress_pct"].astype(float)
-    previous = assigned["previous_progress_pct"].astype(float)
-    completed = (assigned["status"] == "completed") | (progress >= 100)
+    """The attention list (attention) of the grid's `cells`: each reason's rows found with numpy
+    masks, each column taken once at them, one DataFrame (a column `cells` lacks: NaN)."""
+    state = _Texts(frames.values(cells["state"]))
+    status = _Texts(frames.values(cells["status"]))
+    progress = cells["progress_pct"].to_numpy(dtype="float64", na_value=np.nan)
+    previous = cells["previous_progress_pct"].to_numpy(dtype="float64", na_value=np.nan)
+    assigned = ~state.among((heatmap.NOT_ASSIGNED,))  # a missing state is not "not assigned"
+    completed = status.among(("completed",)) | (progress >= 100)
     masks = {
-        "not_reported": assigned["state"] == heatmap.NOT_REPORTED,
-        "returned": assigned["state"] == "returned",
-        "delayed": assigned["status"] == "delayed",
-        "no_change": progress.notna()
-        & previous.notna()
+        "not_reported": state.among((heatmap.NOT_REPORTED,)),
+        "returned": state.among(("returned",)),
+        "delayed": status.among(("delayed",)),
+        "no_change": ~np.isnan(progress)
+        & ~np.isnan(previous)
         & (progress == previous)
         & ~completed
-        & (assigned["status"] != "cancelled"),
+        & ~status.among(("cancelled",)),
     }
-    rows = [np.flatnonzero(masks[kind].to_numpy(dtype=bool, na_value=False)) for kind in ATTENTION_KINDS]
-    columns = [c for c in ATTENTION_COLUMNS if c in assigned.columns]
-    frame = assigned[columns].iloc[np.concatenate(rows)].reset_index(drop=True)  # one take, the columns listed only
-    frame["kind"] = np.repeat(ATTENTION_KINDS, [len(r) for r in rows])
-    frame["fy"] = rnd.fiscal_year
-    frame["m"] = rnd.months
-    frame["cell"] = frame["agency_code"] + CELL_SEPARATOR + frame["sub_issue_code"]
-    links = {  # one URL per distinct cell (an item can be listed for several reasons)
-        cell: heatmap_query(rnd.fiscal_year, rnd.months, *cell.split(CELL_SEPARATOR, 1)) for cell in frame["cell"].unique()
+    rows = [np.flatnonzero(masks[kind] & assigned) for kind in ATTENTION_KINDS]
+    at = np.concatenate(rows)
+    figures_at = {"progress_pct": progress, "previous_progress_pct": previous}
+    out = {
+        name: figures_at[name][at] if name in figures_at else frames.values(cells[name]).take(at)
+        for name in ATTENTION_COLUMNS
+        if name in cells.columns
     }
-    frame["heatmap_query"] = frame["cell"].map(links)
-    for name in ("progress_pct", "previous_progress_pct"):
-        frame[name] = frame[name].astype(float)
-    return frame.reindex(columns=ATTENTION_COLUMNS).reset_index(drop=True)
+    out["kind"] = np.repeat(ATTENTION_KINDS, [len(r) for r in rows])  # numpy text: a str column
+    out["fy"] = np.full(len(at), rnd.fiscal_year, dtype=np.int64)
+    out["m"] = np.full(len(at), rnd.months, dtype=np.int64)
+    out["cell"] = out["agency_code"] + CELL_SEPARATOR + out["sub_issue_code"]  # heatmap.cell_key
+    out["heatmap_query"] = pd.array(_heatmap_link(rnd.fiscal_year, rnd.months) + _quoted(out["cell"]), dtype="str")
+    return frames.frame({name: out[name] if name in out else np.full(len(at), np.nan) for name in ATTENTION_COLUMNS})
+
+
+def _quoted(keys: np.ndarray | pd.api.extensions.ExtensionArray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """quote_plus of each of the texts `keys` (a missing one stays missing): `keys` themselves when
+    quoting leaves them all as they are (it quotes character by character, so one call over them
+    all tells), else quoted once per distinct key."""
+    joined = "".join(key for key in keys.tolist() if isinstance(key, str))
+    if quote_plus(joined) == joined:
+        return keys
+    return pd.array(frames.per_distinct(keys, quote_plus, missing=np.nan), dtype="str")
 
 
 def attention(*, session: Session, round_id: int) -> pd.DataFrame:
@@ -660,7 +714,18 @@ def highlights(*, session: Session, round_id: int) -> pd.DataFrame:
     agency_short_name, agency_name_en, main_issue_number, sub_issue_code, sub_issue_name_th,
     sub_issue_name_en, progress_pct, status, state, achievements``."""
     rnd = _round(session, round_id)
-    rows = session.execute(
+    rows = session.execute(_highlights_statement(), {"round_id": rnd.id, "plan_id": rnd.plan_id}).all()
+    frame = pd.DataFrame(rows, columns=HIGHLIGHT_COLUMNS)
+    frame["progress_pct"] = pd.to_numeric(frame["progress_pct"], errors="coerce").astype(float)
+    for name in ("status", "state"):
+        frame[name] = frame[name].map(lambda v: getattr(v, "value", v))
+    return frame
+
+
+@functools.cache
+def _highlights_statement() -> sa.Select:
+    """`highlights`' statement, built once and run with bound parameters ``round_id`` and ``plan_id``."""
+    return (
         sa.select(
             Agency.code,
             Agency.short_name_th,
@@ -681,18 +746,13 @@ def highlights(*, session: Session, round_id: int) -> pd.DataFrame:
         .join(MainIssue, MainIssue.id == SubIssue.main_issue_id)
         .join(Agency, Agency.id == Assignment.agency_id)
         .where(
-            ProgressReport.round_id == rnd.id,
+            ProgressReport.round_id == sa.bindparam("round_id"),
             ProgressReport.notable == sa.true(),
-            MainIssue.plan_id == rnd.plan_id,
+            MainIssue.plan_id == sa.bindparam("plan_id"),
             Agency.active == sa.true(),
         )
         .order_by(Agency.sort_order, Agency.code, MainIssue.number, SubIssue.sort_order)
-    ).all()
-    frame = pd.DataFrame(rows, columns=HIGHLIGHT_COLUMNS)
-    frame["progress_pct"] = pd.to_numeric(frame["progress_pct"], errors="coerce").astype(float)
-    for name in ("status", "state"):
-        frame[name] = frame[name].map(lambda v: getattr(v, "value", v))
-    return frame
+    )
 
 
 # ----------------------------------------------------------------------------- bundle
