@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy import CheckConstraint, Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -35,6 +36,13 @@ class ProgressReport(ProgressReportBase, table=True):
         # a round's reports and their figures read from the index alone (the plan's trend and
         # the progress banked in earlier years: services.overview.history)
         Index("ix_progress_report_round_progress", "round_id", "assignment_id", "progress_pct"),
+        # a round's highlights found from its notable reports alone (services.overview.highlights)
+        Index(
+            "ix_progress_report_notable",
+            "round_id",
+            sqlite_where=sa.text("notable = 1"),
+            postgresql_where=sa.text("notable"),
+        ),
         CheckConstraint(
             "progress_pct IS NULL OR (progress_pct >= 0 AND progress_pct <= 100)",
             name="ck_report_progress",

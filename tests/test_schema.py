@@ -8,6 +8,7 @@ from sqlmodel import select
 from core.db import make_engine, read_session, write_session
 from services import schema
 from services.permissions import Actor
+from tests.helpers import open_round
 
 TABLES = {
     "alignment_tag",
@@ -287,3 +288,29 @@ def test_0010_reads_a_rounds_reports_from_the_index_alone_and_takes_it_back(demo
     assert "ix_progress_report_round_id" in indexes() and "ix_progress_report_round_progress" not in indexes()
     schema.upgrade(demo_db)
     assert "ix_progress_report_round_progress" in indexes()
+
+
+def test_0011_finds_a_rounds_highlights_from_its_notable_reports_and_takes_it_back(demo_db):
+    """0011: the highlights' statement (services.overview.highlights) starts from the partial index
+    over notable reports instead of looking up the report of every assignment; its downgrade
+    drops the index."""
+    from services import overview
+
+    def indexes() -> set[str]:
+        return {ix["name"] for ix in sa.inspect(demo_db).get_indexes("progress_report")}
+
+    rnd = open_round(demo_db)
+    statement = overview._highlights_statement().params(round_id=rnd.id, plan_id=rnd.plan_id)
+    sql = str(statement.compile(dialect=demo_db.dialect, compile_kwargs={"literal_binds": True}))
+    assert "ix_progress_report_notable" in indexes()
+    with demo_db.connect() as conn:
+        if demo_db.dialect.name == "sqlite":
+            plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all())
+        else:  # the demo is small enough for a scan: forbid one to see that the predicate matches
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = " ".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {sql}").all())
+        assert "ix_progress_report_notable" in plan, plan
+    schema.downgrade(demo_db, "0010")
+    assert "ix_progress_report_notable" not in indexes()
+    schema.upgrade(demo_db)
+    assert "ix_progress_report_notable" in indexes()
