@@ -646,6 +646,13 @@ def write_markdown(data: dict) -> Path:
     missed += [
         (run, v) for run in runs.values() for v in targets17(run) if v["ok"] is False and run["scale"] in ("ministry", "large")
     ]
+    missed += [  # issue 17 holds the large scale to the load test's target too
+        (run, v)
+        for run in runs.values()
+        if run["scale"] == "large"
+        for v in targets(run)
+        if v["ok"] is False and v["what"].startswith("50 sessions")
+    ]
     missed += [(None, v) for v in scale_out_verdicts if v["ok"] is False]
     missed += [(None, g) for g in growth_rows if g["ok"] is False]
     parts += ["## Targets missed (ministry scale; issue 17's large-scale targets too)", ""]
