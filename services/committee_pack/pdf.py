@@ -112,10 +112,8 @@ def _fpdf_class():  # fpdf is imported lazily: the page imports this module
             self.c_margin = 1.2
 
         def cell(self, w=None, h=None, text="", *args, **kwargs):
-            """Text of one glyph per character needs no shaping (ASCII and the cells' marks):
-            skipping HarfBuzz for it keeps big grids fast."""
-            text = str(text)
-            if self.text_shaping and (text.isascii() or _UNSHAPED.issuperset(text)) and "{nb}" not in text:
+            """Plain ASCII needs no shaping: skipping HarfBuzz for it keeps big grids fast."""
+            if self.text_shaping and str(text).isascii() and "{nb}" not in str(text):
                 saved, self.text_shaping = self.text_shaping, None
                 try:
                     return super().cell(w, h, text, *args, **kwargs)
